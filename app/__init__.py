@@ -1,0 +1,130 @@
+"""The application factory. No seeding and no create_all here: Alembic owns the schema and
+the `flask gm` commands load reference data, roles and demo data."""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+from flask import Flask, request
+from flask_appbuilder import AppBuilder
+from sqlalchemy.orm import Session
+
+from app.extensions import csrf, db, migrate
+
+# Paths whose POST carries no cookie credentials (JSON login, token refresh): CSRF does not apply.
+_CSRF_EXEMPT_PATHS = ("/api/v1/security/login", "/api/v1/security/refresh")
+
+
+class InsecureConfiguration(RuntimeError):
+    pass
+
+
+def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_object("config")
+    if overrides:
+        app.config.update(overrides)
+    _check_production_config(app)
+
+    from app.services.passwords import validate_password_complexity
+
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = validate_password_complexity
+    # The CSRF check runs in our before_request (below) so that token-authenticated API calls
+    # can be told apart from cookie-authenticated ones.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
+    csrf.init_app(app)
+    _install_csrf_check(app)
+
+    from app.services.workflow import install_status_guard
+
+    install_status_guard(Session)
+
+    with app.app_context():
+        from app import models  # noqa: F401  (register the models on the metadata)
+
+        appbuilder = AppBuilder(update_perms=False)
+        appbuilder.init_app(app, db.session)
+        _register_views(appbuilder)
+        _limit_api_login(app, appbuilder)
+
+    from app import cli, errors
+    from app.services.roles import role_label
+    from app.services.workflow import action_label
+
+    app.jinja_env.globals.update(role_label=role_label, action_label=action_label)
+    cli.register(app)
+    errors.register(app)
+    return app
+
+
+def _check_production_config(app: Flask) -> None:
+    """Refuse to start in production with the public development key or a weak one."""
+    if app.config.get("GM_ENV") != "production":
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if key == app.config.get("DEVELOPMENT_SECRET_KEY") or len(key) < 32:
+        raise InsecureConfiguration(
+            "GM_ENV=production needs SECRET_KEY set in the environment to a random value of at "
+            "least 32 characters (e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _install_csrf_check(app: Flask) -> None:
+    @app.before_request
+    def _csrf_protect():
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return None
+        if request.path in _CSRF_EXEMPT_PATHS:
+            return None
+        # A bearer token is never sent by a browser on its own: such a request is not forgeable.
+        if request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Bearer "):
+            return None
+        csrf.protect()
+        return None
+
+
+def _limit_api_login(app: Flask, appbuilder: AppBuilder) -> None:
+    """FAB limits the HTML login only; the REST login gets the same limit."""
+    if not app.config.get("AUTH_RATE_LIMITED"):
+        return
+    from flask_appbuilder.security.api import SecurityApi
+
+    for view in appbuilder.baseviews:
+        if isinstance(view, SecurityApi):
+            appbuilder.sm.limiter.limit(app.config["AUTH_RATE_LIMIT"], methods=["POST"])(view.blueprint)
+
+
+def _register_views(appbuilder: AppBuilder) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from app import api
+    from app.views.predeclaration import PreDeclarationView
+    from app.views.process import TransitionLogView
+    from app.views.reference import MineralView, MineSizeThresholdView, RegionView
+    from app.views.registry import EnterpriseView, MineView
+
+    registry = _l("Mine registry")
+    green = _l("Green mines")
+    reference = _l("Reference data")
+    appbuilder.add_view(MineView, "Mines", label=_l("Mines"), icon="fa-industry",
+                        category="Registry", category_label=registry, category_icon="fa-database")
+    appbuilder.add_view(EnterpriseView, "Enterprises", label=_l("Enterprises"), icon="fa-building",
+                        category="Registry")
+    appbuilder.add_view(PreDeclarationView, "Pre-declarations", label=_l("Pre-declarations"),
+                        icon="fa-file-text-o", category="GreenMine", category_label=green,
+                        category_icon="fa-leaf")
+    appbuilder.add_view(TransitionLogView, "Process log", label=_l("Process log"), icon="fa-history",
+                        category="GreenMine")
+    appbuilder.add_view(RegionView, "Regions", label=_l("Administrative regions"), icon="fa-map",
+                        category="Reference", category_label=reference, category_icon="fa-book")
+    appbuilder.add_view(MineralView, "Minerals", label=_l("Mineral catalogue"), icon="fa-diamond",
+                        category="Reference")
+    appbuilder.add_view(MineSizeThresholdView, "Mine size thresholds", label=_l("Mine size thresholds"),
+                        icon="fa-sliders", category="Reference")
+    for api_class in (api.RegionApi, api.MineralApi, api.EnterpriseApi, api.MineApi, api.PreDeclarationApi):
+        appbuilder.add_api(api_class)

@@ -1,0 +1,101 @@
+"""`flask gm …` commands: reference data, roles, users, demo data, and the one-command demo."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from app.services.exceptions import DomainError
+
+gm = AppGroup("gm", help="Green-mine system administration.")
+
+
+@gm.command("load-reference")
+@with_appcontext
+def load_reference() -> None:
+    """Load regions, minerals and mine-size thresholds from app/data (idempotent)."""
+    from app.services import reference
+
+    for name, result in reference.load_all().items():
+        click.echo(f"{name}: {result}")
+
+
+@gm.command("sync-roles")
+@with_appcontext
+def sync_roles_command() -> None:
+    """Register every view's permissions and make the roles exactly what app/services/roles.py declares."""
+    from app.services.roles import sync_roles
+
+    for role, count in sync_roles(current_app.appbuilder).items():
+        click.echo(f"{role}: {count} permissions")
+
+
+@gm.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, help="admin, national, province, city, county, enterprise, agency, inspector, certifier")
+@click.option("--password", required=True)
+@click.option("--region", "region_code", default=None, help="GB/T 2260 code (staff: of the role's level)")
+@click.option("--enterprise", "enterprise_uscc", default=None, help="the enterprise's credit code (enterprise users)")
+@click.option("--agency", "agency_name", default=None, help="the assessment agency's name (agency users)")
+@click.option("--email", default=None)
+@click.option("--phone", default=None)
+@with_appcontext
+def create_user_command(username, role, password, region_code, enterprise_uscc, agency_name, email, phone) -> None:
+    """Create USERNAME, or update it if it exists."""
+    from app.services.users import create_or_update_user
+
+    try:
+        user = create_or_update_user(username, role, password, region_code=region_code,
+                                     enterprise_uscc=enterprise_uscc, agency_name=agency_name,
+                                     email=email, phone=phone)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{user.username}: {role}" + (f" @ {user.region_code}" if user.region_code else ""))
+
+
+@gm.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Create the synthetic demo data set in 山西省 (idempotent; refused in production)."""
+    _seed_demo()
+
+
+def _seed_demo() -> None:
+    from app.services import demo
+
+    if current_app.config.get("GM_ENV") == "production":
+        raise click.ClickException("seed-demo is refused when GM_ENV=production.")
+    counts = demo.seed_demo()
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+    click.echo("")
+    click.echo("Demo logins (password for all: %s):" % demo.DEMO_PASSWORD)
+    for user in demo.DEMO_USERS:
+        click.echo(f"  {user.username:<10} {user.role:<10} {user.description}")
+
+
+@gm.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8080, type=int)
+@click.option("--no-serve", is_flag=True, help="prepare the database only")
+@with_appcontext
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Migrate, load reference data, sync roles, seed the demo, print the logins, serve."""
+    from flask_migrate import upgrade
+
+    from app.services import demo, reference
+    from app.services.roles import sync_roles
+
+    upgrade()
+    reference.load_all()
+    sync_roles(current_app.appbuilder)
+    _seed_demo()
+    click.echo("")
+    click.echo(f"Admin login: admin / {demo.DEMO_PASSWORD}")
+    if no_serve:
+        return
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(gm)

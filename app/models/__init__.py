@@ -1,0 +1,9 @@
+"""The relational schema, one module per domain. Importing this package registers every model
+on FAB's declarative base (the metadata Alembic compares against)."""
+from app.models.region import Region  # noqa: F401
+from app.models.reference import Mineral, MineSizeThreshold  # noqa: F401
+from app.models.enterprise import Enterprise, Mine  # noqa: F401
+from app.models.agency import Agency  # noqa: F401
+from app.models.user import GreenMineUser  # noqa: F401
+from app.models.predeclaration import PreDeclaration  # noqa: F401
+from app.models.log import TransitionLog  # noqa: F401

@@ -1,0 +1,58 @@
+"""The transition log: one row per status change, written by app.services.workflow only.
+Process monitoring (流程监控) reads it."""
+from __future__ import annotations
+
+import datetime
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.mixins import utcnow
+
+
+class TransitionLog(Model):
+    __tablename__ = "transition_log"
+    __table_args__ = (Index("ix_transition_log_record", "record_type", "record_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow: Mapped[str] = mapped_column(String(32), nullable=False)
+    record_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    from_state: Mapped[str] = mapped_column(String(16), nullable=False)
+    to_state: Mapped[str] = mapped_column(String(16), nullable=False)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True, index=True)
+    # Copied at the time of the step: later changes to the account do not rewrite history.
+    username: Mapped[str] = mapped_column(String(128), nullable=False)
+    role: Mapped[str] = mapped_column(String(32), nullable=False)
+    region_code: Mapped[Optional[str]] = mapped_column(String(6), nullable=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+
+    user = relationship("GreenMineUser", lazy="joined")
+
+    @property
+    def action_label(self) -> str:
+        from app.services.workflow import action_label
+
+        return action_label(self.workflow, self.action)
+
+    @property
+    def from_state_label(self) -> str:
+        from app.services.workflow import workflow_state_label
+
+        return workflow_state_label(self.workflow, self.from_state)
+
+    @property
+    def to_state_label(self) -> str:
+        from app.services.workflow import workflow_state_label
+
+        return workflow_state_label(self.workflow, self.to_state)
+
+    @property
+    def role_label(self) -> str:
+        from app.services.roles import role_label
+
+        return role_label(self.role)

@@ -1,0 +1,48 @@
+"""FAB's user, extended with what binds an account to its scope.
+
+Single-table extension of ``ab_user`` (FAB's documented way): FAB's own screens and security
+manager keep working, and the extra columns live in the same row.
+"""
+from __future__ import annotations
+
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, false
+from sqlalchemy.orm import relationship
+
+
+class GreenMineUser(User):
+    __tablename__ = "ab_user"
+    __table_args__ = {"extend_existing": True}
+
+    # Staff: the administrative region the account is bound to (GB/T 2260 code).
+    region_code = Column(String(6), ForeignKey("region.code"), nullable=True, index=True)
+    # Enterprise users: the enterprise they act for.
+    enterprise_id = Column(Integer, ForeignKey("enterprise.id"), nullable=True, index=True)
+    # Agency users: the assessment agency they work for.
+    agency_id = Column(Integer, ForeignKey("agency.id"), nullable=True, index=True)
+    phone = Column(String(32), nullable=True)
+    # Set by an authority's password reset: the user must choose a new password first.
+    must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
+
+    region = relationship("Region", lazy="joined")
+    enterprise = relationship("Enterprise", lazy="joined")
+    agency = relationship("Agency", lazy="joined")
+
+    @property
+    def enterprise_uscc(self) -> str:
+        """The enterprise's USCC, as typed in the admin's user form."""
+        return self.enterprise.uscc if self.enterprise is not None else ""
+
+    @enterprise_uscc.setter
+    def enterprise_uscc(self, value: str) -> None:
+        # Resolved and validated by app.services.users.apply_binding().
+        self.pending_enterprise_uscc = value
+
+    @property
+    def role_names(self) -> set[str]:
+        return {role.name for role in self.roles}
+
+    def __repr__(self) -> str:
+        full = f"{self.last_name or ''}{self.first_name or ''}".strip()
+        return f"{full}（{self.username}）" if full else str(self.username)
+

@@ -1,0 +1,84 @@
+"""FAB's security manager with our user model and user screen."""
+from __future__ import annotations
+
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import Optional as OptionalValidator
+
+from app.models.user import GreenMineUser
+from app.services import users
+from app.services.exceptions import DomainError
+
+
+class GreenMineUserView(UserDBModelView):
+    """The admin's user screen: FAB's, plus the fields that bind an account to its scope."""
+
+    _binding_fields = ["phone", "region_code", "enterprise_uscc", "agency", "must_change_password"]
+    add_columns = UserDBModelView.add_columns + _binding_fields
+    edit_columns = [
+        "first_name", "last_name", "username", "active", "email", "roles", "groups",
+    ] + _binding_fields
+    list_columns = ["username", "first_name", "last_name", "roles", "region", "enterprise", "active"]
+    show_fieldsets = [
+        (_l("User info"), {"fields": ["username", "active", "roles", "login_count", "phone"]}),
+        (_l("Scope"), {"fields": ["region", "enterprise", "agency", "must_change_password"]}),
+        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+        (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"],
+                            "expanded": False}),
+    ]
+    search_columns = ["username", "first_name", "last_name", "email", "active", "roles"]
+    label_columns = {
+        "phone": _l("Mobile"),
+        "region": _l("Region"),
+        "region_code": _l("Region code"),
+        "enterprise": _l("Enterprise"),
+        "enterprise_uscc": _l("Enterprise USCC"),
+        "agency": _l("Agency"),
+        "must_change_password": _l("Must change password"),
+    }
+    description_columns = {
+        "region_code": _l("Six-digit GB/T 2260 code: a province code for province users, "
+                          "a city code for city users, a county code for county users."),
+        "enterprise_uscc": _l("For enterprise users: the enterprise's unified social credit code."),
+    }
+    # Plain text codes rather than select boxes: 3,000+ regions and 10,000s of enterprises.
+    add_form_extra_fields = dict(
+        UserDBModelView.add_form_extra_fields,
+        region_code=StringField(_l("Region code"), validators=[OptionalValidator()],
+                                widget=BS3TextFieldWidget()),
+        enterprise_uscc=StringField(_l("Enterprise USCC"), validators=[OptionalValidator()],
+                                    widget=BS3TextFieldWidget()),
+    )
+    edit_form_extra_fields = {
+        "region_code": add_form_extra_fields["region_code"],
+        "enterprise_uscc": add_form_extra_fields["enterprise_uscc"],
+    }
+
+    def _check_binding(self, item: GreenMineUser) -> None:
+        try:
+            users.apply_binding(
+                item,
+                role_names=[role.name for role in item.roles],
+                region_code=item.region_code,
+                enterprise_uscc=getattr(item, "pending_enterprise_uscc", None),
+                agency=item.agency,
+            )
+        except DomainError:
+            self.datamodel.session.rollback()
+            raise
+
+    def pre_add(self, item: GreenMineUser) -> None:
+        self._check_binding(item)
+        super().pre_add(item)
+
+    def pre_update(self, item: GreenMineUser) -> None:
+        self._check_binding(item)
+        super().pre_update(item)
+
+
+class GreenMineSecurityManager(SecurityManager):
+    user_model = GreenMineUser
+    userdbmodelview = GreenMineUserView

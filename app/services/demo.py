@@ -1,0 +1,205 @@
+"""Synthetic demo data in 山西省 (SPEC: no personal data from the seeds).
+
+Idempotent: every object is looked up by its natural key (USCC, licence number, username,
+mine and year) before it is created, so running it twice changes nothing.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.services import codes, predeclarations, reference, users, workflow
+
+DEMO_PASSWORD = "GreenMine#2026"
+PROVINCE = "140000"  # 山西省
+# Two cities, two counties each (county codes of GB/T 2260, 2023).
+COUNTIES = {
+    "140100": ["140105", "140121"],  # 太原市: 小店区, 清徐县
+    "140200": ["140213", "140226"],  # 大同市: 平城区, 左云县
+}
+
+# (mineral, mining method, production scale in 10,000 t/a)
+_MINE_KINDS = [
+    ("煤", "underground", 150.0),
+    ("煤", "underground", 60.0),
+    ("石灰岩", "open_pit", 80.0),
+    ("铁", "underground", 40.0),
+    ("铝土矿", "combined", 20.0),
+    ("石膏", "underground", 12.0),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    region: str | None = None
+    enterprise_index: int | None = None
+    agency: str | None = None
+    description: str = ""
+
+
+DEMO_AGENCY = "晋阳绿色矿山评估中心（演示）"
+
+DEMO_USERS = [
+    DemoUser("admin", "admin", description="info-centre administrator: users, roles, reference data"),
+    DemoUser("national", "national", description="national authority: reads everything"),
+    DemoUser("shanxi", "province", PROVINCE, description="山西省: reviews pre-declarations in the province"),
+    DemoUser("taiyuan", "city", "140100", description="太原市: its two counties"),
+    DemoUser("datong", "city", "140200", description="大同市: its two counties"),
+    DemoUser("xiaodian", "county", "140105", description="小店区 only"),
+    DemoUser("qingxu", "county", "140121", description="清徐县 only (the neighbour of 小店区)"),
+    DemoUser("pingcheng", "county", "140213", description="平城区 only"),
+    DemoUser("zuoyun", "county", "140226", description="左云县 only"),
+    DemoUser("qiye1", "enterprise", enterprise_index=0, description="enterprise in 小店区: its own mines"),
+    DemoUser("qiye2", "enterprise", enterprise_index=2, description="enterprise in 平城区: its own mines"),
+    DemoUser("pinggu", "agency", agency=DEMO_AGENCY, description="assessment agency: its assignments"),
+    DemoUser("hecha", "inspector", "140100", description="inspector: the checks he is drawn for"),
+    DemoUser("renzheng", "certifier", description="certification body: certification records"),
+]
+
+
+def demo_uscc(rng: random.Random, region_code: str) -> str:
+    """A synthetic credit code with a correct check character (企业: 登记机关 9, 类别 1)."""
+    body = "91" + region_code + "".join(rng.choice(codes.USCC_ALPHABET[:10]) for _ in range(9))
+    return body + codes.uscc_check_character(body)
+
+
+def demo_licence(region_code: str, serial: int) -> str:
+    """A current-form mining licence number: C + authority region + year + month + serial."""
+    return f"C{region_code[:2]}0000" + "2021" + "06" + "1" + f"{serial:09d}"
+
+
+def _enterprises(rng: random.Random):
+    from app.models import Enterprise, Region
+
+    created = []
+    index = 0
+    for counties in COUNTIES.values():
+        for county in counties:
+            for n in (1, 2):
+                index += 1
+                # The generator is seeded: the same code comes out on every run.
+                uscc = demo_uscc(rng, county)
+                enterprise = db.session.scalars(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+                if enterprise is None:
+                    region = db.session.get(Region, county)
+                    enterprise = Enterprise(
+                        name=f"{region.name}示范矿业{n}号有限公司",
+                        uscc=uscc,
+                        economic_type="limited_liability",
+                        legal_representative=f"演示法人{index:02d}",
+                        contact_person=f"演示联系人{index:02d}",
+                        address=f"{region.full_name}演示路{index}号",
+                        mobile=f"1380000{index:04d}",
+                        postcode="030000",
+                        region_code=county,
+                        region=region,
+                    )
+                    db.session.add(enterprise)
+                created.append(enterprise)
+    db.session.flush()
+    return created
+
+
+def _mines(enterprises):
+    from app.models import Mine, Mineral
+
+    minerals = {m.name: m for m in db.session.scalars(select(Mineral))}
+    mines = []
+    serial = 0
+    for e_index, enterprise in enumerate(enterprises):
+        for m_index in range(3):
+            serial += 1
+            licence = demo_licence(enterprise.region_code, serial)
+            mine = db.session.scalars(select(Mine).where(Mine.licence_no == licence)).first()
+            if mine is None:
+                mineral_name, method, scale = _MINE_KINDS[(e_index + m_index) % len(_MINE_KINDS)]
+                mineral = minerals[mineral_name]
+                mine = Mine(
+                    name=f"{enterprise.region.name}{mineral_name}矿{serial}号",
+                    address=f"{enterprise.region.full_name}演示矿区{serial}号",
+                    licence_no=licence,
+                    enterprise=enterprise,
+                    employees=50 + serial * 7,
+                    mineral=mineral,
+                    mining_method=method,
+                    production_scale=scale,
+                    area_km2=round(0.5 + serial * 0.3, 2),
+                    issuing_authority="山西省自然资源厅",
+                    region_code=enterprise.region_code,
+                    size=reference.classify_size(mineral, scale, method),
+                )
+                db.session.add(mine)
+            mines.append(mine)
+    db.session.flush()
+    return mines
+
+
+def _agency():
+    from app.models import Agency
+
+    agency = db.session.scalars(select(Agency).where(Agency.name == DEMO_AGENCY)).first()
+    if agency is None:
+        agency = Agency(name=DEMO_AGENCY, uscc=demo_uscc(random.Random(7), "140100"))
+        db.session.add(agency)
+        db.session.flush()
+    return agency
+
+
+def _users(enterprises) -> None:
+    sm = current_app.appbuilder.sm
+    for demo in DEMO_USERS:
+        if sm.find_user(username=demo.username) is not None:
+            continue
+        users.create_or_update_user(
+            demo.username,
+            demo.role,
+            DEMO_PASSWORD,
+            region_code=demo.region,
+            enterprise_uscc=enterprises[demo.enterprise_index].uscc if demo.enterprise_index is not None else None,
+            agency_name=demo.agency,
+            first_name=demo.username,
+            last_name="演示",
+        )
+
+
+def _predeclarations(mines, year: int) -> None:
+    """Pre-declarations in each state, walked through the transition engine."""
+    from app.models import PreDeclaration
+
+    sm = current_app.appbuilder.sm
+    enterprise_user = sm.find_user(username="qiye1")
+    province_user = sm.find_user(username="shanxi")
+    own = [m for m in mines if m.enterprise_id == enterprise_user.enterprise_id]
+    plans = [("draft", []), ("submitted", ["submit"]), ("passed", ["submit", "approve"])]
+    for mine, (state, steps) in zip(own, plans):
+        exists = db.session.scalars(
+            select(PreDeclaration).where(PreDeclaration.mine_id == mine.id, PreDeclaration.year == year)
+        ).first()
+        if exists is not None:
+            continue
+        record = predeclarations.create(enterprise_user, mine, year)
+        for step in steps:
+            actor = province_user if step in ("approve", "reject") else enterprise_user
+            workflow.transition(record, step, actor, "演示数据" if step != "submit" else None)
+
+
+def seed_demo(year: int = 2026) -> dict[str, int]:
+    """Build the demo set. Requires the reference data and the roles."""
+    rng = random.Random(20261121)
+    try:
+        enterprises = _enterprises(rng)
+        mines = _mines(enterprises)
+        _agency()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    _users(enterprises)
+    _predeclarations(mines, year)
+    return {"enterprises": len(enterprises), "mines": len(mines), "users": len(DEMO_USERS)}

@@ -1,0 +1,179 @@
+"""Loading the shipped reference data (app/data/*.csv) into the database, idempotently.
+
+Running the loader twice changes nothing the second time; a changed row in a file is
+updated in place; rows are never deleted (records may point to them).
+"""
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+
+
+@dataclass
+class LoadResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __str__(self) -> str:
+        return f"inserted {self.inserted}, updated {self.updated}, unchanged {self.unchanged}"
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    path = os.path.join(current_app.config["REFERENCE_DATA_DIR"], name)
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _upsert(model, key_attrs: tuple[str, ...], rows: list[dict], result: LoadResult) -> None:
+    existing = {
+        tuple(getattr(obj, attr) for attr in key_attrs): obj for obj in db.session.scalars(select(model))
+    }
+    for values in rows:
+        key = tuple(values[attr] for attr in key_attrs)
+        obj = existing.get(key)
+        if obj is None:
+            db.session.add(model(**values))
+            result.inserted += 1
+            continue
+        changed = False
+        for attr, value in values.items():
+            if getattr(obj, attr) != value:
+                setattr(obj, attr, value)
+                changed = True
+        if changed:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+
+
+def load_regions() -> LoadResult:
+    from app.models import Region
+
+    rows = _read_csv("regions.csv")
+    parents = {row["parent_code"] for row in rows if row["parent_code"]}
+    values = [
+        {
+            "code": row["code"],
+            "name": row["name"],
+            "level": int(row["level"]),
+            "parent_code": row["parent_code"] or None,
+            # Leaves take records: counties, and prefectures without counties.
+            "is_leaf": int(row["level"]) > 1 and row["code"] not in parents,
+        }
+        for row in rows
+    ]
+    result = LoadResult()
+    # Parents before children, so foreign keys hold at every flush.
+    values.sort(key=lambda v: v["level"])
+    _upsert(Region, ("code",), values, result)
+    db.session.flush()
+    return result
+
+
+def load_minerals() -> LoadResult:
+    from app.models import Mineral
+
+    rows = _read_csv("minerals.csv")
+    values = [
+        {
+            "name": row["name"].strip(),
+            "mineral_class": row["class"].strip(),
+            "subclass": row["subclass"].strip() or None,
+            "sort_order": index,
+            "note": (row.get("note") or "").strip() or None,
+            "added": row["added"].strip() or None,
+        }
+        for index, row in enumerate(rows, start=1)
+    ]
+    result = LoadResult()
+    _upsert(Mineral, ("name",), values, result)
+    db.session.flush()
+    return result
+
+
+def load_size_thresholds() -> LoadResult:
+    from app.models import Mineral, MineSizeThreshold
+
+    minerals = {m.name: m.id for m in db.session.scalars(select(Mineral))}
+    values = []
+    for row in _read_csv("mine_size_thresholds.csv"):
+        key = row["mineral"].strip()
+        values.append(
+            {
+                "mineral_key": key,
+                "mineral_id": minerals.get(key),
+                "use": row["use"].strip(),
+                "mining_method": row["mining_method"].strip(),
+                "unit": row["unit"].strip(),
+                "large_min": float(row["large_min"]),
+                "medium_min": float(row["medium_min"]),
+                "note": (row.get("note") or "").strip()[:256] or None,
+            }
+        )
+    result = LoadResult()
+    _upsert(MineSizeThreshold, ("mineral_key", "use", "mining_method"), values, result)
+    db.session.flush()
+    return result
+
+
+def load_all() -> dict[str, LoadResult]:
+    """Load every reference file in one transaction."""
+    try:
+        results = {
+            "regions": load_regions(),
+            "minerals": load_minerals(),
+            "mine_size_thresholds": load_size_thresholds(),
+        }
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return results
+
+
+# ---------------------------------------------------------------------------
+# Mine size from the threshold table
+# ---------------------------------------------------------------------------
+_METHOD_NAMES = {"open_pit": "露天", "underground": "地下"}
+
+
+def size_threshold(mineral, mining_method: Optional[str] = None, use: str = ""):
+    """The threshold row for a mineral: the most specific of (use, method) that exists,
+    then the mineral's subclass and class catch-alls (类:…)."""
+    from app.models import MineSizeThreshold
+
+    method = _METHOD_NAMES.get(mining_method or "", "")
+    keys = [mineral.name]
+    if mineral.subclass:
+        keys.append(f"类:{mineral.subclass}")
+    keys.append(f"类:{mineral.mineral_class}")
+    rows = db.session.scalars(select(MineSizeThreshold).where(MineSizeThreshold.mineral_key.in_(keys))).all()
+    by_key = {(r.mineral_key, r.use, r.mining_method): r for r in rows}
+    for key in keys:
+        for candidate in ((key, use, method), (key, "", method), (key, use, ""), (key, "", "")):
+            if candidate in by_key:
+                return by_key[candidate]
+    return None
+
+
+def classify_size(mineral, production_scale: Optional[float], mining_method: Optional[str] = None,
+                  use: str = "") -> Optional[str]:
+    """大型/中型/小型 ('large'/'medium'/'small') from the threshold table, or None if unknown."""
+    if mineral is None or production_scale is None:
+        return None
+    row = size_threshold(mineral, mining_method, use)
+    if row is None:
+        return None
+    if production_scale >= row.large_min:
+        return "large"
+    if production_scale >= row.medium_min:
+        return "medium"
+    return "small"

@@ -1,0 +1,79 @@
+"""Rules of the mine registry (enterprises and mines) shared by screens, API, CLI and import."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.services import codes, reference, scoping
+from app.services.exceptions import ValidationFailed
+
+
+def _leaf_region(code: str | None):
+    from app.models import Region
+
+    region = db.session.get(Region, codes.validate_region_code_shape(code))
+    if region is None:
+        raise ValidationFailed(_("There is no region with the code %(code)s.", code=code))
+    if not region.is_leaf:
+        raise ValidationFailed(
+            _("Choose a county-level region; %(name)s is a %(level)s.", name=region.full_name, level=region.level_label)
+        )
+    return region
+
+
+def _unique(model, column: str, value, item, message: str) -> None:
+    query = select(model.id).where(getattr(model, column) == value)
+    if item.id is not None:
+        query = query.where(model.id != item.id)
+    with db.session.no_autoflush:
+        if db.session.execute(query).first() is not None:
+            raise ValidationFailed(message)
+
+
+def validate_enterprise(enterprise) -> None:
+    """Normalise and check an enterprise before it is saved."""
+    from app.models import Enterprise
+
+    if not (enterprise.name or "").strip():
+        raise ValidationFailed(_("The enterprise name is required."))
+    enterprise.uscc = codes.validate_uscc(enterprise.uscc)
+    _unique(Enterprise, "uscc", enterprise.uscc, enterprise,
+            _("An enterprise with the credit code %(code)s already exists.", code=enterprise.uscc))
+    region_code = enterprise.region.code if enterprise.region is not None else enterprise.region_code
+    enterprise.region_code = _leaf_region(region_code).code
+
+
+def validate_mine(mine) -> None:
+    """Normalise and check a mine before it is saved; derive its size from the thresholds."""
+    from app.models import Mine
+
+    if not (mine.name or "").strip():
+        raise ValidationFailed(_("The mine name is required."))
+    mine.licence_no = codes.validate_licence_no(mine.licence_no)
+    _unique(Mine, "licence_no", mine.licence_no, mine,
+            _("A mine with the licence number %(no)s already exists.", no=mine.licence_no))
+    region_code = mine.region.code if mine.region is not None else mine.region_code
+    mine.region_code = _leaf_region(region_code).code
+    for attr, label in (("production_scale", _("Production scale")), ("area_km2", _("Area")),
+                        ("employees", _("Employees"))):
+        value = getattr(mine, attr)
+        if value is not None and value < 0:
+            raise ValidationFailed(_("%(field)s cannot be negative.", field=label))
+    if mine.licence_valid_from and mine.licence_valid_to and mine.licence_valid_to < mine.licence_valid_from:
+        raise ValidationFailed(_("The licence cannot expire before it starts."))
+    derived = reference.classify_size(mine.mineral, mine.production_scale, mine.mining_method)
+    if derived is not None:
+        mine.size = derived
+
+
+def enterprise_rule(enterprise, user, action: str) -> None:
+    """The write rule of enterprise screens and API (see app.views.base.RecordRules)."""
+    if action == scoping.EDIT:
+        validate_enterprise(enterprise)
+
+
+def mine_rule(mine, user, action: str) -> None:
+    """The write rule of mine screens and API."""
+    if action == scoping.EDIT:
+        validate_mine(mine)

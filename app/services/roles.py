@@ -1,0 +1,165 @@
+"""The roles, declared once: who they are, what binds them to a scope, what they may do.
+
+``flask gm sync-roles`` writes exactly these permissions into FAB's tables (adding what is
+missing and removing what is not declared), so roles are never clicked together by hand.
+Which *records* a role sees is decided by app.services.scoping from ``ROLES[...].scope``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+# Scope kinds (see app.services.scoping)
+ALL, PROVINCE, CITY, COUNTY, ENTERPRISE, AGENCY, INSPECTOR, NONE = (
+    "all", "province", "city", "county", "enterprise", "agency", "inspector", "none",
+)
+
+# Permission groups of FAB's generated views (HTML) and APIs (REST).
+READ = ("can_list", "can_show", "can_get", "can_info")
+WRITE = ("can_add", "can_edit", "can_post", "can_put")
+DELETE = ("can_delete",)
+TRANSITION = ("can_transition",)
+
+# Resources: the FAB view and API class names that serve one kind of record.
+REFERENCE = ("RegionView", "RegionApi", "MineralView", "MineralApi", "MineSizeThresholdView")
+REGISTRY = ("EnterpriseView", "EnterpriseApi", "MineView", "MineApi")
+PREDECLARATION = ("PreDeclarationView", "PreDeclarationApi")
+PROCESS_LOG = ("TransitionLogView",)
+# Every signed-in user may see his own account page.
+OWN_ACCOUNT = (("can_userinfo", "UserDBModelView"),)
+
+
+@dataclass(frozen=True)
+class Grant:
+    resources: tuple[str, ...]
+    permissions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    name: str
+    label: object
+    scope: str
+    # The region level a staff account must be bound to (1 province, 2 city, 3 county).
+    region_level: int | None = None
+    grants: tuple[Grant, ...] = field(default_factory=tuple)
+    # Everything FAB registers (the info-centre administrator).
+    all_permissions: bool = False
+
+
+def _staff(name: str, label, scope: str, level: int, registry_delete: bool) -> RoleDefinition:
+    registry = READ + WRITE + (DELETE if registry_delete else ())
+    return RoleDefinition(
+        name=name,
+        label=label,
+        scope=scope,
+        region_level=level,
+        grants=(
+            Grant(REFERENCE, READ),
+            Grant(REGISTRY, registry),
+            Grant(PREDECLARATION, READ + TRANSITION),
+            Grant(PROCESS_LOG, READ),
+        ),
+    )
+
+
+ROLES: dict[str, RoleDefinition] = {
+    role.name: role
+    for role in (
+        RoleDefinition("admin", _l("Info-centre administrator"), ALL, all_permissions=True),
+        RoleDefinition(
+            "national",
+            _l("National authority"),
+            ALL,
+            grants=(
+                Grant(REFERENCE, READ),
+                Grant(REGISTRY, READ),
+                Grant(PREDECLARATION, READ),
+                Grant(PROCESS_LOG, READ),
+            ),
+        ),
+        _staff("province", _l("Province authority"), PROVINCE, 1, registry_delete=True),
+        _staff("city", _l("City authority"), CITY, 2, registry_delete=True),
+        _staff("county", _l("County authority"), COUNTY, 3, registry_delete=True),
+        RoleDefinition(
+            "enterprise",
+            _l("Enterprise"),
+            ENTERPRISE,
+            grants=(
+                Grant(REFERENCE, READ),
+                Grant(REGISTRY, READ + ("can_edit", "can_put")),
+                Grant(PREDECLARATION, READ + WRITE + DELETE + TRANSITION),
+                Grant(PROCESS_LOG, READ),
+            ),
+        ),
+        RoleDefinition("agency", _l("Assessment agency"), AGENCY, grants=(Grant(REFERENCE, READ),)),
+        RoleDefinition("inspector", _l("Inspector"), INSPECTOR, grants=(Grant(REFERENCE, READ),)),
+        RoleDefinition("certifier", _l("Certification body"), NONE, grants=(Grant(REFERENCE, READ),)),
+    )
+}
+
+STAFF_ROLES = frozenset(name for name, role in ROLES.items() if role.region_level)
+
+
+def role_label(name: str) -> str:
+    role = ROLES.get(name)
+    return str(role.label) if role else name
+
+
+def declared_permissions(role: RoleDefinition) -> set[tuple[str, str]]:
+    """The (permission, view) pairs a role is declared to have, before menu access."""
+    pairs = set(OWN_ACCOUNT)
+    for grant in role.grants:
+        pairs.update((perm, resource) for resource in grant.resources for perm in grant.permissions)
+    return pairs
+
+
+def sync_roles(appbuilder) -> dict[str, int]:
+    """Make FAB's roles exactly what ROLES declares. Returns permissions per role.
+
+    Registers every view's permissions first (FAB_UPDATE_PERMS is off at start-up because
+    Alembic, not FAB, creates the tables), then grants menu access for the menu items whose
+    view the role may list.
+    """
+    sm = appbuilder.sm
+    appbuilder.add_permissions(update_perms=True)
+    existing = {
+        (pv.permission.name, pv.view_menu.name): pv for pv in sm.session.query(sm.permissionview_model).all()
+    }
+    menu_of_view = _menu_names_by_view(appbuilder)
+    counts: dict[str, int] = {}
+    for role in ROLES.values():
+        fab_role = sm.find_role(role.name) or sm.add_role(role.name)
+        if role.all_permissions:
+            wanted = set(existing)
+        else:
+            wanted = {pair for pair in declared_permissions(role) if pair in existing}
+            listable = {view for perm, view in wanted if perm == "can_list"}
+            for view in listable:
+                for menu_name in menu_of_view.get(view, ()):
+                    if ("menu_access", menu_name) in existing:
+                        wanted.add(("menu_access", menu_name))
+        fab_role.permissions = [existing[pair] for pair in sorted(wanted)]
+        counts[role.name] = len(wanted)
+    sm.session.commit()
+    return counts
+
+
+def _menu_names_by_view(appbuilder) -> dict[str, set[str]]:
+    """view class name -> the menu item and category names that lead to it."""
+    result: dict[str, set[str]] = {}
+
+    def walk(items, category=None):
+        for item in items:
+            if item.childs:
+                walk(item.childs, item.name)
+            elif item.baseview is not None:
+                names = result.setdefault(item.baseview.__class__.__name__, set())
+                names.add(item.name)
+                if category:
+                    names.add(category)
+
+    walk(appbuilder.menu.get_list())
+    return result
+

@@ -1,0 +1,257 @@
+"""The scope rule: which records a user may see and touch. One rule, two adapters.
+
+- ``scope_filter(model, user)``: a SQL condition for lists, counts, exports and the REST API.
+- ``check_access(user, record, action)``: the same rule for one loaded record (show, edit,
+  delete, actions, downloads, PDFs); raises AccessDenied.
+
+The user's scope comes from his roles (``app.services.roles.ROLES[...].scope``):
+  all        national authority and the info-centre admin: every record;
+  province / city / county: the GB/T 2260 prefix of the account's region (2, 4 or 6 digits);
+  enterprise: the records of the user's own enterprise;
+  agency / inspector: what they are assigned (the evaluation and spot-check issues register
+             the assignment paths below); nothing else;
+  none / anything unknown: nothing. Deny by default: a record without a region, a model
+             without a declared path, a user without a binding, are seen by nobody but ``all``.
+
+``SCOPE_PATHS`` declares, per model, the columns through which a record belongs to a region
+or an enterprise. It is the only place that knows this.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Optional
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, false, or_, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.services import codes
+from app.services.exceptions import AccessDenied
+from app.services.roles import AGENCY, ALL, CITY, COUNTY, ENTERPRISE, INSPECTOR, PROVINCE, ROLES
+
+READ, EDIT, DELETE, ACT, DOWNLOAD, EXPORT, LINK = (
+    "read", "edit", "delete", "act", "download", "export", "link",
+)
+_LEVEL_OF_SCOPE = {PROVINCE: codes.PROVINCE, CITY: codes.PREFECTURE, COUNTY: codes.COUNTY}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user may reach. The union of what each of his roles gives."""
+
+    everything: bool = False
+    region_prefixes: tuple[str, ...] = ()
+    enterprise_ids: tuple[int, ...] = ()
+    agency_ids: tuple[int, ...] = ()
+    inspector_user_ids: tuple[int, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.everything
+            or self.region_prefixes
+            or self.enterprise_ids
+            or self.agency_ids
+            or self.inspector_user_ids
+        )
+
+
+@dataclass(frozen=True)
+class ScopePath:
+    """How records of one model belong to a region, an enterprise, an agency, an inspector.
+
+    ``region`` and ``enterprise`` name columns of the model. ``agency`` and ``inspector`` are
+    functions (ids) -> SQL condition and (record, ids) -> bool, for assignment tables.
+    """
+
+    region: Optional[str] = None
+    enterprise: Optional[str] = None
+    agency_sql: Optional[Callable[[tuple[int, ...]], ColumnElement]] = None
+    agency_check: Optional[Callable[[Any, tuple[int, ...]], bool]] = None
+    inspector_sql: Optional[Callable[[tuple[int, ...]], ColumnElement]] = None
+    inspector_check: Optional[Callable[[Any, tuple[int, ...]], bool]] = None
+
+
+def _scope_paths() -> dict[type, ScopePath]:
+    from app.models import Enterprise, Mine, PreDeclaration
+
+    return {
+        Enterprise: ScopePath(region="region_code", enterprise="id"),
+        Mine: ScopePath(region="region_code", enterprise="enterprise_id"),
+        PreDeclaration: ScopePath(region="region_code", enterprise="enterprise_id"),
+    }
+
+
+def _unscoped_reference() -> frozenset[type]:
+    """Reference data every signed-in user may read (permissions still decide who edits)."""
+    from app.models import Mineral, MineSizeThreshold, Region
+
+    return frozenset({Region, Mineral, MineSizeThreshold})
+
+
+def scope_path(model: type) -> Optional[ScopePath]:
+    return _scope_paths().get(model)
+
+
+def is_scoped(model: type) -> bool:
+    return model not in _unscoped_reference()
+
+
+# ---------------------------------------------------------------------------
+# The user's scope
+# ---------------------------------------------------------------------------
+def user_scope(user) -> Scope:
+    """The union of the scopes of the user's roles; empty for anonymous or unbound users."""
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return Scope()
+    everything = False
+    prefixes: set[str] = set()
+    enterprises: set[int] = set()
+    agencies: set[int] = set()
+    inspectors: set[int] = set()
+    for role in getattr(user, "roles", ()):
+        definition = ROLES.get(role.name)
+        if definition is None:
+            continue
+        kind = definition.scope
+        if kind == ALL:
+            everything = True
+        elif kind in _LEVEL_OF_SCOPE:
+            region = getattr(user, "region", None)
+            if region is not None and region.level == _LEVEL_OF_SCOPE[kind]:
+                prefixes.add(codes.scope_prefix(region.code, region.level))
+            elif region is not None and kind == COUNTY and region.is_leaf:
+                # A prefecture-level city without counties (东莞市) acts as its own county.
+                prefixes.add(region.code)
+        elif kind == ENTERPRISE and getattr(user, "enterprise_id", None):
+            enterprises.add(user.enterprise_id)
+        elif kind == AGENCY and getattr(user, "agency_id", None):
+            agencies.add(user.agency_id)
+        elif kind == INSPECTOR:
+            inspectors.add(user.id)
+    return Scope(
+        everything=everything,
+        region_prefixes=tuple(sorted(prefixes)),
+        enterprise_ids=tuple(sorted(enterprises)),
+        agency_ids=tuple(sorted(agencies)),
+        inspector_user_ids=tuple(sorted(inspectors)),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Adapter 1: the query filter
+# ---------------------------------------------------------------------------
+def region_condition(column, prefixes: Iterable[str]) -> ColumnElement:
+    """``column`` lies under one of the prefixes. A range, not LIKE, so that a plain b-tree
+    index on the code serves it on every database and collation (codes are 6 digits)."""
+    conditions = []
+    for prefix in prefixes:
+        if len(prefix) >= 6:
+            conditions.append(column == prefix)
+        else:
+            pad = 6 - len(prefix)
+            conditions.append(and_(column >= prefix + "0" * pad, column <= prefix + "9" * pad))
+    return or_(*conditions) if conditions else false()
+
+
+def scope_filter(model: type, user) -> ColumnElement:
+    """The SQL condition selecting the rows of ``model`` that ``user`` may see."""
+    if not is_scoped(model):
+        return true() if getattr(user, "is_authenticated", False) else false()
+    scope = user_scope(user)
+    if scope.everything:
+        return true()
+    path = scope_path(model)
+    if path is None or scope.is_empty:
+        return false()
+    conditions: list[ColumnElement] = []
+    if path.region and scope.region_prefixes:
+        conditions.append(region_condition(getattr(model, path.region), scope.region_prefixes))
+    if path.enterprise and scope.enterprise_ids:
+        conditions.append(getattr(model, path.enterprise).in_(scope.enterprise_ids))
+    if path.agency_sql and scope.agency_ids:
+        conditions.append(path.agency_sql(scope.agency_ids))
+    if path.inspector_sql and scope.inspector_user_ids:
+        conditions.append(path.inspector_sql(scope.inspector_user_ids))
+    return or_(*conditions) if conditions else false()
+
+
+def apply_scope(query, model: type, user):
+    return query.filter(scope_filter(model, user))
+
+
+# ---------------------------------------------------------------------------
+# Adapter 2: one record
+# ---------------------------------------------------------------------------
+def _in_region(code: Optional[str], prefixes: Iterable[str]) -> bool:
+    return bool(code) and any(code.startswith(prefix) for prefix in prefixes)
+
+
+def can_access(user, record, action: str = READ) -> bool:
+    """The same rule as ``scope_filter``, evaluated on a loaded record (its current values).
+
+    ``action`` is one of READ, EDIT, DELETE, ACT, DOWNLOAD, EXPORT, LINK. Scope is the same
+    for every action today; what a role may *do* is decided by its permissions and, for status
+    changes, by the transition table.
+    """
+    if record is None:
+        return False
+    model = type(record)
+    if not is_scoped(model):
+        return bool(getattr(user, "is_authenticated", False))
+    scope = user_scope(user)
+    if scope.everything:
+        return True
+    path = scope_path(model)
+    if path is None or scope.is_empty:
+        return False
+    if path.region and _in_region(getattr(record, path.region), scope.region_prefixes):
+        return True
+    if path.enterprise and getattr(record, path.enterprise) in scope.enterprise_ids:
+        return True
+    if path.agency_check and scope.agency_ids and path.agency_check(record, scope.agency_ids):
+        return True
+    if path.inspector_check and scope.inspector_user_ids and path.inspector_check(
+        record, scope.inspector_user_ids
+    ):
+        return True
+    return False
+
+
+def check_access(user, record, action: str = READ) -> None:
+    """Raise AccessDenied unless ``user`` may perform ``action`` on ``record``."""
+    if not can_access(user, record, action):
+        raise AccessDenied(_l("You do not have access to this record."))
+
+
+def check_related_access(user, record) -> None:
+    """Every scoped record that ``record`` points to must be reachable by ``user``.
+
+    IDs in a form or request body are checked like IDs in a path: a county user cannot
+    attach a mine to an enterprise he cannot see, an enterprise user cannot file for
+    another enterprise's mine.
+    """
+    from sqlalchemy import inspect as sa_inspect
+
+    mapper = sa_inspect(type(record))
+    for relationship in mapper.relationships:
+        if relationship.uselist or relationship.direction.name != "MANYTOONE":
+            continue
+        target = relationship.mapper.class_
+        if not is_scoped(target) or scope_path(target) is None:
+            continue
+        related = getattr(record, relationship.key)
+        if related is not None:
+            check_access(user, related, LINK)
+        # The foreign key may have been set directly (a request body) without the
+        # relationship following: check the row it names, too.
+        values = [getattr(record, column.key, None) for column in relationship.local_columns]
+        if all(value is None for value in values):
+            continue
+        from app.extensions import db
+
+        named = db.session.get(target, values[0] if len(values) == 1 else tuple(values))
+        if named is None:
+            raise AccessDenied(_l("You do not have access to this record."))
+        if named is not related:
+            check_access(user, named, LINK)

@@ -1,0 +1,354 @@
+"""The transition engine: the one place where any workflow status changes.
+
+``TRANSITIONS`` is the table: (workflow, from state, action, roles, to state, guard, effect).
+``available_actions(record, user)`` gives the buttons a user sees; ``transition(record,
+action, user, comment)`` performs one step: it locks the row (``SELECT … FOR UPDATE`` on
+PostgreSQL), checks state, role, scope, comment and guard, writes the new status with a
+compare-and-set UPDATE, and adds a TransitionLog row, all in one transaction.
+
+Nothing else may write a status: ``install_status_guard`` makes the ORM refuse any flush or
+UPDATE statement that changes a workflow state column outside ``transition``.
+"""
+from __future__ import annotations
+
+import datetime
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Optional
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, inspect as sa_inspect, select, update
+from sqlalchemy.orm import Session, lazyload
+
+from app.services import scoping
+from app.services.exceptions import AccessDenied, NotFound, StatusWriteForbidden, TransitionRefused
+
+Guard = Callable[[Any, Any, Optional[str]], None]
+Effect = Callable[[Any, Any, Optional[str]], dict]
+_WRITING_FLAG = "gm_transition_in_progress"
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    model_path: str  # "module:Class", resolved lazily (models import this module)
+    initial: str
+    states: dict[str, Any]
+    actions: dict[str, Any]
+    state_attr: str = "status"
+
+    @property
+    def model(self) -> type:
+        module, cls = self.model_path.split(":")
+        return getattr(__import__(module, fromlist=[cls]), cls)
+
+
+@dataclass(frozen=True)
+class Transition:
+    workflow: str
+    source: str
+    action: str
+    roles: frozenset[str]
+    target: str
+    comment_required: bool = False
+    # Raises TransitionRefused with a translated reason when the step may not happen now.
+    guard: Optional[Guard] = None
+    # Extra column values written together with the status (timestamps, decision text).
+    effect: Optional[Effect] = None
+    # Bootstrap button style for the UI.
+    style: str = field(default="primary")
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------------------
+# Guards and effects of the pre-declaration workflow (seed 000 §3.1)
+# ---------------------------------------------------------------------------
+def _mine_belongs_to_enterprise(record, user, comment) -> None:
+    if record.mine is None or record.mine.enterprise_id != record.enterprise_id:
+        raise TransitionRefused(_("The mining licence is not one of this enterprise's mines."))
+
+
+def _stamp_submitted(record, user, comment) -> dict:
+    return {"submitted_at": _now()}
+
+
+def _stamp_withdrawn(record, user, comment) -> dict:
+    return {"submitted_at": None}
+
+
+def _stamp_decision(record, user, comment) -> dict:
+    return {"decided_at": _now(), "decision_comment": comment or None}
+
+
+# ---------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------
+WORKFLOWS: dict[str, Workflow] = {
+    wf.name: wf
+    for wf in (
+        Workflow(
+            name="predeclaration",
+            model_path="app.models.predeclaration:PreDeclaration",
+            initial="draft",
+            states={
+                "draft": _l("Not submitted"),
+                "submitted": _l("Submitted"),
+                "passed": _l("Passed"),
+                "rejected": _l("Not passed"),
+            },
+            actions={
+                "submit": _l("Submit"),
+                "withdraw": _l("Withdraw"),
+                "approve": _l("Pass"),
+                "reject": _l("Reject"),
+                "revise": _l("Revise and resubmit"),
+            },
+        ),
+    )
+}
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("predeclaration", "draft", "submit", frozenset({"enterprise"}), "submitted",
+               guard=_mine_belongs_to_enterprise, effect=_stamp_submitted),
+    Transition("predeclaration", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
+               effect=_stamp_withdrawn, style="default"),
+    Transition("predeclaration", "submitted", "approve", frozenset({"province"}), "passed",
+               effect=_stamp_decision, style="success"),
+    Transition("predeclaration", "submitted", "reject", frozenset({"province"}), "rejected",
+               comment_required=True, effect=_stamp_decision, style="danger"),
+    Transition("predeclaration", "rejected", "revise", frozenset({"enterprise"}), "draft",
+               style="default"),
+)
+
+_BY_KEY: dict[tuple[str, str, str], Transition] = {
+    (t.workflow, t.source, t.action): t for t in TRANSITIONS
+}
+
+
+def _check_table() -> None:
+    """The table must only name declared workflows, states and actions (checked at import)."""
+    for t in TRANSITIONS:
+        wf = WORKFLOWS[t.workflow]
+        assert t.source in wf.states and t.target in wf.states, t
+        assert t.action in wf.actions, t
+    assert len(_BY_KEY) == len(TRANSITIONS), "duplicate (workflow, state, action) in TRANSITIONS"
+
+
+_check_table()
+
+
+# ---------------------------------------------------------------------------
+# Lookups and labels
+# ---------------------------------------------------------------------------
+def workflow_of(record_or_model) -> Workflow:
+    model = record_or_model if isinstance(record_or_model, type) else type(record_or_model)
+    name = getattr(model, "workflow_name", None)
+    if name not in WORKFLOWS:
+        raise LookupError(f"{model.__name__} has no workflow")
+    return WORKFLOWS[name]
+
+
+def workflow_models() -> dict[type, Workflow]:
+    return {wf.model: wf for wf in WORKFLOWS.values()}
+
+
+def workflow_state_label(workflow: str, state: str) -> str:
+    wf = WORKFLOWS.get(workflow)
+    return str(wf.states.get(state, state)) if wf else state
+
+
+def state_label(record, state: str) -> str:
+    return workflow_state_label(workflow_of(record).name, state)
+
+
+def action_label(workflow: str, action: str) -> str:
+    wf = WORKFLOWS.get(workflow)
+    return str(wf.actions.get(action, action)) if wf else action
+
+
+def _user_role_names(user) -> list[str]:
+    return [role.name for role in getattr(user, "roles", ())]
+
+
+def _acting_role(user, transition: Transition) -> Optional[str]:
+    for name in _user_role_names(user):
+        if name in transition.roles:
+            return name
+    return None
+
+
+def available_actions(record, user) -> list[Transition]:
+    """The steps ``user`` may take on ``record`` now: state, role and scope allow them.
+
+    Guards are evaluated when the step is attempted, so that the refusal can say what is
+    missing (a button is shown; pressing it explains why not yet).
+    """
+    wf = workflow_of(record)
+    state = getattr(record, wf.state_attr)
+    if not scoping.can_access(user, record, scoping.ACT):
+        return []
+    return [
+        t
+        for t in TRANSITIONS
+        if t.workflow == wf.name and t.source == state and _acting_role(user, t) is not None
+    ]
+
+
+# ---------------------------------------------------------------------------
+# The one writer
+# ---------------------------------------------------------------------------
+@contextmanager
+def _status_writes_allowed(session: Session) -> Iterator[None]:
+    session.info[_WRITING_FLAG] = True
+    try:
+        yield
+    finally:
+        session.info.pop(_WRITING_FLAG, None)
+
+
+def transition(record, action: str, user, comment: Optional[str] = None, session: Optional[Session] = None):
+    """Perform ``action`` on ``record`` as ``user``. Returns the TransitionLog row.
+
+    Raises TransitionRefused, AccessDenied or NotFound with a translated message; on any
+    refusal nothing is written.
+    """
+    from app.extensions import db
+    from app.models.log import TransitionLog
+
+    session = session or db.session
+    wf = workflow_of(record)
+    model = type(record)
+    pk = sa_inspect(record).identity
+    if pk is None:
+        raise NotFound(_("The record does not exist."))
+    comment = (comment or "").strip() or None
+    try:
+        # Lock only the record's own row: no eager joins (FOR UPDATE cannot apply to outer joins).
+        query = (
+            select(model).filter_by(id=pk[0]).options(lazyload("*")).execution_options(populate_existing=True)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(of=model)
+        locked = session.execute(query).scalar_one_or_none()
+        if locked is None:
+            raise NotFound(_("The record does not exist."))
+        current = getattr(locked, wf.state_attr)
+        step = _BY_KEY.get((wf.name, current, action))
+        if step is None:
+            raise TransitionRefused(
+                _(
+                    "“%(action)s” is not possible while the record is “%(state)s”.",
+                    action=action_label(wf.name, action),
+                    state=workflow_state_label(wf.name, current),
+                )
+            )
+        role = _acting_role(user, step)
+        if role is None:
+            raise AccessDenied(
+                _("Your role may not “%(action)s” this record.", action=action_label(wf.name, action))
+            )
+        scoping.check_access(user, locked, scoping.ACT)
+        if step.comment_required and not comment:
+            raise TransitionRefused(
+                _("“%(action)s” needs a comment giving the reason.", action=action_label(wf.name, action))
+            )
+        if step.guard is not None:
+            step.guard(locked, user, comment)
+        values: dict[str, Any] = {wf.state_attr: step.target}
+        if hasattr(model, "updated_at"):
+            values["updated_at"] = _now()
+        if step.effect is not None:
+            values.update(step.effect(locked, user, comment))
+        state_column = getattr(model, wf.state_attr)
+        with _status_writes_allowed(session):
+            result = session.execute(
+                update(model)
+                .where(model.id == pk[0], state_column == current)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        if result.rowcount != 1:
+            raise TransitionRefused(_("The record was changed by someone else in the meantime; please reload it."))
+        log = TransitionLog(
+            workflow=wf.name,
+            record_type=model.__name__,
+            record_id=pk[0],
+            action=action,
+            from_state=current,
+            to_state=step.target,
+            user_id=user.id,
+            username=user.username,
+            role=role,
+            region_code=getattr(user, "region_code", None),
+            comment=comment,
+        )
+        session.add(log)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    session.refresh(record)
+    return log
+
+
+def history(record) -> list:
+    """The record's steps, oldest first (process monitoring)."""
+    from app.extensions import db
+    from app.models.log import TransitionLog
+
+    return (
+        db.session.query(TransitionLog)
+        .filter(TransitionLog.record_type == type(record).__name__, TransitionLog.record_id == record.id)
+        .order_by(TransitionLog.id)
+        .all()
+    )
+
+
+# ---------------------------------------------------------------------------
+# The guard that keeps every other code path from writing a status
+# ---------------------------------------------------------------------------
+def install_status_guard(session_class: type) -> None:
+    """Refuse ORM flushes and UPDATE statements that write a workflow state elsewhere."""
+    if getattr(session_class, "_gm_status_guard", False):
+        return
+    session_class._gm_status_guard = True
+
+    @event.listens_for(session_class, "before_flush")
+    def _refuse_status_writes(session, flush_context, instances):
+        if session.info.get(_WRITING_FLAG):
+            return
+        models = workflow_models()
+        for obj in session.new:
+            wf = models.get(type(obj))
+            if wf is not None:
+                value = getattr(obj, wf.state_attr)
+                if value is None:
+                    setattr(obj, wf.state_attr, wf.initial)
+                elif value != wf.initial:
+                    raise StatusWriteForbidden(
+                        f"{type(obj).__name__} must be created in state {wf.initial!r}, not {value!r}"
+                    )
+        for obj in session.dirty:
+            wf = models.get(type(obj))
+            if wf is not None and sa_inspect(obj).attrs[wf.state_attr].history.has_changes():
+                raise StatusWriteForbidden(
+                    f"{type(obj).__name__}.{wf.state_attr} may only change through workflow.transition()"
+                )
+
+    @event.listens_for(session_class, "do_orm_execute")
+    def _refuse_status_updates(orm_execute_state):
+        if not orm_execute_state.is_update or orm_execute_state.session.info.get(_WRITING_FLAG):
+            return
+        statement = orm_execute_state.statement
+        table = getattr(statement, "table", None)
+        for model, wf in workflow_models().items():
+            if table is not None and table.name == model.__table__.name:
+                keys = {getattr(k, "key", k) for k in (getattr(statement, "_values", None) or {})}
+                if wf.state_attr in keys:
+                    raise StatusWriteForbidden(
+                        f"{model.__name__}.{wf.state_attr} may only change through workflow.transition()"
+                    )

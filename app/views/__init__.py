@@ -1,0 +1,1 @@
+"""FAB views, one per resource, registered by register_views()."""

@@ -1,0 +1,217 @@
+"""The scoped view and API base classes: every route of a FAB view goes through the scope rule.
+
+FAB applies ``base_filters`` to list, show, edit and delete, and to the REST API's get, put
+and delete; but its ``action``, ``action_post`` and ``download`` routes load rows without them,
+and nothing checks what a form or body *writes* (an edit may move a record out of scope, a body
+may name another enterprise). These classes close each of those paths with
+``app.services.scoping`` and add one ``transition`` route driven by the workflow table.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import ModelRestApi, ModelView
+from flask_appbuilder.api import expose as api_expose, protect, safe
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.views import expose
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.services import scoping, workflow
+from app.services.exceptions import DomainError
+
+
+class ScopeFilter(BaseFilter):
+    """FAB filter that applies the scope rule of the current user to the model's query."""
+
+    name = "scope"
+
+    def apply(self, query, value):
+        return query.filter(scoping.scope_filter(self.model, g.user))
+
+
+def _no_value() -> None:
+    return None
+
+
+SCOPE_BASE_FILTERS = [["id", ScopeFilter, _no_value]]
+
+
+class RecordRules:
+    """What both the HTML view and the REST API do before writing a record."""
+
+    datamodel: Any
+
+    def _refuse(self, exc: DomainError):
+        db.session.rollback()
+        raise exc
+
+    def check_write(self, item, action: str) -> None:
+        """The record, as it will be saved, must lie in the user's scope, and so must every
+        record it points to (IDs in a form or body are checked like IDs in a path)."""
+        try:
+            # Rules first: they normalise and derive fields (codes, the owning enterprise),
+            # then the scope is checked on the values that will be saved.
+            self.check_rules(item, action)
+            scoping.check_access(g.user, item, action)
+            scoping.check_related_access(g.user, item)
+        except DomainError as exc:
+            self._refuse(exc)
+
+    # The resource's business rule, a service function (record, user, action) -> None that
+    # normalises the record and raises DomainError; the view and the API name the same one.
+    record_rule = None
+
+    def check_rules(self, item, action: str) -> None:
+        if self.record_rule is not None:
+            type(self).record_rule(item, g.user, action)
+
+    def pre_add(self, item) -> None:
+        self.check_write(item, scoping.EDIT)
+
+    def pre_update(self, item) -> None:
+        self.check_write(item, scoping.EDIT)
+
+    def pre_delete(self, item) -> None:
+        try:
+            scoping.check_access(g.user, item, scoping.DELETE)
+            self.check_rules(item, scoping.DELETE)
+        except DomainError as exc:
+            self._refuse(exc)
+
+    def get_scoped_or_404(self, pk, action: str = scoping.READ):
+        """Load one record through the scope rule; 404 when absent or out of scope."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None or not scoping.can_access(g.user, item, action):
+            abort(404)
+        return item
+
+
+class ScopedModelView(RecordRules, ModelView):
+    """One view per resource for every role: permissions decide what a role may do,
+    the scope rule decides which records it reaches."""
+
+    base_filters = SCOPE_BASE_FILTERS
+    show_template = "gm/show.html"
+    page_size = 20
+
+    # --- FAB routes that skip base_filters ----------------------------------------------
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        if request.method != "POST" or name not in self.actions:
+            abort(405 if request.method != "POST" else 404)
+        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
+            abort(403)
+        item = self.get_scoped_or_404(self._deserialize_pk_if_composite(pk), scoping.ACT)
+        return self.actions[name].func(item)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        name = request.form.get("action", "")
+        if name not in self.actions:
+            abort(404)
+        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
+            abort(403)
+        # Every selected row must be reachable, or nothing is done.
+        items = [
+            self.get_scoped_or_404(self._deserialize_pk_if_composite(pk), scoping.ACT)
+            for pk in request.form.getlist("rowid")
+        ]
+        return self.actions[name].func(items)
+
+    @expose("/download/<string:filename>")
+    @has_access
+    def download(self, filename):
+        # FAB serves any file of UPLOAD_FOLDER by name here, without looking at any record.
+        # Our files are served by scoped routes of their own.
+        abort(404)
+
+    # --- Workflow ------------------------------------------------------------------------
+    @expose("/transition/<pk>", methods=["POST"])
+    @has_access
+    def transition(self, pk):
+        """Perform one step of the record's workflow (the buttons of the show page)."""
+        item = self.get_scoped_or_404(pk, scoping.ACT)
+        action = request.form.get("action", "")
+        try:
+            workflow.transition(item, action, g.user, request.form.get("comment"))
+        except DomainError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("Done: %(action)s.", action=workflow.action_label(workflow.workflow_of(item).name, action)),
+                  "success")
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+
+    def render_template(self, template, **kwargs):
+        # The show page lists the workflow buttons and the process history of the record.
+        if template == self.show_template and "pk" in kwargs:
+            item = self.datamodel.get(kwargs["pk"], self._base_filters)
+            if item is not None and getattr(type(item), "workflow_name", None):
+                kwargs["workflow_actions"] = workflow.available_actions(item, g.user)
+                kwargs["workflow_history"] = workflow.history(item)
+                kwargs["workflow_name"] = item.workflow_name
+        return super().render_template(template, **kwargs)
+
+
+class ScopedModelRestApi(RecordRules, ModelRestApi):
+    """The REST twin of ScopedModelView: same scope, same rules, JSON errors."""
+
+    base_filters = SCOPE_BASE_FILTERS
+
+    def _domain_errors(self, call, *args):
+        try:
+            return call(*args)
+        except DomainError as exc:
+            db.session.rollback()
+            return self.response(exc.status_code, message=str(exc))
+
+    def post_headless(self):
+        return self._domain_errors(super().post_headless)
+
+    def put_headless(self, pk):
+        return self._domain_errors(super().put_headless, pk)
+
+    def delete_headless(self, pk):
+        return self._domain_errors(super().delete_headless, pk)
+
+    @api_expose("/<pk>/transition", methods=["POST"])
+    @protect()
+    @safe
+    def transition(self, pk):
+        """Perform one workflow step: body ``{"action": "...", "comment": "..."}``.
+        ---
+        post:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    action: {type: string}
+                    comment: {type: string}
+          responses:
+            200:
+              description: the new status
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: the step is not possible now
+        """
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None or not scoping.can_access(g.user, item, scoping.ACT):
+            return self.response_404()
+        if not getattr(type(item), "workflow_name", None):
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            log = workflow.transition(item, str(body.get("action", "")), g.user, body.get("comment"))
+        except DomainError as exc:
+            return self.response(exc.status_code, message=str(exc))
+        return self.response(200, id=item.id, status=log.to_state, from_status=log.from_state)

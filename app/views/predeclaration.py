@@ -1,0 +1,50 @@
+"""Pre-declarations: list, detail with workflow buttons and process history."""
+from flask import g
+from flask_appbuilder.models.sqla.filters import FilterEqualFunction
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.models import PreDeclaration
+from app.services import predeclarations
+from app.views.base import ScopedModelView
+
+
+def _own_enterprise_id():
+    return getattr(g.user, "enterprise_id", None)
+
+
+class PreDeclarationView(ScopedModelView):
+    datamodel = SQLAInterface(PreDeclaration)
+    list_title = _l("Pre-declarations")
+    show_title = _l("Pre-declaration")
+    add_title = _l("New pre-declaration")
+    edit_title = _l("Edit pre-declaration")
+    list_columns = ["enterprise", "licence_no", "mine", "year", "status_label", "region"]
+    show_columns = ["enterprise", "mine", "licence_no", "region", "year", "status_label",
+                    "submitted_at", "decided_at", "decision_comment"]
+    add_columns = ["mine", "region_code", "year"]
+    edit_columns = ["region_code", "year"]
+    search_columns = ["year", "status"]
+    order_columns = ["year"]
+    base_order = ("id", "desc")
+    # An enterprise picks among its own mines only.
+    add_form_query_rel_fields = {"mine": [["enterprise_id", FilterEqualFunction, _own_enterprise_id]]}
+    label_columns = {
+        "enterprise": _l("Enterprise"),
+        "mine": _l("Mine"),
+        "licence_no": _l("Mining licence number"),
+        "region": _l("Region"),
+        "region_code": _l("Region code (county level)"),
+        "year": _l("Application year"),
+        "status": _l("Status"),
+        "status_label": _l("Status"),
+        "submitted_at": _l("Submitted at"),
+        "decided_at": _l("Decided at"),
+        "decision_comment": _l("Review comment"),
+    }
+    description_columns = {
+        "region_code": _l("Only when the region is chosen down to county level can the city and "
+                          "county authorities see the pre-declaration. Empty: the mine's region."),
+    }
+
+    record_rule = predeclarations.record_rule

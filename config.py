@@ -1,0 +1,106 @@
+"""Configuration of the green-mine management information system.
+
+Every value here is a documented default. Anything secret or site-specific comes from the
+environment: ``DATABASE_URL``, ``SECRET_KEY``, ``GM_ENV``, ``RATELIMIT_STORAGE_URI``,
+``SAFE_REDIRECT_HOSTS``. ``create_app(overrides)`` applies test or CLI overrides last.
+"""
+import os
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+
+# ---------------------------------------------------------------------------
+# Environment
+# ---------------------------------------------------------------------------
+# "development" (default, embedded SQLite, demo-friendly) or "production".
+# In production the app refuses to start without a strong SECRET_KEY of its own,
+# and cookies are marked Secure (HTTPS only).
+GM_ENV = os.environ.get("GM_ENV", "development")
+
+# The development key is public (it is in this file): create_app() refuses it in production.
+DEVELOPMENT_SECRET_KEY = "development-only-not-secret-0f3b9c"
+SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+
+# ---------------------------------------------------------------------------
+# Database: PostgreSQL in production (postgresql+psycopg2://user@host/db),
+# an SQLite file under instance/ by default.
+# ---------------------------------------------------------------------------
+SQLALCHEMY_DATABASE_URI = os.environ.get(
+    "DATABASE_URL", "sqlite:///" + os.path.join(BASE_DIR, "instance", "greenmine.db")
+)
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+# Alembic owns the schema (FAB's tables included): FAB must not create tables itself,
+# nor write permissions at start-up (that needs the tables). `flask gm sync-roles` does it.
+FAB_CREATE_DB = False
+FAB_UPDATE_PERMS = False
+
+# ---------------------------------------------------------------------------
+# Application and authentication
+# ---------------------------------------------------------------------------
+APP_NAME = "绿色矿山管理信息系统"
+APP_THEME = ""
+FAB_SECURITY_MANAGER_CLASS = "app.security.GreenMineSecurityManager"
+FAB_INDEX_VIEW = "app.views.home.HomeView"
+AUTH_TYPE = 1  # flask_appbuilder.const.AUTH_DB
+AUTH_ROLE_ADMIN = "admin"
+AUTH_ROLE_PUBLIC = "public"
+AUTH_USER_REGISTRATION = False
+FAB_ADD_SECURITY_API = True
+FAB_API_SWAGGER_UI = False
+FAB_API_SHOW_STACKTRACE = False
+FAB_API_MAX_PAGE_SIZE = 100
+
+# Password policy: at least 8 characters with upper case, lower case, a digit and a symbol.
+# (create_app() installs app.services.passwords.validate_password_complexity as the validator.)
+FAB_PASSWORD_COMPLEXITY_ENABLED = True
+
+# ---------------------------------------------------------------------------
+# Security defaults
+# ---------------------------------------------------------------------------
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = GM_ENV == "production"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SECURE = GM_ENV == "production"
+PERMANENT_SESSION_LIFETIME = 8 * 3600  # seconds
+
+# Only redirect to these hosts (the ?next= after login, "back" links, ...).
+FAB_SAFE_REDIRECT_HOSTS = [
+    h.strip()
+    for h in os.environ.get("SAFE_REDIRECT_HOSTS", "127.0.0.1:8080,localhost:8080,localhost").split(",")
+    if h.strip()
+]
+
+# Login rate limits (HTML form and REST /api/v1/security/login).
+RATELIMIT_ENABLED = True
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+# memory:// is per process; use redis://127.0.0.1:6379/0 when several processes serve.
+RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+RATELIMIT_HEADERS_ENABLED = True
+
+# Request bodies above this are refused before being read (413).
+MAX_CONTENT_LENGTH = 120 * 1024 * 1024
+
+# ---------------------------------------------------------------------------
+# Languages: Chinese first, English available.
+# ---------------------------------------------------------------------------
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "中文"},
+    "en": {"flag": "gb", "name": "English"},
+}
+
+# ---------------------------------------------------------------------------
+# Business defaults (configurable per deployment)
+# ---------------------------------------------------------------------------
+# Where the shipped reference data lives.
+REFERENCE_DATA_DIR = os.path.join(BASE_DIR, "app", "data")
+# Uploaded files are stored here under generated names, outside the static folder.
+UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(BASE_DIR, "instance", "uploads"))
+# Technical-support contact shown on the home page.
+SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT", "信息中心技术支持（请在部署时配置联系方式）")
