@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import inspect as sa_inspect, select
 
 from app.extensions import db
 from app.services import codes, reference, scoping
@@ -20,6 +20,16 @@ def _leaf_region(code: str | None):
             _("Choose a county-level region; %(name)s is a %(level)s.", name=region.full_name, level=region.level_label)
         )
     return region
+
+
+def _chosen_region_code(record) -> str | None:
+    """The region a form or body asks for: the code column when it was set (a text field, a
+    JSON body), else the relationship (a select box)."""
+    if record.region is not None and sa_inspect(record).attrs.region.history.has_changes():
+        return record.region.code
+    if record.region_code:
+        return record.region_code
+    return record.region.code if record.region is not None else None
 
 
 def _unique(model, column: str, value, item, message: str) -> None:
@@ -40,8 +50,8 @@ def validate_enterprise(enterprise) -> None:
     enterprise.uscc = codes.validate_uscc(enterprise.uscc)
     _unique(Enterprise, "uscc", enterprise.uscc, enterprise,
             _("An enterprise with the credit code %(code)s already exists.", code=enterprise.uscc))
-    region_code = enterprise.region.code if enterprise.region is not None else enterprise.region_code
-    enterprise.region_code = _leaf_region(region_code).code
+    enterprise.region = _leaf_region(_chosen_region_code(enterprise))
+    enterprise.region_code = enterprise.region.code
 
 
 def validate_mine(mine) -> None:
@@ -53,8 +63,8 @@ def validate_mine(mine) -> None:
     mine.licence_no = codes.validate_licence_no(mine.licence_no)
     _unique(Mine, "licence_no", mine.licence_no, mine,
             _("A mine with the licence number %(no)s already exists.", no=mine.licence_no))
-    region_code = mine.region.code if mine.region is not None else mine.region_code
-    mine.region_code = _leaf_region(region_code).code
+    mine.region = _leaf_region(_chosen_region_code(mine))
+    mine.region_code = mine.region.code
     for attr, label in (("production_scale", _("Production scale")), ("area_km2", _("Area")),
                         ("employees", _("Employees"))):
         value = getattr(mine, attr)

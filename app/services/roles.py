@@ -123,6 +123,11 @@ def sync_roles(appbuilder) -> dict[str, int]:
     view the role may list.
     """
     sm = appbuilder.sm
+    # Roles first: FAB's add_permissions_view grants each new permission to the admin role
+    # and fails half-way when that role does not exist yet.
+    for name in ROLES:
+        if sm.find_role(name) is None:
+            sm.add_role(name)
     appbuilder.add_permissions(update_perms=True)
     existing = {
         (pv.permission.name, pv.view_menu.name): pv for pv in sm.session.query(sm.permissionview_model).all()
@@ -130,7 +135,7 @@ def sync_roles(appbuilder) -> dict[str, int]:
     menu_of_view = _menu_names_by_view(appbuilder)
     counts: dict[str, int] = {}
     for role in ROLES.values():
-        fab_role = sm.find_role(role.name) or sm.add_role(role.name)
+        fab_role = sm.find_role(role.name)
         if role.all_permissions:
             wanted = set(existing)
         else:

@@ -1,0 +1,289 @@
+"""Test fixtures: one database per test session, migrated by Alembic, reference data and roles
+loaded once; every test starts from that state (domain rows and users are deleted after each
+test); factories build what a test needs.
+
+The database is ``TEST_DATABASE_URL`` (a PostgreSQL URL in CI's PostgreSQL run), else a fresh
+SQLite file. The suite is the same on both.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import tempfile
+
+import pytest
+from flask_jwt_extended import create_access_token
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import text
+
+TEST_PASSWORD = "Test#Passw0rd"
+# Tables emptied after each test: everything but reference data and FAB's permission tables.
+_DOMAIN_TABLES = [
+    "transition_log", "predeclaration", "ab_user_role", "ab_user_group", "ab_api_key", "ab_user",
+    "mine", "enterprise", "agency",
+]
+
+
+def _database_url() -> tuple[str, str | None]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url, None
+    folder = tempfile.mkdtemp(prefix="gm-test-")
+    return "sqlite:///" + os.path.join(folder, "test.db"), folder
+
+
+@pytest.fixture(scope="session")
+def app():
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.services import reference
+    from app.services.roles import sync_roles
+
+    url, _folder = _database_url()
+    application = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "TESTING": True,
+            "FAB_SAFE_REDIRECT_HOSTS": ["localhost"],
+            "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="gm-uploads-"),
+        }
+    )
+    with application.app_context():
+        upgrade()
+        reference.load_all()
+        sync_roles(application.appbuilder)
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(app):
+    """Each test runs in its own app context and leaves the database as it found it."""
+    from app.extensions import db
+
+    ctx = app.app_context()
+    ctx.push()
+    app.appbuilder.sm.limiter.reset()
+    yield
+    db.session.rollback()
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in _DOMAIN_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+    ctx.pop()
+
+
+@pytest.fixture
+def db_session(app):
+    from app.extensions import db
+
+    return db.session
+
+
+# ---------------------------------------------------------------------------
+# Factories
+# ---------------------------------------------------------------------------
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_region():
+    """The real region with this GB/T 2260 code (reference data is loaded once)."""
+    from app.extensions import db
+    from app.models import Region
+
+    def factory(code: str) -> Region:
+        region = db.session.get(Region, code)
+        assert region is not None, f"no region {code}"
+        return region
+
+    return factory
+
+
+@pytest.fixture
+def make_enterprise():
+    from app.extensions import db
+    from app.models import Enterprise
+    from app.services.demo import demo_uscc
+
+    import random
+
+    rng = random.Random()
+
+    def factory(region_code: str = "140105", name: str | None = None, **fields) -> Enterprise:
+        n = next(_counter)
+        enterprise = Enterprise(
+            name=name or f"测试矿业{n}号有限公司",
+            uscc=fields.pop("uscc", None) or demo_uscc(rng, region_code),
+            region_code=region_code,
+            **fields,
+        )
+        db.session.add(enterprise)
+        db.session.commit()
+        return enterprise
+
+    return factory
+
+
+@pytest.fixture
+def make_mine(make_enterprise):
+    from app.extensions import db
+    from app.models import Mine, Mineral
+    from app.services.demo import demo_licence
+
+    def factory(region_code: str = "140105", enterprise=None, **fields) -> Mine:
+        n = next(_counter)
+        enterprise = enterprise or make_enterprise(region_code)
+        mineral = db.session.query(Mineral).filter_by(name=fields.pop("mineral_name", "煤")).one()
+        mine = Mine(
+            name=fields.pop("name", f"测试矿{n}号"),
+            licence_no=fields.pop("licence_no", demo_licence(region_code, 500000 + n)),
+            enterprise=enterprise,
+            mineral=mineral,
+            mining_method=fields.pop("mining_method", "underground"),
+            production_scale=fields.pop("production_scale", 60.0),
+            region_code=region_code,
+            **fields,
+        )
+        db.session.add(mine)
+        db.session.commit()
+        return mine
+
+    return factory
+
+
+@pytest.fixture
+def make_agency():
+    from app.extensions import db
+    from app.models import Agency
+
+    def factory(name: str | None = None) -> Agency:
+        agency = Agency(name=name or f"测试评估机构{next(_counter)}")
+        db.session.add(agency)
+        db.session.commit()
+        return agency
+
+    return factory
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user(role, region_code=None, enterprise=None, agency=None) -> a committed user."""
+    from app.extensions import db
+
+    sm = app.appbuilder.sm
+
+    def factory(role: str, region: str | None = None, enterprise=None, agency=None, **fields):
+        n = next(_counter)
+        user = sm.user_model(
+            username=fields.pop("username", f"{role}{n}"),
+            first_name=fields.pop("first_name", role),
+            last_name=fields.pop("last_name", str(n)),
+            email=fields.pop("email", f"{role}{n}@test.invalid"),
+            active=fields.pop("active", True),
+            **fields,
+        )
+        from werkzeug.security import generate_password_hash
+
+        user.password = generate_password_hash(TEST_PASSWORD)
+        user.region_code = region
+        user.enterprise_id = enterprise.id if enterprise is not None else None
+        user.agency_id = agency.id if agency is not None else None
+        db.session.add(user)
+        user.roles = [sm.find_role(role)] if role else []
+        db.session.commit()
+        return user
+
+    return factory
+
+
+# ---------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------
+def csrf_token_for(app, client) -> str:
+    """A valid CSRF token for this client's session (what a rendered form would carry)."""
+    with client.session_transaction() as session:
+        raw = session.get("csrf_token")
+        if not raw:
+            raw = session["csrf_token"] = secrets.token_hex(20)
+    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
+def _fresh_request_globals() -> None:
+    """Tests run inside an app context, which Flask reuses for the test client's requests:
+    forget what an earlier request cached in ``g`` (the logged-in user, the JWT), as a new
+    request in production would."""
+    from flask import g
+
+    for key in list(vars(g)):
+        delattr(g, key)
+
+
+class Browser:
+    """A test client logged in as ``user`` through the session, as the login form would do."""
+
+    def __init__(self, app, user=None):
+        self.app = app
+        self.client = app.test_client()
+        if user is not None:
+            with self.client.session_transaction() as session:
+                session["_user_id"] = str(user.id)
+                session["_fresh"] = True
+
+    def get(self, url, **kwargs):
+        _fresh_request_globals()
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", csrf_token_for(self.app, self.client))
+        _fresh_request_globals()
+        return self.client.post(url, data=data, **kwargs)
+
+
+class ApiClient:
+    """A REST client with a bearer token for ``user`` (as /api/v1/security/login issues)."""
+
+    def __init__(self, app, user=None):
+        self.client = app.test_client()
+        self.headers = {}
+        if user is not None:
+            self.headers["Authorization"] = "Bearer " + create_access_token(identity=str(user.id), fresh=True)
+
+    def _call(self, method, url, **kwargs):
+        headers = dict(self.headers, **kwargs.pop("headers", {}))
+        _fresh_request_globals()
+        return getattr(self.client, method)(url, headers=headers, **kwargs)
+
+    def get(self, url, **kwargs):
+        return self._call("get", url, **kwargs)
+
+    def post(self, url, **kwargs):
+        return self._call("post", url, **kwargs)
+
+    def put(self, url, **kwargs):
+        return self._call("put", url, **kwargs)
+
+    def delete(self, url, **kwargs):
+        return self._call("delete", url, **kwargs)
+
+
+@pytest.fixture
+def browser(app):
+    return lambda user=None: Browser(app, user)
+
+
+@pytest.fixture
+def api(app):
+    return lambda user=None: ApiClient(app, user)
+
+
+def is_postgres(app) -> bool:
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
