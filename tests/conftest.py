@@ -49,6 +49,9 @@ def app():
             "TESTING": True,
             "FAB_SAFE_REDIRECT_HOSTS": ["localhost"],
             "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="gm-uploads-"),
+            # Room for the concurrency tests' 20 simultaneous connections.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "max_overflow": 40}
+            if url.startswith("postgresql") else {},
         }
     )
     with application.app_context():
