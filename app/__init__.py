@@ -36,7 +36,6 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
-    _install_csrf_check(app)
 
     from app.services.workflow import install_status_guard
 
@@ -49,6 +48,8 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         appbuilder.init_app(app, db.session)
         _register_views(appbuilder)
         _limit_api_login(app, appbuilder)
+    # After FAB's own before_request (which sets g.user), so that a refusal page can render.
+    _install_csrf_check(app)
 
     from app import cli, errors
     from app.services.roles import role_label

@@ -185,8 +185,8 @@ def make_user(app):
     def factory(role: str, region: str | None = None, enterprise=None, agency=None, **fields):
         n = next(_counter)
         user = sm.user_model(
-            username=fields.pop("username", f"{role}{n}"),
-            first_name=fields.pop("first_name", role),
+            username=fields.pop("username", f"{role or 'nobody'}{n}"),
+            first_name=fields.pop("first_name", role or "nobody"),
             last_name=fields.pop("last_name", str(n)),
             email=fields.pop("email", f"{role}{n}@test.invalid"),
             active=fields.pop("active", True),

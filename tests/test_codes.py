@@ -14,11 +14,11 @@ def test_valid_uscc(code):
 @pytest.mark.parametrize(
     "code, fragment",
     [
-        ("91350100M000100Y44", "check character"),
-        ("91350100M000100Y4", "18 characters"),
-        ("91350100M000100YI3", "not allowed"),
-        ("9135A100M000100Y43", "not allowed"),
-        ("", "18 characters"),
+        ("91350100M000100Y44", "校验码"),
+        ("91350100M000100Y4", "18位"),
+        ("91350100M000100YI3", "不允许的字符"),
+        ("9135A100M000100Y43", "不允许的字符"),
+        ("", "18位"),
     ],
 )
 def test_invalid_uscc_says_why(code, fragment):
@@ -30,7 +30,7 @@ def test_invalid_uscc_says_why(code, fragment):
 def test_wrong_check_character_names_the_expected_one():
     with pytest.raises(ValidationFailed) as info:
         codes.validate_uscc("91350100M000100Y44")
-    assert "3" in str(info.value)
+    assert "最后一位应为 3" in str(info.value)
 
 
 @pytest.mark.parametrize(

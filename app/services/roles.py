@@ -27,7 +27,7 @@ REGISTRY = ("EnterpriseView", "EnterpriseApi", "MineView", "MineApi")
 PREDECLARATION = ("PreDeclarationView", "PreDeclarationApi")
 PROCESS_LOG = ("TransitionLogView",)
 # Every signed-in user may see his own account page.
-OWN_ACCOUNT = (("can_userinfo", "UserDBModelView"),)
+OWN_ACCOUNT = (("can_userinfo", "GreenMineUserView"),)
 
 
 @dataclass(frozen=True)

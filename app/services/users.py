@@ -10,9 +10,9 @@ from werkzeug.security import generate_password_hash
 from app.services import codes
 from app.services.exceptions import ValidationFailed
 from app.services.passwords import validate_password_complexity
-from app.services.roles import ROLES, STAFF_ROLES
+from app.models.region import LEVEL_LABELS
+from app.services.roles import ROLES, STAFF_ROLES, role_label
 
-_LEVEL_NAMES = {codes.PROVINCE: "province", codes.PREFECTURE: "city", codes.COUNTY: "county"}
 
 
 def _find_region(code: str):
@@ -84,16 +84,17 @@ def apply_binding(
     region = _find_region(region_code) if (region_code or "").strip() else None
     if staff:
         role = staff[0]
-        level_name = _LEVEL_NAMES[ROLES[role].region_level]
+        level_name = LEVEL_LABELS[ROLES[role].region_level]
         if region is None:
             raise ValidationFailed(
-                _("A %(role)s user needs a %(level)s-level region code.", role=role, level=level_name)
+                _("A %(role)s account needs a region code of %(level)s level.",
+                  role=role_label(role), level=level_name)
             )
         if not _region_fits(role, region):
             raise ValidationFailed(
                 _(
-                    "A %(role)s user needs a %(level)s-level region code; %(code)s %(name)s is not one.",
-                    role=role, level=level_name, code=region.code, name=region.full_name,
+                    "A %(role)s account needs a region code of %(level)s level; %(code)s %(name)s is not one.",
+                    role=role_label(role), level=level_name, code=region.code, name=region.full_name,
                 )
             )
     elif region is not None and "inspector" not in roles:

@@ -1,0 +1,180 @@
+"""Security defaults, each with its test: CSRF, login rate limits (HTML and REST), safe
+redirects, cookie flags, the production secret key, password policy, the REST API surface."""
+from urllib.parse import urlparse
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app import InsecureConfiguration, _check_production_config
+from app.extensions import db
+from app.models import Mine
+from tests.conftest import TEST_PASSWORD, csrf_token_for
+
+
+def _mine_exists(pk) -> bool:
+    db.session.expire_all()
+    return db.session.get(Mine, pk) is not None
+
+
+def test_get_to_a_delete_url_deletes_nothing(make_mine, make_user, browser):
+    mine = make_mine("140105")
+    client = browser(make_user("county", "140105"))
+    client.get(f"/mineview/delete/{mine.id}")
+    assert _mine_exists(mine.id)
+
+
+def test_post_without_csrf_token_is_refused(make_mine, make_user, browser):
+    mine = make_mine("140105")
+    client = browser(make_user("county", "140105"))
+    response = client.post(f"/mineview/delete/{mine.id}", csrf=False)
+    assert response.status_code == 400
+    assert _mine_exists(mine.id)
+    client.post(f"/mineview/delete/{mine.id}")  # with the token it works
+    assert not _mine_exists(mine.id)
+
+
+def test_cookie_authenticated_api_write_needs_csrf(make_mine, make_user, browser):
+    mine = make_mine("140105")
+    client = browser(make_user("county", "140105"))
+    response = client.client.delete(f"/api/v1/mine/{mine.id}")
+    assert response.status_code == 400
+    assert _mine_exists(mine.id)
+
+
+def _login_form(app, client, username, password, next_url=None, **kwargs):
+    client.get("/login/")
+    url = "/login/" + (f"?next={next_url}" if next_url else "")
+    return client.post(url, data={"username": username, "password": password,
+                                  "csrf_token": csrf_token_for(app, client)}, **kwargs)
+
+
+def test_html_login_is_rate_limited(app, make_user):
+    user = make_user("national")
+    client = app.test_client()
+    statuses = [_login_form(app, client, user.username, "wrong-password").status_code for _ in range(12)]
+    assert 429 in statuses
+    assert statuses[0] != 429
+
+
+def test_rest_login_is_rate_limited(app, make_user):
+    user = make_user("national")
+    client = app.test_client()
+    body = {"username": user.username, "password": "wrong", "provider": "db"}
+    statuses = [client.post("/api/v1/security/login", json=body).status_code for _ in range(12)]
+    assert statuses[0] == 401
+    assert 429 in statuses
+    assert "message" in client.post("/api/v1/security/login", json=body).get_json()
+
+
+def test_rest_login_works_and_the_token_is_scoped(app, make_user, make_mine):
+    make_mine("140121")
+    user = make_user("county", "140105")
+    client = app.test_client()
+    token = client.post("/api/v1/security/login",
+                        json={"username": user.username, "password": TEST_PASSWORD, "provider": "db"}).get_json()
+    listing = client.get("/api/v1/mine/", headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert listing.status_code == 200 and listing.get_json()["count"] == 0
+
+
+@pytest.mark.parametrize("next_url", ["//evil.example/", "http://evil.example/x", "https://evil.example",
+                                      "javascript:alert(1)", "/\\evil.example"])
+def test_login_never_redirects_off_site(app, make_user, next_url):
+    user = make_user("national")
+    client = app.test_client()
+    response = _login_form(app, client, user.username, TEST_PASSWORD, next_url=next_url)
+    assert response.status_code == 302
+    location = urlparse(response.headers["Location"])
+    assert location.scheme in ("", "http") and location.netloc in ("", "localhost")
+
+
+def test_spoofed_host_does_not_make_a_redirect_off_site(app, make_user):
+    user = make_user("national")
+    client = app.test_client()
+    response = _login_form(app, client, user.username, TEST_PASSWORD, next_url="http://evil.example/",
+                           headers={"Host": "evil.example"})
+    assert "evil.example" not in response.headers.get("Location", "")
+
+
+def test_session_cookie_flags(app, make_user):
+    client = app.test_client()
+    response = client.get("/login/")
+    cookie = response.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert app.config["SESSION_COOKIE_SECURE"] is False  # development default
+
+
+def _bare_app(**config) -> Flask:
+    bare = Flask("production-check")
+    bare.config.from_object("config")
+    bare.config.update(config)
+    return bare
+
+
+def test_production_refuses_a_missing_default_or_weak_secret_key():
+    from config import DEVELOPMENT_SECRET_KEY
+
+    for key in (DEVELOPMENT_SECRET_KEY, "", "short-key"):
+        with pytest.raises(InsecureConfiguration):
+            _check_production_config(_bare_app(GM_ENV="production", SECRET_KEY=key))
+
+
+def test_production_marks_cookies_secure():
+    bare = _bare_app(GM_ENV="production", SECRET_KEY="x" * 48)
+    _check_production_config(bare)
+    assert bare.config["SESSION_COOKIE_SECURE"] and bare.config["REMEMBER_COOKIE_SECURE"]
+
+
+def test_password_policy_in_chinese(app):
+    from flask_appbuilder.exceptions import PasswordComplexityValidationError
+
+    from app.services.passwords import generate_one_time_password, password_problems, validate_password_complexity
+
+    with app.test_request_context("/"):
+        for weak in ("short1!", "alllowercase1!", "NoDigits!!", "NoSymbol123", "NOLOWER1!"):
+            with pytest.raises(PasswordComplexityValidationError) as info:
+                validate_password_complexity(weak)
+            assert "密码" in str(info.value)
+        validate_password_complexity("Good#Pass1")
+    for _ in range(20):
+        assert password_problems(generate_one_time_password()) == []
+
+
+def test_admin_user_form_applies_the_password_policy(app, make_user, browser):
+    admin = make_user("admin")
+    client = browser(admin)
+    page = client.post("/users/add", data={
+        "first_name": "a", "last_name": "b", "username": "weakling", "email": "w@test.invalid",
+        "roles": [str(app.appbuilder.sm.find_role("national").id)], "password": "weak", "conf_password": "weak",
+    }).get_data(as_text=True)
+    assert "密码至少8位" in page
+    assert app.appbuilder.sm.find_user(username="weakling") is None
+
+
+def test_api_surface_is_explicit(app, make_user, api):
+    assert app.config["FAB_API_SHOW_STACKTRACE"] is False
+    client = api(make_user("national"))
+    # Filtering on a column outside search_columns is refused.
+    response = client.get("/api/v1/mine/?q=(filters:!((col:created_at,opr:gt,value:'2000-01-01')))")
+    assert response.status_code == 400
+    # Asking for a column outside show/list columns gives nothing of it.
+    response = client.get("/api/v1/mine/?q=(columns:!(created_at))")
+    assert all("created_at" not in row for row in response.get_json().get("result", []))
+    # The user API (admin only) never filters or shows password hashes.
+    admin = api(make_user("admin"))
+    response = admin.get("/api/v1/security/users/?q=(filters:!((col:password,opr:sw,value:s)))")
+    assert response.status_code == 400
+    listed = admin.get("/api/v1/security/users/").get_json()
+    assert all("password" not in row for row in listed["result"])
+
+
+def test_unexpected_errors_are_a_translated_page_not_a_trace(app, make_user, browser, monkeypatch):
+    from app.views.registry import MineView
+
+    def boom(self, *args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(MineView, "_list", boom)
+    response = browser(make_user("national")).get("/mineview/list/")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500 and "secret internals" not in body and "Traceback" not in body
