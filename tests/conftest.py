@@ -25,6 +25,11 @@ _DOMAIN_TABLES = [
 ]
 
 
+def pytest_configure(config):
+    # WTForms 3.3 deprecates the tuple choices that FAB 5.3 itself still builds.
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:wtforms.*")
+
+
 def _database_url() -> tuple[str, str | None]:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
