@@ -40,8 +40,8 @@ FAB_UPDATE_PERMS = False
 # ---------------------------------------------------------------------------
 APP_NAME = "绿色矿山管理信息系统"
 APP_THEME = ""
-FAB_SECURITY_MANAGER_CLASS = "app.security.GreenMineSecurityManager"
-FAB_INDEX_VIEW = "app.views.home.HomeView"
+# The security manager (our user model) and the home view are passed to AppBuilder in
+# create_app(): FAB's string settings for them fall back silently when an import fails.
 AUTH_TYPE = 1  # flask_appbuilder.const.AUTH_DB
 AUTH_ROLE_ADMIN = "admin"
 AUTH_ROLE_PUBLIC = "public"

@@ -25,6 +25,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     _check_production_config(app)
+    _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from app.services.passwords import validate_password_complexity
 
@@ -44,7 +45,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     with app.app_context():
         from app import models  # noqa: F401  (register the models on the metadata)
 
-        appbuilder = AppBuilder(update_perms=False)
+        from app.security import GreenMineSecurityManager
+        from app.views.home import HomeView
+
+        appbuilder = AppBuilder(update_perms=False, security_manager_class=GreenMineSecurityManager,
+                                indexview=HomeView)
         appbuilder.init_app(app, db.session)
         _register_views(appbuilder)
         _limit_api_login(app, appbuilder)
@@ -73,6 +78,14 @@ def _check_production_config(app: Flask) -> None:
         )
     app.config["SESSION_COOKIE_SECURE"] = True
     app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _ensure_sqlite_folder(uri: str) -> None:
+    """The embedded default lives in instance/, which a fresh checkout does not have."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix) and uri != prefix + ":memory:":
+        folder = os.path.dirname(os.path.abspath(uri[len(prefix):]))
+        os.makedirs(folder, exist_ok=True)
 
 
 def _install_csrf_check(app: Flask) -> None:

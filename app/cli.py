@@ -94,7 +94,11 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     if no_serve:
         return
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask refuses app.run() inside its CLI; serve with Werkzeug directly (development server;
+    # production runs under gunicorn: see the README).
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
 
 
 def register(app: Flask) -> None:

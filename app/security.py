@@ -5,7 +5,7 @@ from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models.user import GreenMineUser
@@ -51,10 +51,13 @@ class GreenMineUserView(UserDBModelView):
                                 widget=BS3TextFieldWidget()),
         enterprise_uscc=StringField(_l("Enterprise USCC"), validators=[OptionalValidator()],
                                     widget=BS3TextFieldWidget()),
+        # Not null in the table, but unticked is a valid answer (FAB would make it required).
+        must_change_password=BooleanField(_l("Must change password")),
     )
     edit_form_extra_fields = {
         "region_code": add_form_extra_fields["region_code"],
         "enterprise_uscc": add_form_extra_fields["enterprise_uscc"],
+        "must_change_password": add_form_extra_fields["must_change_password"],
     }
 
     def _check_binding(self, item: GreenMineUser) -> None:

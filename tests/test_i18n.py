@@ -61,3 +61,11 @@ def test_interface_is_chinese_by_default_and_english_available(app, make_user, m
 def test_error_pages_are_translated(app, browser, make_user):
     client = browser(make_user("national"))
     assert "页面或记录不存在" in client.get("/mineview/show/999999").get_data(as_text=True)
+
+
+def test_oversized_request_gets_a_translated_413(app):
+    client = app.test_client()
+    response = client.post("/login/", data=b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1),
+                           content_type="application/octet-stream")
+    assert response.status_code == 413
+    assert "上传的文件过大" in response.get_data(as_text=True)

@@ -52,9 +52,11 @@ def _login_form(app, client, username, password, next_url=None, **kwargs):
 def test_html_login_is_rate_limited(app, make_user):
     user = make_user("national")
     client = app.test_client()
-    statuses = [_login_form(app, client, user.username, "wrong-password").status_code for _ in range(12)]
+    responses = [_login_form(app, client, user.username, "wrong-password") for _ in range(12)]
+    statuses = [response.status_code for response in responses]
     assert 429 in statuses
     assert statuses[0] != 429
+    assert "尝试次数过多" in responses[-1].get_data(as_text=True)
 
 
 def test_rest_login_is_rate_limited(app, make_user):
@@ -64,7 +66,33 @@ def test_rest_login_is_rate_limited(app, make_user):
     statuses = [client.post("/api/v1/security/login", json=body).status_code for _ in range(12)]
     assert statuses[0] == 401
     assert 429 in statuses
-    assert "message" in client.post("/api/v1/security/login", json=body).get_json()
+    assert "尝试次数过多" in client.post("/api/v1/security/login", json=body).get_json()["message"]
+
+
+def test_login_limit_can_be_shared_through_redis(app):
+    """With RATELIMIT_STORAGE_URI=redis://… the limit lives in Redis, shared by every process."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from app import create_app
+
+    shared = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "TESTING": True,
+                         "RATELIMIT_STORAGE_URI": url})
+    limiter = shared.appbuilder.sm.limiter
+    assert type(limiter._storage).__name__ == "RedisStorage"
+    limiter.reset()
+    body = {"username": "nobody-here", "password": "wrong", "provider": "db"}
+    first, second = shared.test_client(), shared.test_client()
+    for _ in range(10):
+        first.post("/api/v1/security/login", json=body)
+    assert second.post("/api/v1/security/login", json=body).status_code == 429
+    # The counter is in Redis, where another process would find it.
+    assert redis.Redis.from_url(url).keys("LIMITS*")
+    limiter.reset()
 
 
 def test_rest_login_works_and_the_token_is_scoped(app, make_user, make_mine):

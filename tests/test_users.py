@@ -117,3 +117,26 @@ def test_seed_demo_is_idempotent_and_coherent(app):
     assert {r.name for u in sm.get_all_users() for r in u.roles} >= set(ROLES)
     statuses = set(db.session.scalars(select(PreDeclaration.status)))
     assert statuses == {"draft", "submitted", "passed"}
+
+
+def _user_form(app, role, **extra):
+    form = {"first_name": "测试", "last_name": "用户", "username": "formuser", "email": "f@test.invalid",
+            "active": "y", "roles": [str(app.appbuilder.sm.find_role(role).id)],
+            "password": "Aa1!aaaa", "conf_password": "Aa1!aaaa"}
+    form.update(extra)
+    return form
+
+
+def test_admin_user_screen_checks_the_binding(app, make_user, browser, make_enterprise):
+    client = browser(make_user("admin"))
+    page = client.post("/users/add", data=_user_form(app, "county", region_code="140100"),
+                       follow_redirects=True).get_data(as_text=True)
+    assert "县级" in page and "140100" in page
+    assert app.appbuilder.sm.find_user(username="formuser") is None
+    client.post("/users/add", data=_user_form(app, "county", region_code="140105"))
+    user = app.appbuilder.sm.find_user(username="formuser")
+    assert user is not None and user.region_code == "140105"
+    enterprise = make_enterprise("140105")
+    client.post("/users/add", data=_user_form(app, "enterprise", username="qyform", email="q@test.invalid",
+                                                   enterprise_uscc=enterprise.uscc))
+    assert app.appbuilder.sm.find_user(username="qyform").enterprise_id == enterprise.id
