@@ -5,8 +5,16 @@ from flask_babel import gettext as _
 from sqlalchemy import inspect as sa_inspect, select
 
 from app.extensions import db
+from app.models.choices import ECONOMIC_TYPES, MINING_METHODS
 from app.services import codes, reference, scoping
 from app.services.exceptions import ValidationFailed
+
+
+def _region_code(record) -> str | None:
+    from app.models import Region
+
+    region = _chosen(record, "region", "region_code", Region)
+    return region.code if region is not None else record.region_code
 
 
 def _leaf_region(code: str | None):
@@ -22,14 +30,25 @@ def _leaf_region(code: str | None):
     return region
 
 
-def _chosen_region_code(record) -> str | None:
-    """The region a form or body asks for: the code column when it was set (a text field, a
-    JSON body), else the relationship (a select box)."""
-    if record.region is not None and sa_inspect(record).attrs.region.history.has_changes():
-        return record.region.code
-    if record.region_code:
-        return record.region_code
-    return record.region.code if record.region is not None else None
+def _chosen(record, relationship: str, foreign_key: str, model):
+    """The related row a form or body asks for: the relationship when a select box changed it,
+    else the row named by the foreign-key column (a text field, a JSON body)."""
+    related = getattr(record, relationship)
+    if related is not None and sa_inspect(record).attrs[relationship].history.has_changes():
+        return related
+    key = getattr(record, foreign_key)
+    if key not in (None, ""):
+        return db.session.get(model, key)
+    return related
+
+
+def _choice(value, choices: dict, label) -> str | None:
+    """An empty choice is no value; anything outside the closed list is refused."""
+    if value in (None, ""):
+        return None
+    if value not in choices:
+        raise ValidationFailed(_("%(field)s: “%(value)s” is not one of the allowed values.", field=label, value=value))
+    return value
 
 
 def _unique(model, column: str, value, item, message: str) -> None:
@@ -48,22 +67,24 @@ def validate_enterprise(enterprise) -> None:
     if not (enterprise.name or "").strip():
         raise ValidationFailed(_("The enterprise name is required."))
     enterprise.uscc = codes.validate_uscc(enterprise.uscc)
+    enterprise.economic_type = _choice(enterprise.economic_type, ECONOMIC_TYPES, _("Economic type"))
     _unique(Enterprise, "uscc", enterprise.uscc, enterprise,
             _("An enterprise with the credit code %(code)s already exists.", code=enterprise.uscc))
-    enterprise.region = _leaf_region(_chosen_region_code(enterprise))
+    enterprise.region = _leaf_region(_region_code(enterprise))
     enterprise.region_code = enterprise.region.code
 
 
 def validate_mine(mine) -> None:
     """Normalise and check a mine before it is saved; derive its size from the thresholds."""
-    from app.models import Mine
+    from app.models import Mine, Mineral
 
     if not (mine.name or "").strip():
         raise ValidationFailed(_("The mine name is required."))
     mine.licence_no = codes.validate_licence_no(mine.licence_no)
+    mine.mining_method = _choice(mine.mining_method, MINING_METHODS, _("Mining method"))
     _unique(Mine, "licence_no", mine.licence_no, mine,
             _("A mine with the licence number %(no)s already exists.", no=mine.licence_no))
-    mine.region = _leaf_region(_chosen_region_code(mine))
+    mine.region = _leaf_region(_region_code(mine))
     mine.region_code = mine.region.code
     for attr, label in (("production_scale", _("Production scale")), ("area_km2", _("Area")),
                         ("employees", _("Employees"))):
@@ -72,6 +93,7 @@ def validate_mine(mine) -> None:
             raise ValidationFailed(_("%(field)s cannot be negative.", field=label))
     if mine.licence_valid_from and mine.licence_valid_to and mine.licence_valid_to < mine.licence_valid_from:
         raise ValidationFailed(_("The licence cannot expire before it starts."))
+    mine.mineral = _chosen(mine, "mineral", "mineral_id", Mineral)
     derived = reference.classify_size(mine.mineral, mine.production_scale, mine.mining_method)
     if derived is not None:
         mine.size = derived

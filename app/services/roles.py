@@ -25,6 +25,8 @@ TRANSITION = ("can_transition",)
 REFERENCE = ("RegionView", "RegionApi", "MineralView", "MineralApi", "MineSizeThresholdView")
 REGISTRY = ("EnterpriseView", "EnterpriseApi", "MineView", "MineApi")
 PREDECLARATION = ("PreDeclarationView", "PreDeclarationApi")
+# The whole log is for the national level (and the admin); everybody else sees each record's
+# own history on its detail page, through the record's scope.
 PROCESS_LOG = ("TransitionLogView",)
 # Every signed-in user may see his own account page.
 OWN_ACCOUNT = (("can_userinfo", "GreenMineUserView"),)
@@ -59,7 +61,6 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool) -> R
             Grant(REFERENCE, READ),
             Grant(REGISTRY, registry),
             Grant(PREDECLARATION, READ + TRANSITION),
-            Grant(PROCESS_LOG, READ),
         ),
     )
 
@@ -88,9 +89,10 @@ ROLES: dict[str, RoleDefinition] = {
             ENTERPRISE,
             grants=(
                 Grant(REFERENCE, READ),
-                Grant(REGISTRY, READ + ("can_edit", "can_put")),
+                # Read-only until the registry issue limits an enterprise's edits to the
+                # location and its own responsible person (SPEC B5).
+                Grant(REGISTRY, READ),
                 Grant(PREDECLARATION, READ + WRITE + DELETE + TRANSITION),
-                Grant(PROCESS_LOG, READ),
             ),
         ),
         RoleDefinition("agency", _l("Assessment agency"), AGENCY, grants=(Grant(REFERENCE, READ),)),
