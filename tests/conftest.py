@@ -60,6 +60,7 @@ def app():
         }
     )
     with application.app_context():
+        _register_probe_view(application.appbuilder)
         upgrade()
         reference.load_all()
         sync_roles(application.appbuilder)
@@ -68,6 +69,48 @@ def app():
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+# ---------------------------------------------------------------------------
+# A test-only view with a real FAB action, to prove that the base class scopes FAB's
+# `action` and `action_post` routes (the product's views have no FAB actions yet).
+# ---------------------------------------------------------------------------
+PROBE_ACTION_CALLS: list[int] = []
+
+
+def _register_probe_view(appbuilder) -> None:
+    from flask import redirect
+    from flask_appbuilder.actions import action
+    from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+    from app.models import Mine
+    from app.views.base import ScopedModelView
+
+    class MineProbeView(ScopedModelView):
+        datamodel = SQLAInterface(Mine)
+        route_base = "/mineprobe"
+        list_columns = ["name"]
+
+        @action("touch", "touch", "", "fa-hand-o-up", multiple=True, single=True)
+        def touch(self, items):
+            for item in items if isinstance(items, list) else [items]:
+                PROBE_ACTION_CALLS.append(item.id)
+            return redirect("/")
+
+    appbuilder.add_view_no_menu(MineProbeView)
+
+
+@pytest.fixture
+def probe_action(app):
+    """Grant the probe view's action to the county and city roles for one test."""
+    sm = app.appbuilder.sm
+    permission = sm.find_permission_view_menu("touch", "MineProbeView")
+    for role in ("county", "city"):
+        sm.add_permission_role(sm.find_role(role), permission)
+    PROBE_ACTION_CALLS.clear()
+    yield PROBE_ACTION_CALLS
+    for role in ("county", "city"):
+        sm.del_permission_role(sm.find_role(role), permission)
 
 
 @pytest.fixture(autouse=True)

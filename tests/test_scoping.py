@@ -197,3 +197,23 @@ def test_check_related_access_refuses_foreign_enterprise(two_counties):
                 region_code=XIAODIAN)
     with pytest.raises(AccessDenied):
         scoping.check_related_access(two_counties["county"], mine)
+
+
+def test_fab_action_routes_are_scoped(two_counties, browser, probe_action):
+    own, neighbour = two_counties["own"], two_counties["neighbour"]
+    county = browser(two_counties["county"])
+    # The single-record action route, on the neighbour's record: 404, the action never runs.
+    assert county.post(f"/mineprobe/action/touch/{neighbour.id}").status_code == 404
+    # GET is refused outright (it would be a CSRF-able mutation).
+    assert county.get(f"/mineprobe/action/touch/{own.id}").status_code == 405
+    # The list action with a row out of scope among the selected: nothing is done at all.
+    response = county.post("/mineprobe/action_post", data={"action": "touch", "rowid": [own.id, neighbour.id]})
+    assert response.status_code == 404
+    assert probe_action == []
+    # In scope it runs, for the county on its own record and for the city on both.
+    assert county.post(f"/mineprobe/action/touch/{own.id}").status_code == 302
+    city = browser(two_counties["city"])
+    assert city.post("/mineprobe/action_post", data={"action": "touch", "rowid": [own.id, neighbour.id]}).status_code == 302
+    assert probe_action == [own.id, own.id, neighbour.id]
+    # A role without the action's permission is refused before any record is loaded.
+    assert browser(two_counties["province"]).post(f"/mineprobe/action/touch/{own.id}").status_code == 403
