@@ -36,6 +36,7 @@ def test_bad_mine_input_is_refused_and_nothing_saved(county_api, make_mine, chan
     response = county_api.post("/api/v1/mine/", json=body)
     assert response.status_code == 422, response.get_json()
     assert fragment in response.get_json()["message"]
+    assert response.get_json()["field"] in change  # the key at fault is named
     assert _count(Mine) == before
 
 
@@ -68,11 +69,16 @@ def test_bad_credit_code_is_refused(county_api, uscc, fragment):
     assert _count(Enterprise) == before
 
 
-def test_html_form_shows_the_refusal_and_keeps_nothing(make_user, browser):
+def test_html_form_shows_the_refusal_on_the_field_and_keeps_the_input(make_user, browser):
     client = browser(make_user("county", "140105"))
-    page = client.post("/enterpriseview/add", data={"name": "某矿业", "uscc": "91350100M000100Y44",
-                                                    "region_code": "140105"}, follow_redirects=True)
-    assert "校验码错误" in page.get_data(as_text=True)
+    response = client.post("/enterpriseview/add", data={"name": "某矿业测试名", "uscc": "91350100M000100Y44",
+                                                        "region_code": "140105", "contact_person": "张某"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200  # the form again, not a redirect
+    assert "校验码错误" in page
+    # The message stands beside the credit-code field, and what was typed is still there.
+    assert page.rindex("校验码错误") > page.index('name="uscc"')
+    assert 'value="某矿业测试名"' in page and 'value="张某"' in page
     assert _count(Enterprise) == 0
     client.post("/enterpriseview/add", data={"name": "某矿业", "uscc": "91350100M000100Y43", "region_code": "140105"})
     assert _count(Enterprise) == 1

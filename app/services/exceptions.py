@@ -5,15 +5,20 @@ the matching status code. They never reach the user as a 500.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 
 class DomainError(Exception):
-    """Base of every refusal a rule can give. ``str(exc)`` is the translated message."""
+    """Base of every refusal a rule can give. ``str(exc)`` is the translated message;
+    ``field`` names the form field or body key at fault, when there is one."""
 
     status_code = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(str(message))
         self.message = str(message)
+        self.field = field
 
     def __str__(self) -> str:
         return self.message
@@ -43,3 +48,14 @@ class TransitionRefused(DomainError):
 
 class StatusWriteForbidden(RuntimeError):
     """A programming error: a status written outside app.services.workflow."""
+
+
+@contextmanager
+def on_field(name: str) -> Iterator[None]:
+    """Attribute a refusal raised inside the block to the form field or body key ``name``."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.field is None:
+            exc.field = name
+        raise

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.services import codes, scoping
-from app.services.exceptions import AccessDenied, ValidationFailed
+from app.services.exceptions import AccessDenied, ValidationFailed, on_field
 
 
 def validate_new(predeclaration, user) -> None:
@@ -21,17 +21,19 @@ def validate_new(predeclaration, user) -> None:
         raise AccessDenied(_("Only an enterprise account can pre-declare."))
     mine = predeclaration.mine or (db.session.get(Mine, predeclaration.mine_id) if predeclaration.mine_id else None)
     if mine is None or mine.enterprise_id != enterprise_id:
-        raise ValidationFailed(_("The mining licence number must be one of your enterprise's mines in the registry."))
+        raise ValidationFailed(_("The mining licence number must be one of your enterprise's mines in the registry."),
+                               field="mine")
     predeclaration.mine = mine
     predeclaration.mine_id = mine.id
     predeclaration.enterprise_id = enterprise_id
     code = predeclaration.region_code or mine.region_code
-    region = db.session.get(Region, codes.validate_region_code_shape(code))
-    if region is None or not region.is_leaf:
-        raise ValidationFailed(_("Choose the region down to county level."))
+    with on_field("region_code"):
+        region = db.session.get(Region, codes.validate_region_code_shape(code))
+        if region is None or not region.is_leaf:
+            raise ValidationFailed(_("Choose the region down to county level."))
     predeclaration.region_code = region.code
     if not predeclaration.year or not 2000 <= int(predeclaration.year) <= 2100:
-        raise ValidationFailed(_("The application year is not valid."))
+        raise ValidationFailed(_("The application year is not valid."), field="year")
     query = select(PreDeclaration.id).where(
         PreDeclaration.mine_id == mine.id, PreDeclaration.year == predeclaration.year
     )

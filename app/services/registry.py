@@ -7,7 +7,7 @@ from sqlalchemy import inspect as sa_inspect, select
 from app.extensions import db
 from app.models.choices import ECONOMIC_TYPES, MINING_METHODS
 from app.services import codes, reference, scoping
-from app.services.exceptions import ValidationFailed
+from app.services.exceptions import ValidationFailed, on_field
 
 
 def _region_code(record) -> str | None:
@@ -64,35 +64,43 @@ def validate_enterprise(enterprise) -> None:
     """Normalise and check an enterprise before it is saved."""
     from app.models import Enterprise
 
-    if not (enterprise.name or "").strip():
-        raise ValidationFailed(_("The enterprise name is required."))
-    enterprise.uscc = codes.validate_uscc(enterprise.uscc)
-    enterprise.economic_type = _choice(enterprise.economic_type, ECONOMIC_TYPES, _("Economic type"))
-    _unique(Enterprise, "uscc", enterprise.uscc, enterprise,
-            _("An enterprise with the credit code %(code)s already exists.", code=enterprise.uscc))
-    enterprise.region = _leaf_region(_region_code(enterprise))
-    enterprise.region_code = enterprise.region.code
+    with on_field("name"):
+        if not (enterprise.name or "").strip():
+            raise ValidationFailed(_("The enterprise name is required."))
+    with on_field("uscc"):
+        enterprise.uscc = codes.validate_uscc(enterprise.uscc)
+        _unique(Enterprise, "uscc", enterprise.uscc, enterprise,
+                _("An enterprise with the credit code %(code)s already exists.", code=enterprise.uscc))
+    with on_field("economic_type"):
+        enterprise.economic_type = _choice(enterprise.economic_type, ECONOMIC_TYPES, _("Economic type"))
+    with on_field("region_code"):
+        enterprise.region = _leaf_region(_region_code(enterprise))
+        enterprise.region_code = enterprise.region.code
 
 
 def validate_mine(mine) -> None:
     """Normalise and check a mine before it is saved; derive its size from the thresholds."""
     from app.models import Mine, Mineral
 
-    if not (mine.name or "").strip():
-        raise ValidationFailed(_("The mine name is required."))
-    mine.licence_no = codes.validate_licence_no(mine.licence_no)
-    mine.mining_method = _choice(mine.mining_method, MINING_METHODS, _("Mining method"))
-    _unique(Mine, "licence_no", mine.licence_no, mine,
-            _("A mine with the licence number %(no)s already exists.", no=mine.licence_no))
-    mine.region = _leaf_region(_region_code(mine))
-    mine.region_code = mine.region.code
+    with on_field("name"):
+        if not (mine.name or "").strip():
+            raise ValidationFailed(_("The mine name is required."))
+    with on_field("licence_no"):
+        mine.licence_no = codes.validate_licence_no(mine.licence_no)
+        _unique(Mine, "licence_no", mine.licence_no, mine,
+                _("A mine with the licence number %(no)s already exists.", no=mine.licence_no))
+    with on_field("mining_method"):
+        mine.mining_method = _choice(mine.mining_method, MINING_METHODS, _("Mining method"))
+    with on_field("region_code"):
+        mine.region = _leaf_region(_region_code(mine))
+        mine.region_code = mine.region.code
     for attr, label in (("production_scale", _("Production scale")), ("area_km2", _("Area")),
                         ("employees", _("Employees"))):
         value = getattr(mine, attr)
         if value is not None and value < 0:
-            raise ValidationFailed(_("%(field)s cannot be negative.", field=label))
+            raise ValidationFailed(_("%(field)s cannot be negative.", field=label), field=attr)
     if mine.licence_valid_from and mine.licence_valid_to and mine.licence_valid_to < mine.licence_valid_from:
-        raise ValidationFailed(_("The licence cannot expire before it starts."))
+        raise ValidationFailed(_("The licence cannot expire before it starts."), field="licence_valid_to")
     mine.mineral = _chosen(mine, "mineral", "mineral_id", Mineral)
     derived = reference.classify_size(mine.mineral, mine.production_scale, mine.mining_method)
     if derived is not None:

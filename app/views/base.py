@@ -39,13 +39,18 @@ def _no_value() -> None:
 SCOPE_BASE_FILTERS = [["id", ScopeFilter, _no_value]]
 
 
+_REFUSAL = "gm_refusal"
+
+
 class RecordRules:
     """What both the HTML view and the REST API do before writing a record."""
 
     datamodel: Any
 
     def _refuse(self, exc: DomainError):
+        # Nothing half-done stays in the session; the view re-shows the form (see below).
         db.session.rollback()
+        setattr(g, _REFUSAL, exc)
         raise exc
 
     def check_write(self, item, action: str) -> None:
@@ -96,6 +101,43 @@ class ScopedModelView(RecordRules, ModelView):
     base_filters = SCOPE_BASE_FILTERS
     show_template = "gm/show.html"
     page_size = 20
+
+    # --- Add and edit: a refused form comes back with the user's input -----------------
+    # FAB flashes a pre_add/pre_update refusal and redirects, so the user would type it all
+    # again. Here the form is shown again, filled in, with the message on the field at fault.
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        widgets = self._add()
+        refusal = g.pop(_REFUSAL, None)
+        if widgets is None and refusal is not None:
+            form = self.add_form.refresh()
+            self._attach_refusal(form, refusal)
+            widgets = self._get_add_widget(form=form)
+        if widgets is None:
+            return self.post_add_redirect()
+        return self.render_template(self.add_template, title=self.add_title, widgets=widgets)
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        pk = self._deserialize_pk_if_composite(pk)
+        widgets = self._edit(pk)
+        refusal = g.pop(_REFUSAL, None)
+        if widgets is None and refusal is not None:
+            form = self.edit_form.refresh(request.form)
+            self._attach_refusal(form, refusal)
+            widgets = self._get_edit_widget(form=form)
+        if widgets is None:
+            return self.post_edit_redirect()
+        return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
+                                    related_views=self._related_views)
+
+    @staticmethod
+    def _attach_refusal(form, refusal: DomainError) -> None:
+        field = getattr(form, refusal.field, None) if refusal.field else None
+        if field is not None:
+            field.errors = list(field.errors or []) + [str(refusal)]
 
     # --- FAB routes that skip base_filters ----------------------------------------------
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
@@ -165,6 +207,9 @@ class ScopedModelRestApi(RecordRules, ModelRestApi):
             return call(*args)
         except DomainError as exc:
             db.session.rollback()
+            g.pop(_REFUSAL, None)
+            if exc.field:
+                return self.response(exc.status_code, message=str(exc), field=exc.field)
             return self.response(exc.status_code, message=str(exc))
 
     def post_headless(self):
