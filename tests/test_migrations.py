@@ -1,6 +1,5 @@
 """Alembic owns the schema: the migrations match the models, and upgrade → downgrade to base
 → upgrade works on an empty PostgreSQL database."""
-import os
 import uuid
 
 import pytest

@@ -4,7 +4,6 @@ from urllib.parse import urlparse
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from app import InsecureConfiguration, _check_production_config
 from app.extensions import db

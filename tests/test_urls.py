@@ -1,7 +1,6 @@
 """Every registered URL needs a permission, except the pages listed here as public."""
 import re
 
-import pytest
 
 from tests.conftest import csrf_token_for
 

@@ -176,8 +176,9 @@ def _predeclarations(mines, year: int) -> None:
     enterprise_user = sm.find_user(username="qiye1")
     province_user = sm.find_user(username="shanxi")
     own = [m for m in mines if m.enterprise_id == enterprise_user.enterprise_id]
-    plans = [("draft", []), ("submitted", ["submit"]), ("passed", ["submit", "approve"])]
-    for mine, (state, steps) in zip(own, plans):
+    # The steps that bring a new pre-declaration to 未提交, 已提交 and 通过.
+    plans = [[], ["submit"], ["submit", "approve"]]
+    for mine, steps in zip(own, plans):
         exists = db.session.scalars(
             select(PreDeclaration).where(PreDeclaration.mine_id == mine.id, PreDeclaration.year == year)
         ).first()

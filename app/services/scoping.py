@@ -19,6 +19,7 @@ or an enterprise. It is the only place that knows this.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Optional
 
 from flask_babel import lazy_gettext as _l
@@ -72,6 +73,7 @@ class ScopePath:
     inspector_check: Optional[Callable[[Any, tuple[int, ...]], bool]] = None
 
 
+@lru_cache(maxsize=None)
 def _scope_paths() -> dict[type, ScopePath]:
     from app.models import Enterprise, Mine, PreDeclaration
 
@@ -82,6 +84,7 @@ def _scope_paths() -> dict[type, ScopePath]:
     }
 
 
+@lru_cache(maxsize=None)
 def _unscoped_reference() -> frozenset[type]:
     """Reference data every signed-in user may read (permissions still decide who edits)."""
     from app.models import Mineral, MineSizeThreshold, Region

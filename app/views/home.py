@@ -2,8 +2,6 @@
 from flask import g, redirect, url_for
 from flask_appbuilder import IndexView, expose
 
-from app.services.scoping import user_scope
-
 
 class HomeView(IndexView):
     index_template = "gm/index.html"
@@ -13,4 +11,4 @@ class HomeView(IndexView):
         user = g.user
         if user is None or not user.is_authenticated:
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, scope=user_scope(user))
+        return self.render_template(self.index_template, appbuilder=self.appbuilder)
