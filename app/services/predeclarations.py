@@ -31,6 +31,9 @@ def validate_new(predeclaration, user) -> None:
         region = db.session.get(Region, codes.validate_region_code_shape(code))
         if region is None or not region.is_leaf:
             raise ValidationFailed(_("Choose the region down to county level."))
+        # The pre-declaration goes to the authorities where the mine is, not to another province's.
+        if region.code[:2] != mine.region_code[:2]:
+            raise ValidationFailed(_("The region must be in the province where the mine is."))
     predeclaration.region_code = region.code
     if not predeclaration.year or not 2000 <= int(predeclaration.year) <= 2100:
         raise ValidationFailed(_("The application year is not valid."), field="year")

@@ -2,7 +2,10 @@
 from flask import g
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import Optional as OptionalValidator
 
 from app.models import PreDeclaration
 from app.services import predeclarations
@@ -42,9 +45,15 @@ class PreDeclarationView(ScopedModelView):
         "decided_at": _l("Decided at"),
         "decision_comment": _l("Review comment"),
     }
-    description_columns = {
-        "region_code": _l("Only when the region is chosen down to county level can the city and "
-                          "county authorities see the pre-declaration. Empty: the mine's region."),
+    # Optional in the form although the column is not null: empty means the mine's own region.
+    add_form_extra_fields = edit_form_extra_fields = {
+        "region_code": StringField(
+            _l("Region code (county level)"),
+            description=_l("Only when the region is chosen down to county level can the city and "
+                           "county authorities see the pre-declaration. Empty: the mine's region."),
+            validators=[OptionalValidator()],
+            widget=BS3TextFieldWidget(),
+        ),
     }
 
     record_rule = predeclarations.record_rule
