@@ -60,7 +60,10 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     from app.services.roles import role_label
     from app.services.workflow import action_label
 
+    from app.views.formatting import local_datetime
+
     app.jinja_env.globals.update(role_label=role_label, action_label=action_label)
+    app.jinja_env.filters["local_datetime"] = local_datetime
     cli.register(app)
     errors.register(app)
     return app

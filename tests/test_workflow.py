@@ -226,3 +226,12 @@ def test_twenty_concurrent_attempts_make_exactly_one_transition(app, actors):
     approvals = db.session.scalar(select(db.func.count()).select_from(TransitionLog).where(
         TransitionLog.record_id == record_id, TransitionLog.action == "approve"))
     assert approvals == 1
+
+
+def test_times_are_shown_in_beijing_time(app):
+    import datetime
+
+    from app.views.formatting import local_datetime
+
+    assert local_datetime(datetime.datetime(2026, 11, 21, 16, 30)) == "2026-11-22 00:30"
+    assert local_datetime(None) == ""

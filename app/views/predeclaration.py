@@ -10,6 +10,7 @@ from wtforms.validators import Optional as OptionalValidator
 from app.models import PreDeclaration
 from app.services import predeclarations
 from app.views.base import ScopedModelView
+from app.views.formatting import formatters
 
 
 def _own_enterprise_id():
@@ -32,6 +33,7 @@ class PreDeclarationView(ScopedModelView):
     base_order = ("id", "desc")
     # An enterprise picks among its own mines only.
     add_form_query_rel_fields = {"mine": [["enterprise_id", FilterEqualFunction, _own_enterprise_id]]}
+    formatters_columns = formatters(datetimes=("submitted_at", "decided_at"), optional=("decision_comment",))
     label_columns = {
         "enterprise": _l("Enterprise"),
         "mine": _l("Mine"),

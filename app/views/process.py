@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.models import TransitionLog
 from app.views.base import SCOPE_BASE_FILTERS
+from app.views.formatting import formatters
 
 
 class TransitionLogView(ModelView):
@@ -18,6 +19,7 @@ class TransitionLogView(ModelView):
     show_columns = list_columns + ["region_code"]
     search_columns = ["record_type", "record_id", "username", "action"]
     base_order = ("id", "desc")
+    formatters_columns = formatters(datetimes=("created_at",), optional=("comment", "region_code"))
     label_columns = {
         "created_at": _l("Time"),
         "record_type": _l("Record type"),
