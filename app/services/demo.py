@@ -121,7 +121,7 @@ def _mines(enterprises):
                 mineral_name, method, scale = _MINE_KINDS[(e_index + m_index) % len(_MINE_KINDS)]
                 mineral = minerals[mineral_name]
                 mine = Mine(
-                    name=f"{enterprise.region.name}{mineral_name}矿{serial}号",
+                    name=f"{enterprise.region.name}{mineral_name.removesuffix('矿')}矿{serial}号",
                     address=f"{enterprise.region.full_name}演示矿区{serial}号",
                     licence_no=licence,
                     enterprise=enterprise,
