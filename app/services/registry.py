@@ -60,40 +60,45 @@ def _unique(model, column: str, value, item, message: str) -> None:
             raise ValidationFailed(message)
 
 
+def _require_name(record, message: str) -> None:
+    if not (record.name or "").strip():
+        raise ValidationFailed(message, field="name")
+    record.name = record.name.strip()
+
+
+def _place_in_leaf_region(record) -> None:
+    """The record's region, as asked for, must be a county-level unit."""
+    with on_field("region_code"):
+        record.region = _leaf_region(_region_code(record))
+        record.region_code = record.region.code
+
+
 def validate_enterprise(enterprise) -> None:
     """Normalise and check an enterprise before it is saved."""
     from app.models import Enterprise
 
-    with on_field("name"):
-        if not (enterprise.name or "").strip():
-            raise ValidationFailed(_("The enterprise name is required."))
+    _require_name(enterprise, _("The enterprise name is required."))
     with on_field("uscc"):
         enterprise.uscc = codes.validate_uscc(enterprise.uscc)
         _unique(Enterprise, "uscc", enterprise.uscc, enterprise,
                 _("An enterprise with the credit code %(code)s already exists.", code=enterprise.uscc))
     with on_field("economic_type"):
         enterprise.economic_type = _choice(enterprise.economic_type, ECONOMIC_TYPES, _("Economic type"))
-    with on_field("region_code"):
-        enterprise.region = _leaf_region(_region_code(enterprise))
-        enterprise.region_code = enterprise.region.code
+    _place_in_leaf_region(enterprise)
 
 
 def validate_mine(mine) -> None:
     """Normalise and check a mine before it is saved; derive its size from the thresholds."""
     from app.models import Mine, Mineral
 
-    with on_field("name"):
-        if not (mine.name or "").strip():
-            raise ValidationFailed(_("The mine name is required."))
+    _require_name(mine, _("The mine name is required."))
     with on_field("licence_no"):
         mine.licence_no = codes.validate_licence_no(mine.licence_no)
         _unique(Mine, "licence_no", mine.licence_no, mine,
                 _("A mine with the licence number %(no)s already exists.", no=mine.licence_no))
     with on_field("mining_method"):
         mine.mining_method = _choice(mine.mining_method, MINING_METHODS, _("Mining method"))
-    with on_field("region_code"):
-        mine.region = _leaf_region(_region_code(mine))
-        mine.region_code = mine.region.code
+    _place_in_leaf_region(mine)
     for attr, label in (("production_scale", _("Production scale")), ("area_km2", _("Area")),
                         ("employees", _("Employees"))):
         value = getattr(mine, attr)

@@ -7,6 +7,7 @@ from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import gettext as _
 from werkzeug.security import generate_password_hash
 
+from app.extensions import db
 from app.services import codes
 from app.services.exceptions import ValidationFailed
 from app.services.passwords import validate_password_complexity
@@ -16,7 +17,6 @@ from app.services.roles import ROLES, STAFF_ROLES, role_label
 
 
 def _find_region(code: str):
-    from app.extensions import db
     from app.models import Region
 
     code = codes.validate_region_code_shape(code)
@@ -27,7 +27,6 @@ def _find_region(code: str):
 
 
 def _find_enterprise(uscc: str):
-    from app.extensions import db
     from app.models import Enterprise
 
     code = codes.normalize_uscc(uscc)
@@ -38,7 +37,6 @@ def _find_enterprise(uscc: str):
 
 
 def _find_agency(name: str):
-    from app.extensions import db
     from app.models import Agency
 
     agency = db.session.query(Agency).filter_by(name=(name or "").strip()).one_or_none()
@@ -81,6 +79,12 @@ def apply_binding(
     if "enterprise" in roles and "agency" in roles:
         raise ValidationFailed(_("An enterprise account cannot also be an agency account."))
 
+    # The user may not be in the session yet (FAB's add form): no flush half-way through.
+    with db.session.no_autoflush:
+        _apply_binding(user, roles, staff, region_code, enterprise_uscc, agency)
+
+
+def _apply_binding(user, roles, staff, region_code, enterprise_uscc, agency) -> None:
     region = _find_region(region_code) if (region_code or "").strip() else None
     if staff:
         role = staff[0]
@@ -135,7 +139,6 @@ def create_or_update_user(
     phone: Optional[str] = None,
 ):
     """Create the user, or update the one with this username. Commits; refuses bad input whole."""
-    from app.extensions import db
     from flask import current_app
 
     sm = current_app.appbuilder.sm
