@@ -6,4 +6,5 @@ from app.models.enterprise import Enterprise, Mine  # noqa: F401
 from app.models.agency import Agency  # noqa: F401
 from app.models.user import GreenMineUser  # noqa: F401
 from app.models.predeclaration import PreDeclaration  # noqa: F401
+from app.models.responsibility import ResponsiblePerson  # noqa: F401
 from app.models.log import TransitionLog  # noqa: F401

@@ -27,6 +27,39 @@ ECONOMIC_TYPES = {
 }
 
 
+# 开拓方式 (seed 003)
+DEVELOPMENT_METHODS = {
+    "shaft": _l("Vertical shaft"),
+    "incline": _l("Inclined shaft"),
+    "adit": _l("Adit"),
+    "ramp": _l("Ramp"),
+    "combined": _l("Combined"),
+}
+
+# 生产状况
+PRODUCTION_STATUSES = {
+    "producing": _l("Producing"),
+    "construction": _l("Under construction"),
+    "suspended": _l("Production suspended"),
+    "closed": _l("Closed"),
+}
+
+# 日常安全监管主体: the level of the authority that supervises the mine day to day.
+SUPERVISION_LEVELS = {
+    "province": _l("Province-level supervision"),
+    "city": _l("City-level supervision"),
+    "county": _l("County-level supervision"),
+}
+
+# 包保责任人 levels (seed 003 §6), highest first.
+RESPONSIBILITY_LEVELS = {
+    "province": _l("Province-level responsible person"),
+    "city": _l("City-level responsible person"),
+    "county": _l("County-level responsible person"),
+    "enterprise": _l("Enterprise-level responsible person"),
+}
+
+
 def label(choices: dict, value: str | None) -> str:
     if value is None:
         return ""

@@ -9,7 +9,15 @@ from flask_appbuilder import Model
 from sqlalchemy import Date, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS, label
+from app.models.choices import (
+    DEVELOPMENT_METHODS,
+    ECONOMIC_TYPES,
+    MINE_SIZES,
+    MINING_METHODS,
+    PRODUCTION_STATUSES,
+    SUPERVISION_LEVELS,
+    label,
+)
 from app.models.mixins import TimestampMixin
 from app.models.reference import Mineral
 from app.models.region import Region
@@ -70,6 +78,23 @@ class Mine(TimestampMixin, Model):
     licence_valid_from: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
     licence_valid_to: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
 
+    # --- Underground details (seed 003: 非煤地下矿山基本信息) ---------------------------
+    # 设计生产能力, 万吨/年
+    design_capacity: Mapped[Optional[float]] = mapped_column(Float, nullable=True, index=True)
+    development_method: Mapped[Optional[str]] = mapped_column(String(16), nullable=True, index=True)
+    # 最大开采深度, m
+    max_depth_m: Mapped[Optional[float]] = mapped_column(Float, nullable=True, index=True)
+    # 单班下井作业人数
+    workers_per_shift: Mapped[Optional[int]] = mapped_column(Integer, nullable=True, index=True)
+    production_status: Mapped[Optional[str]] = mapped_column(String(16), nullable=True, index=True)
+    # 日常安全监管主体 (level of the supervising authority)
+    supervision_level: Mapped[Optional[str]] = mapped_column(String(16), nullable=True, index=True)
+    latitude: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    longitude: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    # 主要负责人 and phone
+    principal_name: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    principal_phone: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+
     enterprise: Mapped[Enterprise] = relationship(Enterprise, back_populates="mines", lazy="joined")
     mineral: Mapped[Optional[Mineral]] = relationship(Mineral, lazy="joined")
     region: Mapped[Region] = relationship(Region, lazy="joined")
@@ -77,6 +102,18 @@ class Mine(TimestampMixin, Model):
     @property
     def mining_method_label(self) -> str:
         return label(MINING_METHODS, self.mining_method)
+
+    @property
+    def development_method_label(self) -> str:
+        return label(DEVELOPMENT_METHODS, self.development_method)
+
+    @property
+    def production_status_label(self) -> str:
+        return label(PRODUCTION_STATUSES, self.production_status)
+
+    @property
+    def supervision_level_label(self) -> str:
+        return label(SUPERVISION_LEVELS, self.supervision_level)
 
     @property
     def size_label(self) -> str:

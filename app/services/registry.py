@@ -1,11 +1,21 @@
 """Rules of the mine registry (enterprises and mines) shared by screens, API, CLI and import."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect, select
 
 from app.extensions import db
-from app.models.choices import ECONOMIC_TYPES, MINING_METHODS
+from app.models.choices import (
+    DEVELOPMENT_METHODS,
+    ECONOMIC_TYPES,
+    MINE_SIZES,
+    MINING_METHODS,
+    PRODUCTION_STATUSES,
+    SUPERVISION_LEVELS,
+)
 from app.services import codes, reference, scoping
 from app.services.exceptions import ValidationFailed, on_field
 
@@ -99,17 +109,92 @@ def validate_mine(mine) -> None:
     with on_field("mining_method"):
         mine.mining_method = _choice(mine.mining_method, MINING_METHODS, _("Mining method"))
     _place_in_leaf_region(mine)
-    for attr, label in (("production_scale", _("Production scale")), ("area_km2", _("Area")),
-                        ("employees", _("Employees"))):
-        value = getattr(mine, attr)
-        if value is not None and value < 0:
-            raise ValidationFailed(_("%(field)s cannot be negative.", field=label), field=attr)
+    _check_ranges(mine)
+    with on_field("development_method"):
+        mine.development_method = _choice(mine.development_method, DEVELOPMENT_METHODS, _("Development method"))
+    with on_field("production_status"):
+        mine.production_status = _choice(mine.production_status, PRODUCTION_STATUSES, _("Production status"))
+    with on_field("supervision_level"):
+        mine.supervision_level = _choice(mine.supervision_level, SUPERVISION_LEVELS, _("Daily supervision"))
+    check_location(mine.latitude, mine.longitude)
+    with on_field("principal_phone"):
+        mine.principal_phone = normalize_phone(mine.principal_phone)
     if mine.licence_valid_from and mine.licence_valid_to and mine.licence_valid_to < mine.licence_valid_from:
         raise ValidationFailed(_("The licence cannot expire before it starts."), field="licence_valid_to")
     mine.mineral = _chosen(mine, "mineral", "mineral_id", Mineral)
+    with on_field("size"):
+        mine.size = _checked_size(mine)
+
+
+# (attribute, label, lowest, highest): the ranges a mine's numbers must lie in.
+_MINE_RANGES = (
+    ("production_scale", _l("Production scale"), 0, None),
+    ("design_capacity", _l("Design capacity"), 0, None),
+    ("area_km2", _l("Area"), 0, None),
+    ("employees", _l("Employees"), 0, None),
+    # The deepest metal mines reach about 4,000 m.
+    ("max_depth_m", _l("Maximum mining depth"), 0, 5000),
+    ("workers_per_shift", _l("Workers underground per shift"), 0, 10000),
+)
+# China's extent (with a margin): latitude 3.5–54 N, longitude 73–136 E.
+CHINA_LATITUDE = (3.5, 54.0)
+CHINA_LONGITUDE = (73.0, 136.0)
+_PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$")
+
+
+def _check_ranges(mine) -> None:
+    for attr, label, lowest, highest in _MINE_RANGES:
+        value = getattr(mine, attr)
+        if value is None:
+            continue
+        if value < lowest:
+            raise ValidationFailed(_("%(field)s cannot be negative.", field=label), field=attr)
+        if highest is not None and value > highest:
+            raise ValidationFailed(_("%(field)s cannot exceed %(max)s.", field=label, max=highest), field=attr)
+
+
+def check_location(latitude: float | None, longitude: float | None) -> None:
+    """Both coordinates or neither, and inside China."""
+    if latitude is None and longitude is None:
+        return
+    if latitude is None or longitude is None:
+        raise ValidationFailed(_("Give both latitude and longitude."),
+                               field="latitude" if latitude is None else "longitude")
+    if not CHINA_LATITUDE[0] <= latitude <= CHINA_LATITUDE[1]:
+        raise ValidationFailed(_("The latitude must lie within China (%(low)s to %(high)s degrees north).",
+                                 low=CHINA_LATITUDE[0], high=CHINA_LATITUDE[1]), field="latitude")
+    if not CHINA_LONGITUDE[0] <= longitude <= CHINA_LONGITUDE[1]:
+        raise ValidationFailed(_("The longitude must lie within China (%(low)s to %(high)s degrees east).",
+                                 low=CHINA_LONGITUDE[0], high=CHINA_LONGITUDE[1]), field="longitude")
+
+
+def normalize_phone(value: str | None) -> str | None:
+    """A mobile or landline number: digits, optionally +, dashes and spaces."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not _PHONE.match(value):
+        raise ValidationFailed(_("“%(value)s” is not a telephone number.", value=value))
+    return value
+
+
+def _checked_size(mine) -> str | None:
+    """The size the threshold table gives; a size given by hand must agree with it."""
+    given = _choice(mine.size, MINE_SIZES, _("Mine size"))
     derived = reference.classify_size(mine.mineral, mine.production_scale, mine.mining_method)
-    if derived is not None:
-        mine.size = derived
+    if derived is None:
+        return given
+    if given is not None and given != derived and mine_size_was_given(mine):
+        raise ValidationFailed(
+            _("The mine size does not match the production scale: by the national thresholds it is %(size)s.",
+              size=MINE_SIZES[derived])
+        )
+    return derived
+
+
+def mine_size_was_given(mine) -> bool:
+    """True when the size itself was changed in this edit (not merely left from before)."""
+    return sa_inspect(mine).attrs.size.history.has_changes()
 
 
 def enterprise_rule(enterprise, user, action: str) -> None:

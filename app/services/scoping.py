@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Optional
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.services import codes
@@ -67,6 +67,9 @@ class ScopePath:
 
     region: Optional[str] = None
     enterprise: Optional[str] = None
+    # Records that belong to another record (a mine's responsible persons) share its scope:
+    # (foreign-key column, relationship, parent model).
+    parent: Optional[tuple[str, str, type]] = None
     agency_sql: Optional[Callable[[tuple[int, ...]], ColumnElement]] = None
     agency_check: Optional[Callable[[Any, tuple[int, ...]], bool]] = None
     inspector_sql: Optional[Callable[[tuple[int, ...]], ColumnElement]] = None
@@ -75,12 +78,13 @@ class ScopePath:
 
 @lru_cache(maxsize=None)
 def _scope_paths() -> dict[type, ScopePath]:
-    from app.models import Enterprise, Mine, PreDeclaration
+    from app.models import Enterprise, Mine, PreDeclaration, ResponsiblePerson
 
     return {
         Enterprise: ScopePath(region="region_code", enterprise="id"),
         Mine: ScopePath(region="region_code", enterprise="enterprise_id"),
         PreDeclaration: ScopePath(region="region_code", enterprise="enterprise_id"),
+        ResponsiblePerson: ScopePath(parent=("mine_id", "mine", Mine)),
     }
 
 
@@ -167,6 +171,9 @@ def scope_filter(model: type, user) -> ColumnElement:
     path = scope_path(model)
     if path is None or scope.is_empty:
         return false()
+    if path.parent is not None:
+        foreign_key, _relationship, parent = path.parent
+        return getattr(model, foreign_key).in_(select(parent.id).where(scope_filter(parent, user)))
     conditions: list[ColumnElement] = []
     if path.region and scope.region_prefixes:
         conditions.append(region_condition(getattr(model, path.region), scope.region_prefixes))
@@ -208,6 +215,8 @@ def can_access(user, record, action: str = READ) -> bool:
     path = scope_path(model)
     if path is None or scope.is_empty:
         return False
+    if path.parent is not None:
+        return can_access(user, getattr(record, path.parent[1]), action)
     if path.region and _in_region(getattr(record, path.region), scope.region_prefixes):
         return True
     if path.enterprise and getattr(record, path.enterprise) in scope.enterprise_ids:
