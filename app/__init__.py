@@ -120,6 +120,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
     from app import api
+    from app.views import mine_excel, statistics
     from app.views.predeclaration import PreDeclarationView
     from app.views.process import TransitionLogView
     from app.views.reference import MineralView, MineSizeThresholdView, RegionView
@@ -132,6 +133,8 @@ def _register_views(appbuilder: AppBuilder) -> None:
                         category="Registry", category_label=registry, category_icon="fa-database")
     appbuilder.add_view(EnterpriseView, "Enterprises", label=_l("Enterprises"), icon="fa-building",
                         category="Registry")
+    statistics.register(appbuilder)
+    mine_excel.register(appbuilder)
     appbuilder.add_view(PreDeclarationView, "Pre-declarations", label=_l("Pre-declarations"),
                         icon="fa-file-text-o", category="GreenMine", category_label=green,
                         category_icon="fa-leaf")

@@ -25,6 +25,14 @@ TRANSITION = ("can_transition",)
 REFERENCE = ("RegionView", "RegionApi", "MineralView", "MineralApi", "MineSizeThresholdView")
 REGISTRY = ("EnterpriseView", "EnterpriseApi", "MineView", "MineApi")
 PREDECLARATION = ("PreDeclarationView", "PreDeclarationApi")
+RESPONSIBLE_PERSONS = ("ResponsiblePersonView", "ResponsiblePersonApi")
+# Statistics and the Excel screens map all their routes onto a few permission names
+# (FAB's method_permission_name): can_read; can_export (template, export) and can_import.
+STATISTICS = ("StatisticsView", "StatisticsApi")
+MINE_EXCEL = ("MineExcelView",)
+STATISTICS_READ = ("can_read",)
+EXCEL_EXPORT = ("can_export",)
+EXCEL_IMPORT = ("can_import",)
 # The whole log is for the national level (and the admin); everybody else sees each record's
 # own history on its detail page, through the record's scope.
 PROCESS_LOG = ("TransitionLogView",)
@@ -50,7 +58,7 @@ class RoleDefinition:
     all_permissions: bool = False
 
 
-def _staff(name: str, label, scope: str, level: int, registry_delete: bool) -> RoleDefinition:
+def _staff(name: str, label, scope: str, level: int, registry_delete: bool, import_excel: bool = False) -> RoleDefinition:
     registry = READ + WRITE + (DELETE if registry_delete else ())
     return RoleDefinition(
         name=name,
@@ -60,6 +68,8 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool) -> R
         grants=(
             Grant(REFERENCE, READ),
             Grant(REGISTRY, registry),
+            Grant(STATISTICS, STATISTICS_READ),
+            Grant(MINE_EXCEL, EXCEL_EXPORT + (EXCEL_IMPORT if import_excel else ())),
             Grant(PREDECLARATION, READ + TRANSITION),
         ),
     )
@@ -76,11 +86,13 @@ ROLES: dict[str, RoleDefinition] = {
             grants=(
                 Grant(REFERENCE, READ),
                 Grant(REGISTRY, READ),
+                Grant(STATISTICS, STATISTICS_READ),
+                Grant(MINE_EXCEL, EXCEL_EXPORT),
                 Grant(PREDECLARATION, READ),
                 Grant(PROCESS_LOG, READ),
             ),
         ),
-        _staff("province", _l("Province authority"), PROVINCE, 1, registry_delete=True),
+        _staff("province", _l("Province authority"), PROVINCE, 1, registry_delete=True, import_excel=True),
         _staff("city", _l("City authority"), CITY, 2, registry_delete=True),
         _staff("county", _l("County authority"), COUNTY, 3, registry_delete=True),
         RoleDefinition(
@@ -142,8 +154,9 @@ def sync_roles(appbuilder) -> dict[str, int]:
             wanted = set(existing)
         else:
             wanted = {pair for pair in declared_permissions(role) if pair in existing}
-            listable = {view for perm, view in wanted if perm == "can_list"}
-            for view in listable:
+            # A menu item is shown to a role that may do anything on the view behind it.
+            reachable = {view for _perm, view in wanted}
+            for view in reachable:
                 for menu_name in menu_of_view.get(view, ()):
                     if ("menu_access", menu_name) in existing:
                         wanted.add(("menu_access", menu_name))

@@ -2,13 +2,15 @@
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
+from flask import has_request_context, request
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.filters import BaseFilter
 from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models import Enterprise, Mine
 from app.models.choices import ECONOMIC_TYPES, MINING_METHODS, choice_list
-from app.services import registry
+from app.services import mine_search, registry
 from app.views.base import SCOPE_BASE_FILTERS, ScopedModelView
 
 
@@ -75,8 +77,21 @@ class EnterpriseView(ScopedModelView):
     record_rule = registry.enterprise_rule
 
 
+class MineCriteriaFilter(BaseFilter):
+    """The mine list's search criteria from the URL (app.services.mine_search), on list pages."""
+
+    name = "criteria"
+
+    def apply(self, query, value):
+        if not has_request_context() or not (request.endpoint or "").endswith(".list"):
+            return query
+        criteria = mine_search.parse(request.args)
+        return query.filter(*criteria.conditions) if criteria.conditions else query
+
+
 class MineView(ScopedModelView):
     datamodel = SQLAInterface(Mine)
+    base_filters = SCOPE_BASE_FILTERS + [["id", MineCriteriaFilter, lambda: None]]
     list_title = _l("Mines")
     show_title = _l("Mine")
     add_title = _l("Add mine")
