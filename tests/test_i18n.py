@@ -52,7 +52,8 @@ def test_interface_is_chinese_by_default_and_english_available(app, make_user, m
     # FAB's own gaps, filled from our catalogue: the delete confirmation and the "In" filter
     # (JSON-escaped in the page's script).
     assert "确定要删除这条记录吗" in page
-    assert "\\u5c5e\\u4e8e" in page  # 属于
+    enterprises = client.get("/enterpriseview/list/").get_data(as_text=True)
+    assert "\\u5c5e\\u4e8e" in enterprises  # 属于
     client.get("/lang/en")
     page = client.get("/mineview/list/").get_data(as_text=True)
     assert "Mining licence number" in page

@@ -200,10 +200,14 @@ def mine_size_was_given(mine) -> bool:
 def enterprise_rule(enterprise, user, action: str) -> None:
     """The write rule of enterprise screens and API (see app.views.base.RecordRules)."""
     if action == scoping.EDIT:
-        validate_enterprise(enterprise)
+        # No autoflush: a half-checked record must not reach the database (and the rules
+        # compare the submitted values with the stored ones).
+        with db.session.no_autoflush:
+            validate_enterprise(enterprise)
 
 
 def mine_rule(mine, user, action: str) -> None:
     """The write rule of mine screens and API."""
     if action == scoping.EDIT:
-        validate_mine(mine)
+        with db.session.no_autoflush:
+            validate_mine(mine)

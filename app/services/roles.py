@@ -25,7 +25,10 @@ TRANSITION = ("can_transition",)
 REFERENCE = ("RegionView", "RegionApi", "MineralView", "MineralApi", "MineSizeThresholdView")
 REGISTRY = ("EnterpriseView", "EnterpriseApi", "MineView", "MineApi")
 PREDECLARATION = ("PreDeclarationView", "PreDeclarationApi")
-RESPONSIBLE_PERSONS = ("ResponsiblePersonView", "ResponsiblePersonApi")
+RESPONSIBLE_PERSONS = ("ResponsiblePersonApi",)
+# The mine's self-service routes: its position, and the responsible person of one's level.
+MINE_SELF_SERVICE = ("MineView", "MineApi")
+SELF_SERVICE = ("can_location", "can_responsible")
 # Statistics and the Excel screens map all their routes onto a few permission names
 # (FAB's method_permission_name): can_read; can_export (template, export) and can_import.
 STATISTICS = ("StatisticsView", "StatisticsApi")
@@ -68,6 +71,8 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool, impo
         grants=(
             Grant(REFERENCE, READ),
             Grant(REGISTRY, registry),
+            Grant(MINE_SELF_SERVICE, SELF_SERVICE),
+            Grant(RESPONSIBLE_PERSONS, READ),
             Grant(STATISTICS, STATISTICS_READ),
             Grant(MINE_EXCEL, EXCEL_EXPORT + (EXCEL_IMPORT if import_excel else ())),
             Grant(PREDECLARATION, READ + TRANSITION),
@@ -86,6 +91,7 @@ ROLES: dict[str, RoleDefinition] = {
             grants=(
                 Grant(REFERENCE, READ),
                 Grant(REGISTRY, READ),
+                Grant(RESPONSIBLE_PERSONS, READ),
                 Grant(STATISTICS, STATISTICS_READ),
                 Grant(MINE_EXCEL, EXCEL_EXPORT),
                 Grant(PREDECLARATION, READ),
@@ -104,6 +110,8 @@ ROLES: dict[str, RoleDefinition] = {
                 # Read-only until the registry issue limits an enterprise's edits to the
                 # location and its own responsible person (SPEC B5).
                 Grant(REGISTRY, READ),
+                Grant(MINE_SELF_SERVICE, SELF_SERVICE),
+                Grant(RESPONSIBLE_PERSONS, READ),
                 Grant(PREDECLARATION, READ + WRITE + DELETE + TRANSITION),
             ),
         ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.api import expose as api_expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
@@ -101,6 +101,19 @@ class ScopedModelView(RecordRules, ModelView):
     base_filters = SCOPE_BASE_FILTERS
     show_template = "gm/show.html"
     page_size = 20
+    # The choices route serves the form's search-as-you-type fields: whoever may list the
+    # records may search the choices (which are scoped themselves).
+    method_permission_name = {"choices": "list"}
+    # field name -> service function (user, q) -> [{"id", "text"}] (app.services.choices)
+    search_choices: dict = {}
+
+    @expose("/choices/<field>")
+    @has_access
+    def choices(self, field):
+        search = self.search_choices.get(field)
+        if search is None:
+            abort(404)
+        return jsonify(results=search(g.user, request.args.get("q", "")[:64]))
 
     # --- Add and edit: a refused form comes back with the user's input -----------------
     # FAB flashes a pre_add/pre_update refusal and redirects, so the user would type it all

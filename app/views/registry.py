@@ -1,22 +1,47 @@
-"""Enterprises and mines: one scoped view each, for every role."""
-from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import lazy_gettext as _l
+"""Enterprises and mines: one scoped view each, for every role (SPEC B1-B7)."""
+from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.views import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.validators import Optional as OptionalValidator
 
-from app.models import Enterprise, Mine
-from app.models.choices import ECONOMIC_TYPES, MINING_METHODS, choice_list
-from app.services import mine_search, registry
+from app.extensions import db
+from app.models import Enterprise, Mine, Mineral, Region
+from app.models.choices import (
+    DEVELOPMENT_METHODS,
+    ECONOMIC_TYPES,
+    MINE_SIZES,
+    MINING_METHODS,
+    PRODUCTION_STATUSES,
+    RESPONSIBILITY_LEVELS,
+    SUPERVISION_LEVELS,
+    choice_list,
+)
+from app.services import choices, mine_search, registry, responsibility, scoping
+from app.services.exceptions import DomainError
 from app.views.base import SCOPE_BASE_FILTERS, ScopedModelView
+from app.views.widgets import SearchSelectField
 
 
-def _choice_field(label, choices):
-    return SelectField(label, choices=[("", "—")] + choice_list(choices), validators=[OptionalValidator()],
+def _choice_field(label, options):
+    return SelectField(label, choices=[("", "—")] + choice_list(options), validators=[OptionalValidator()],
                        widget=Select2Widget())
+
+
+def _region_field(view_endpoint: str, label=_l("Region (county level)")):
+    return SearchSelectField(
+        label, model=Region, key_attr="code", as_key=True,
+        endpoint=lambda: url_for(f"{view_endpoint}.choices", field="region"),
+        labeler=lambda region: f"{region.code} {region.full_name}",
+    )
+
 
 ENTERPRISE_LABELS = {
     "name": _l("Enterprise name"),
@@ -32,7 +57,7 @@ ENTERPRISE_LABELS = {
     "email": _l("Email"),
     "postcode": _l("Postcode"),
     "region": _l("Region"),
-    "region_code": _l("Region code"),
+    "region_code": _l("Region (county level)"),
 }
 
 MINE_LABELS = {
@@ -50,9 +75,22 @@ MINE_LABELS = {
     "size": _l("Mine size"),
     "size_label": _l("Mine size"),
     "region": _l("Region"),
-    "region_code": _l("Region code"),
+    "region_code": _l("Region (county level)"),
     "licence_valid_from": _l("Licence valid from"),
     "licence_valid_to": _l("Licence valid to"),
+    "design_capacity": _l("Design capacity (10,000 t/year)"),
+    "development_method": _l("Development method"),
+    "development_method_label": _l("Development method"),
+    "max_depth_m": _l("Maximum mining depth (m)"),
+    "workers_per_shift": _l("Workers underground per shift"),
+    "production_status": _l("Production status"),
+    "production_status_label": _l("Production status"),
+    "supervision_level": _l("Daily supervision"),
+    "supervision_level_label": _l("Daily supervision"),
+    "latitude": _l("Latitude (°N)"),
+    "longitude": _l("Longitude (°E)"),
+    "principal_name": _l("Principal"),
+    "principal_phone": _l("Principal's phone"),
 }
 
 
@@ -72,8 +110,9 @@ class EnterpriseView(ScopedModelView):
     label_columns = ENTERPRISE_LABELS
     add_form_extra_fields = edit_form_extra_fields = {
         "economic_type": _choice_field(_l("Economic type"), ECONOMIC_TYPES),
+        "region_code": _region_field("EnterpriseView"),
     }
-
+    search_choices = {"region": choices.search_leaf_regions}
     record_rule = registry.enterprise_rule
 
 
@@ -92,24 +131,122 @@ class MineCriteriaFilter(BaseFilter):
 class MineView(ScopedModelView):
     datamodel = SQLAInterface(Mine)
     base_filters = SCOPE_BASE_FILTERS + [["id", MineCriteriaFilter, lambda: None]]
+    list_template = "gm/mine_list.html"
+    show_template = "gm/mine_show.html"
     list_title = _l("Mines")
     show_title = _l("Mine")
     add_title = _l("Add mine")
     edit_title = _l("Edit mine")
-    list_columns = ["name", "licence_no", "enterprise", "mineral", "size_label", "region"]
-    show_columns = ["name", "address", "licence_no", "enterprise", "employees", "mineral",
-                    "mining_method_label", "production_scale", "area_km2", "issuing_authority",
-                    "size_label", "region", "licence_valid_from", "licence_valid_to"]
-    add_columns = edit_columns = ["name", "address", "licence_no", "enterprise", "employees", "mineral",
-                                  "mining_method", "production_scale", "area_km2", "issuing_authority",
-                                  "region_code", "licence_valid_from", "licence_valid_to"]
+    list_columns = ["name", "licence_no", "enterprise", "mineral", "size_label", "production_status_label", "region"]
+    show_fieldsets = [
+        (_l("Basic information"), {"fields": [
+            "name", "address", "licence_no", "enterprise", "employees", "mineral", "mining_method_label",
+            "production_scale", "area_km2", "issuing_authority", "size_label", "region",
+            "licence_valid_from", "licence_valid_to"]}),
+        (_l("Underground details"), {"fields": [
+            "design_capacity", "development_method_label", "max_depth_m", "workers_per_shift",
+            "production_status_label", "supervision_level_label"]}),
+    ]
+    _form_fields = [
+        "name", "address", "licence_no", "enterprise", "employees", "mineral", "mining_method",
+        "production_scale", "area_km2", "issuing_authority", "size", "region_code",
+        "licence_valid_from", "licence_valid_to",
+        "design_capacity", "development_method", "max_depth_m", "workers_per_shift",
+        "production_status", "supervision_level", "latitude", "longitude", "principal_name", "principal_phone",
+    ]
+    add_columns = edit_columns = _form_fields
     search_columns = ["name", "licence_no"]
     order_columns = ["name", "licence_no"]
     label_columns = MINE_LABELS
+    description_columns = {
+        "size": _l("Leave empty to derive it from the mineral and the production scale "
+                   "(national thresholds); a size given by hand must agree with them."),
+    }
     add_form_extra_fields = edit_form_extra_fields = {
         "mining_method": _choice_field(_l("Mining method"), MINING_METHODS),
+        "size": _choice_field(_l("Mine size"), MINE_SIZES),
+        "development_method": _choice_field(_l("Development method"), DEVELOPMENT_METHODS),
+        "production_status": _choice_field(_l("Production status"), PRODUCTION_STATUSES),
+        "supervision_level": _choice_field(_l("Daily supervision"), SUPERVISION_LEVELS),
+        "region_code": _region_field("MineView"),
+        "enterprise": SearchSelectField(
+            _l("Licence holder"), model=Enterprise,
+            endpoint=lambda: url_for("MineView.choices", field="enterprise"),
+            labeler=lambda enterprise: f"{enterprise.name}（{enterprise.uscc}）",
+        ),
     }
-    # Only enterprises the user may reach are offered (and checked again on save).
-    add_form_query_rel_fields = edit_form_query_rel_fields = {"enterprise": SCOPE_BASE_FILTERS}
-
+    search_choices = {"region": choices.search_leaf_regions, "enterprise": choices.search_enterprises}
     record_rule = registry.mine_rule
+
+    def render_template(self, template, **kwargs):
+        if template == self.list_template:
+            criteria = mine_search.parse(request.args)
+            for error in criteria.errors:
+                flash(error, "warning")
+            kwargs.update(
+                criteria=criteria.applied,
+                label_columns=self.label_columns,
+                minerals=db.session.query(Mineral).order_by(Mineral.sort_order).all(),
+                mineral_classes=mine_search.MINERAL_CLASSES,
+                filter_choices={
+                    "size": choice_list(MINE_SIZES),
+                    "production_status": choice_list(PRODUCTION_STATUSES),
+                    "development_method": choice_list(DEVELOPMENT_METHODS),
+                    "supervision_level": choice_list(SUPERVISION_LEVELS),
+                },
+            )
+        if template == self.show_template and "pk" in kwargs:
+            mine = self.get_scoped_or_404(kwargs["pk"])
+            kwargs.update(
+                mine=mine,
+                responsible_now=responsibility.current_persons(mine),
+                responsible_history=responsibility.history(mine),
+                responsible_editable=responsibility.editable_levels(g.user, mine),
+                responsibility_levels=RESPONSIBILITY_LEVELS,
+                may_set_location=self.appbuilder.sm.has_access("can_location", self.class_permission_name)
+                and scoping.can_access(g.user, mine, scoping.EDIT),
+            )
+        return super().render_template(template, **kwargs)
+
+    # --- Self-service routes (SPEC B4, B5) -------------------------------------------------
+    @expose("/location/<pk>", methods=["GET", "POST"])
+    @has_access
+    def location(self, pk):
+        """Set the mine's position: all an enterprise may change of its mine besides its
+        enterprise-level responsible person."""
+        mine = self.get_scoped_or_404(pk, scoping.EDIT)
+        if request.method == "POST":
+            try:
+                responsibility.set_location(mine, g.user, request.form.get("latitude"), request.form.get("longitude"))
+            except DomainError as exc:
+                flash(str(exc), "danger")
+            else:
+                flash(_("The mine's position was saved."), "success")
+                return redirect(url_for(f"{self.endpoint}.show", pk=mine.id))
+        return self.render_template("gm/mine_location.html", mine=mine, title=_("Mine position"),
+                                    form_values=request.form if request.method == "POST" else None)
+
+    @expose("/responsible/<pk>/<level>", methods=["GET", "POST"])
+    @has_access
+    def responsible(self, pk, level):
+        """Fill in or replace the responsible person of one level (包保责任人)."""
+        mine = self.get_scoped_or_404(pk, scoping.EDIT)
+        if level not in RESPONSIBILITY_LEVELS:
+            abort(404)
+        if level not in responsibility.editable_levels(g.user, mine):
+            abort(403)
+        if request.method == "POST":
+            try:
+                responsibility.set_person(mine, level, g.user, request.form.get("name"),
+                                          request.form.get("post"), request.form.get("phone"))
+            except DomainError as exc:
+                flash(str(exc), "danger")
+            else:
+                flash(_("The responsible person was saved."), "success")
+                return redirect(url_for(f"{self.endpoint}.show", pk=mine.id))
+        return self.render_template(
+            "gm/responsible_person.html", mine=mine, level=level, level_label=RESPONSIBILITY_LEVELS[level],
+            title=RESPONSIBILITY_LEVELS[level], current=responsibility.current_persons(mine).get(level),
+            quick_fill=responsibility.quick_fill_choices(g.user),
+            form_values=request.form if request.method == "POST" else None,
+        )

@@ -1,0 +1,39 @@
+"""Choices offered by search-as-you-type selects: scoped, searched, a page at a time."""
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+
+from app.extensions import db
+from app.services import scoping
+
+PAGE = 20
+
+
+def search_enterprises(user, q: str = "", limit: int = PAGE) -> list[dict]:
+    """Enterprises the user may reach whose name contains ``q`` or whose code starts with it."""
+    from app.models import Enterprise
+
+    query = select(Enterprise.id, Enterprise.name, Enterprise.uscc).where(scoping.scope_filter(Enterprise, user))
+    q = (q or "").strip()
+    if q:
+        query = query.where(or_(func.lower(Enterprise.name).contains(q.lower(), autoescape=True),
+                                Enterprise.uscc.startswith(q.upper(), autoescape=True)))
+    rows = db.session.execute(query.order_by(Enterprise.name).limit(limit)).all()
+    return [{"id": row.id, "text": f"{row.name}（{row.uscc}）"} for row in rows]
+
+
+def search_leaf_regions(user, q: str = "", limit: int = PAGE) -> list[dict]:
+    """County-level regions inside the user's scope, by code prefix or name."""
+    from app.models import Region
+
+    query = select(Region).where(Region.is_leaf.is_(True))
+    scope = scoping.user_scope(user)
+    if not scope.everything:
+        if not scope.region_prefixes:
+            return []
+        query = query.where(scoping.region_condition(Region.code, scope.region_prefixes))
+    q = (q or "").strip()
+    if q:
+        query = query.where(or_(Region.code.startswith(q, autoescape=True), Region.name.contains(q, autoescape=True)))
+    regions = db.session.scalars(query.order_by(Region.code).limit(limit)).all()
+    return [{"id": region.code, "text": f"{region.code} {region.full_name}"} for region in regions]
