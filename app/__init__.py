@@ -146,5 +146,6 @@ def _register_views(appbuilder: AppBuilder) -> None:
                         category="Reference")
     appbuilder.add_view(MineSizeThresholdView, "Mine size thresholds", label=_l("Mine size thresholds"),
                         icon="fa-sliders", category="Reference")
-    for api_class in (api.RegionApi, api.MineralApi, api.EnterpriseApi, api.MineApi, api.PreDeclarationApi):
+    for api_class in (api.RegionApi, api.MineralApi, api.EnterpriseApi, api.MineApi, api.ResponsiblePersonApi,
+                      api.PreDeclarationApi):
         appbuilder.add_api(api_class)

@@ -263,3 +263,33 @@ def test_enterprise_sees_only_its_own_mines(people, browser):
     other = db.session.query(Mine).filter(Mine.enterprise_id == people["other_enterprise"].enterprise_id).one()
     assert client.get(f"/mineview/show/{other.id}").status_code == 404
     assert client.post(f"/mineview/location/{other.id}", data={"latitude": "37", "longitude": "112"}).status_code == 404
+
+
+# --- REST API (same scope and rules as the screens) -----------------------------------------
+def test_rest_api_for_position_and_responsible_persons(people, api):
+    mine = people["mine"]
+    enterprise = api(people["enterprise"])
+    assert enterprise.post(f"/api/v1/mine/{mine.id}/location", json={"latitude": 37.8, "longitude": 112.5}).status_code == 200
+    refused = enterprise.post(f"/api/v1/mine/{mine.id}/location", json={"latitude": 37.8, "longitude": 150})
+    assert refused.status_code == 422 and refused.get_json()["field"] == "longitude"
+    assert enterprise.post(f"/api/v1/mine/{mine.id}/responsible",
+                           json={"level": "county", "name": "越权"}).status_code == 403
+    assert enterprise.post(f"/api/v1/mine/{mine.id}/responsible",
+                           json={"level": "enterprise", "name": "企业负责人", "phone": "13800000002"}).status_code == 200
+    county = api(people["county"])
+    assert county.post(f"/api/v1/mine/{mine.id}/responsible",
+                       json={"level": "county", "name": "县负责人", "post": "副县长"}).status_code == 200
+    listed = county.get(f"/api/v1/responsibleperson/?q=(filters:!((col:mine_id,opr:eq,value:{mine.id})))").get_json()
+    assert {row["level"] for row in listed["result"]} == {"enterprise", "county"}
+    # Out of scope: nothing is listed, nothing can be set.
+    neighbour = api(people["neighbour"])
+    assert neighbour.get("/api/v1/responsibleperson/").get_json()["count"] == 0
+    assert neighbour.post(f"/api/v1/mine/{mine.id}/responsible",
+                          json={"level": "county", "name": "邻县"}).status_code == 404
+    assert neighbour.post(f"/api/v1/mine/{mine.id}/location", json={"latitude": 37, "longitude": 112}).status_code == 404
+    # The mine's underground details travel through the API with the same checks.
+    bad = county.put(f"/api/v1/mine/{mine.id}", json={"max_depth_m": -3})
+    assert bad.status_code == 422 and bad.get_json()["field"] == "max_depth_m"
+    assert county.put(f"/api/v1/mine/{mine.id}", json={"max_depth_m": 820, "workers_per_shift": 31}).status_code == 200
+    rows = county.get("/api/v1/mine/?q=(filters:!((col:max_depth_m,opr:gt,value:800)))").get_json()["result"]
+    assert [row["id"] for row in rows] == [mine.id]

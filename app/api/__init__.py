@@ -6,8 +6,11 @@ every column of the model.
 from flask_appbuilder import ModelRestApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-from app.models import Enterprise, Mine, Mineral, PreDeclaration, Region
-from app.services import predeclarations, registry
+from flask import g, request
+from flask_appbuilder.api import expose as api_expose, protect, safe
+
+from app.models import Enterprise, Mine, Mineral, PreDeclaration, Region, ResponsiblePerson
+from app.services import predeclarations, registry, responsibility, scoping
 from app.views.base import ScopedModelRestApi
 
 READ_ONLY = {"can_get", "can_info"}
@@ -47,15 +50,84 @@ class EnterpriseApi(ScopedModelRestApi):
 class MineApi(ScopedModelRestApi):
     resource_name = "mine"
     datamodel = SQLAInterface(Mine)
-    list_columns = ["id", "name", "licence_no", "enterprise_id", "mineral_id", "size", "region_code"]
+    list_columns = ["id", "name", "licence_no", "enterprise_id", "mineral_id", "size", "region_code",
+                    "production_status", "max_depth_m", "workers_per_shift"]
     show_columns = ["id", "name", "address", "licence_no", "enterprise_id", "employees", "mineral_id",
                     "mining_method", "production_scale", "area_km2", "issuing_authority", "size",
-                    "region_code", "licence_valid_from", "licence_valid_to"]
-    add_columns = edit_columns = [c for c in show_columns if c not in ("id", "size")]
-    search_columns = ["name", "licence_no", "enterprise_id", "mineral_id", "size", "region_code"]
-    order_columns = ["name", "licence_no"]
+                    "region_code", "licence_valid_from", "licence_valid_to",
+                    "design_capacity", "development_method", "max_depth_m", "workers_per_shift",
+                    "production_status", "supervision_level", "latitude", "longitude",
+                    "principal_name", "principal_phone"]
+    add_columns = edit_columns = [c for c in show_columns if c != "id"]
+    search_columns = ["name", "licence_no", "enterprise_id", "mineral_id", "size", "region_code",
+                      "production_status", "development_method", "supervision_level", "design_capacity",
+                      "max_depth_m", "workers_per_shift"]
+    order_columns = ["name", "licence_no", "max_depth_m", "workers_per_shift"]
 
     record_rule = registry.mine_rule
+
+    @api_expose("/<int:pk>/location", methods=["POST"])
+    @protect()
+    @safe
+    def location(self, pk):
+        """Set the mine's position (SPEC B5): body ``{"latitude": 37.8, "longitude": 112.5}``.
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: the position was saved}
+            404: {$ref: '#/components/responses/404'}
+            422: {description: the position is refused}
+        """
+        mine = self._scoped_or_none(pk, scoping.EDIT)
+        if mine is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+
+        def save():
+            responsibility.set_location(mine, g.user, body.get("latitude"), body.get("longitude"))
+            return self.response(200, latitude=mine.latitude, longitude=mine.longitude)
+
+        return self._domain_errors(save)
+
+    @api_expose("/<int:pk>/responsible", methods=["POST"])
+    @protect()
+    @safe
+    def responsible(self, pk):
+        """Set the responsible person of one level (SPEC B4):
+        body ``{"level": "county", "name": "...", "post": "...", "phone": "..."}``.
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: the person was saved}
+            403: {description: not this user's level}
+            404: {$ref: '#/components/responses/404'}
+        """
+        mine = self._scoped_or_none(pk, scoping.EDIT)
+        if mine is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+
+        def save():
+            person = responsibility.set_person(mine, str(body.get("level", "")), g.user, body.get("name"),
+                                               body.get("post"), body.get("phone"))
+            return self.response(200, id=person.id, level=person.level, name=person.name)
+
+        return self._domain_errors(save)
+
+
+class ResponsiblePersonApi(ScopedModelRestApi):
+    """Read-only: persons are set through /api/v1/mine/<id>/responsible (one rule per level)."""
+
+    resource_name = "responsibleperson"
+    datamodel = SQLAInterface(ResponsiblePerson)
+    base_permissions = READ_ONLY
+    list_columns = show_columns = ["id", "mine_id", "level", "name", "post", "phone", "created_at", "replaced_at"]
+    search_columns = ["mine_id", "level", "name"]
+    order_columns = ["id", "created_at"]
 
 
 class PreDeclarationApi(ScopedModelRestApi):

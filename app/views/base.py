@@ -225,6 +225,10 @@ class ScopedModelRestApi(RecordRules, ModelRestApi):
                 return self.response(exc.status_code, message=str(exc), field=exc.field)
             return self.response(exc.status_code, message=str(exc))
 
+    def _scoped_or_none(self, pk, action: str):
+        item = self.datamodel.get(pk, self._base_filters)
+        return item if item is not None and scoping.can_access(g.user, item, action) else None
+
     def post_headless(self):
         return self._domain_errors(super().post_headless)
 
@@ -262,10 +266,8 @@ class ScopedModelRestApi(RecordRules, ModelRestApi):
             409:
               description: the step is not possible now
         """
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is None or not scoping.can_access(g.user, item, scoping.ACT):
-            return self.response_404()
-        if not getattr(type(item), "workflow_name", None):
+        item = self._scoped_or_none(pk, scoping.ACT)
+        if item is None or not getattr(type(item), "workflow_name", None):
             return self.response_404()
         body = request.get_json(silent=True) or {}
         try:
