@@ -106,8 +106,68 @@ def _enterprises(rng: random.Random):
     return created
 
 
+# Counties of 山西省 for the registry and its statistics: the demo users' four, then 21 more.
+REGISTRY_COUNTIES = [county for counties in COUNTIES.values() for county in counties] + [
+    "140181", "140221", "140222", "140311", "140321", "140404", "140426", "140521", "140581",
+    "140603", "140621", "140702", "140724", "140802", "140821", "140902", "140921", "141002", "141021",
+    "141102", "141121",
+]
+# (mineral, mining method, lowest and highest production scale in 10,000 t/a)
+_REGISTRY_KINDS = [
+    ("煤", "underground", 9, 400), ("煤", "open_pit", 30, 1200), ("铁", "underground", 5, 250),
+    ("铁", "open_pit", 20, 500), ("铝土矿", "combined", 5, 200), ("铜", "underground", 3, 150),
+    ("金", "underground", 1, 30), ("石灰岩", "open_pit", 10, 300), ("石膏", "underground", 3, 60),
+    ("萤石", "underground", 1, 20), ("石墨", "open_pit", 0.1, 3), ("白云岩", "open_pit", 5, 80),
+]
+REGISTRY_MINES = 300
+# Shanxi lies roughly within 34.6-40.7 N, 110.2-114.6 E.
+_SHANXI_BOX = ((34.6, 40.7), (110.2, 114.6))
+
+
+def _new_mine(serial: int, enterprise, region_code: str, mineral, method: str, scale: float,
+              rng: random.Random | None = None):
+    """One synthetic mine; with ``rng``, also the underground details and a position."""
+    from app.models import Mine, Region
+
+    region = db.session.get(Region, region_code)
+    mine = Mine(
+        name=f"{region.name}{mineral.name.removesuffix('矿')}矿{serial}号",
+        address=f"{region.full_name}演示矿区{serial}号",
+        licence_no=demo_licence(region_code, serial),
+        enterprise=enterprise,
+        employees=50 + serial * 7 % 900,
+        mineral=mineral,
+        mining_method=method,
+        production_scale=scale,
+        area_km2=round(0.5 + serial * 0.3 % 40, 2),
+        issuing_authority="山西省自然资源厅",
+        region_code=region_code,
+        size=reference.classify_size(mineral, scale, method),
+    )
+    if rng is not None:
+        if method in ("underground", "combined"):
+            mine.design_capacity = round(scale * rng.uniform(1.0, 1.5), 1)
+            mine.development_method = rng.choice(["shaft", "incline", "adit", "ramp", "combined"])
+            mine.max_depth_m = float(rng.choice([rng.randint(80, 790), rng.randint(80, 790), rng.randint(801, 1300)]))
+            mine.workers_per_shift = rng.choice([rng.randint(3, 30), rng.randint(3, 30), rng.randint(31, 80)])
+        mine.production_status = rng.choice(["producing"] * 6 + ["construction", "suspended", "closed"])
+        mine.supervision_level = rng.choice(["county", "county", "city", "province"])
+        mine.latitude = round(rng.uniform(*_SHANXI_BOX[0]), 6)
+        mine.longitude = round(rng.uniform(*_SHANXI_BOX[1]), 6)
+        mine.principal_name = f"演示负责人{serial:03d}"
+        mine.principal_phone = f"1390000{serial:04d}"
+    db.session.add(mine)
+    return mine
+
+
+def _existing_mine(serial: int, region_code: str):
+    from app.models import Mine
+
+    return db.session.scalars(select(Mine).where(Mine.licence_no == demo_licence(region_code, serial))).first()
+
+
 def _mines(enterprises):
-    from app.models import Mine, Mineral
+    from app.models import Mineral
 
     minerals = {m.name: m for m in db.session.scalars(select(Mineral))}
     mines = []
@@ -115,29 +175,48 @@ def _mines(enterprises):
     for e_index, enterprise in enumerate(enterprises):
         for m_index in range(3):
             serial += 1
-            licence = demo_licence(enterprise.region_code, serial)
-            mine = db.session.scalars(select(Mine).where(Mine.licence_no == licence)).first()
+            mine = _existing_mine(serial, enterprise.region_code)
             if mine is None:
                 mineral_name, method, scale = _MINE_KINDS[(e_index + m_index) % len(_MINE_KINDS)]
-                mineral = minerals[mineral_name]
-                mine = Mine(
-                    name=f"{enterprise.region.name}{mineral_name.removesuffix('矿')}矿{serial}号",
-                    address=f"{enterprise.region.full_name}演示矿区{serial}号",
-                    licence_no=licence,
-                    enterprise=enterprise,
-                    employees=50 + serial * 7,
-                    mineral=mineral,
-                    mining_method=method,
-                    production_scale=scale,
-                    area_km2=round(0.5 + serial * 0.3, 2),
-                    issuing_authority="山西省自然资源厅",
-                    region_code=enterprise.region_code,
-                    size=reference.classify_size(mineral, scale, method),
-                )
-                db.session.add(mine)
+                mine = _new_mine(serial, enterprise, enterprise.region_code, minerals[mineral_name], method, scale)
             mines.append(mine)
     db.session.flush()
     return mines
+
+
+def _registry_mines(rng: random.Random, first_serial: int) -> int:
+    """A few hundred more mines over 25 counties of 山西省 (all sizes, open-pit and underground,
+    several minerals), held by synthetic enterprises, for the registry and its statistics."""
+    from app.models import Enterprise, Mineral, Region
+
+    minerals = {m.name: m for m in db.session.scalars(select(Mineral))}
+    holders: list = []
+    for index, county in enumerate(REGISTRY_COUNTIES):
+        # Draw every value whether or not the enterprise exists, so the sequence stays the same.
+        uscc = demo_uscc(rng, county)
+        economic_type = rng.choice(["state_owned", "limited_liability", "private"])
+        holder = db.session.scalars(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+        if holder is None:
+            region = db.session.get(Region, county)
+            holder = Enterprise(name=f"{region.name}演示矿业集团{index + 1}号有限公司", uscc=uscc,
+                                economic_type=economic_type,
+                                region_code=county, region=region, address=f"{region.full_name}演示大街{index + 1}号")
+            db.session.add(holder)
+        holders.append(holder)
+    db.session.flush()
+    created = 0
+    for offset in range(REGISTRY_MINES):
+        serial = first_serial + offset
+        # Draw every value whether or not the mine exists, so the sequence stays the same.
+        holder = holders[offset % len(holders)] if offset % 3 else rng.choice(holders)
+        mineral_name, method, low, high = rng.choice(_REGISTRY_KINDS)
+        scale = round(rng.uniform(low, high), 1)
+        details_rng = random.Random(serial)
+        if _existing_mine(serial, holder.region_code) is None:
+            _new_mine(serial, holder, holder.region_code, minerals[mineral_name], method, scale, details_rng)
+            created += 1
+    db.session.flush()
+    return created
 
 
 def _agency():
@@ -196,6 +275,7 @@ def seed_demo(year: int = 2026) -> dict[str, int]:
     try:
         enterprises = _enterprises(rng)
         mines = _mines(enterprises)
+        _registry_mines(random.Random(3), first_serial=1000)
         _agency()
         db.session.commit()
     except Exception:
@@ -203,4 +283,10 @@ def seed_demo(year: int = 2026) -> dict[str, int]:
         raise
     _users(enterprises)
     _predeclarations(mines, year)
-    return {"enterprises": len(enterprises), "mines": len(mines), "users": len(DEMO_USERS)}
+    from app.models import Enterprise, Mine
+
+    return {
+        "enterprises": db.session.scalar(select(db.func.count()).select_from(Enterprise)),
+        "mines": db.session.scalar(select(db.func.count()).select_from(Mine)),
+        "users": len(DEMO_USERS),
+    }
