@@ -146,3 +146,14 @@ def test_admin_user_screen_checks_the_binding(app, make_user, browser, make_ente
     client.post("/users/add", data=_user_form(app, "enterprise", username="qyform", email="q@test.invalid",
                                                    enterprise_uscc=enterprise.uscc))
     assert app.appbuilder.sm.find_user(username="qyform").enterprise_id == enterprise.id
+
+
+def test_menus_lead_only_to_pages_the_role_may_open(app):
+    sm = app.appbuilder.sm
+    for name in ROLES:
+        if name == "admin":
+            continue
+        menus = {p.view_menu.name for p in sm.find_role(name).permissions if p.permission.name == "menu_access"}
+        assert not menus & {"Security", "List Users", "List Roles"}, (name, menus)
+    county_menus = {p.view_menu.name for p in sm.find_role("county").permissions if p.permission.name == "menu_access"}
+    assert {"Registry", "Mines"} <= county_menus

@@ -155,6 +155,7 @@ def sync_roles(appbuilder) -> dict[str, int]:
         (pv.permission.name, pv.view_menu.name): pv for pv in sm.session.query(sm.permissionview_model).all()
     }
     menu_of_view = _menu_names_by_view(appbuilder)
+    landing_permission = {view.__class__.__name__: _landing_permission(view) for view in appbuilder.baseviews}
     counts: dict[str, int] = {}
     for role in ROLES.values():
         fab_role = sm.find_role(role.name)
@@ -162,16 +163,24 @@ def sync_roles(appbuilder) -> dict[str, int]:
             wanted = set(existing)
         else:
             wanted = {pair for pair in declared_permissions(role) if pair in existing}
-            # A menu item is shown to a role that may do anything on the view behind it.
-            reachable = {view for _perm, view in wanted}
-            for view in reachable:
-                for menu_name in menu_of_view.get(view, ()):
-                    if ("menu_access", menu_name) in existing:
-                        wanted.add(("menu_access", menu_name))
+            # A menu item is shown to a role that may open the page it leads to.
+            for view, menu_names in menu_of_view.items():
+                if (landing_permission.get(view), view) in wanted:
+                    wanted.update(("menu_access", name) for name in menu_names if ("menu_access", name) in existing)
         fab_role.permissions = [existing[pair] for pair in sorted(wanted)]
         counts[role.name] = len(wanted)
     sm.session.commit()
     return counts
+
+
+def _landing_permission(view) -> str | None:
+    """The permission of the page a view's menu item opens (its default route), if protected."""
+    method = getattr(view, getattr(view, "default_view", "") or "", None)
+    if method is None:
+        return None
+    mapped = (getattr(view, "method_permission_name", None) or {}).get(method.__name__)
+    name = mapped or getattr(method, "_permission_name", None)
+    return f"can_{name}" if name else None
 
 
 def _menu_names_by_view(appbuilder) -> dict[str, set[str]]:

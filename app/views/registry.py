@@ -27,6 +27,7 @@ from app.models.choices import (
 from app.services import choices, mine_search, registry, responsibility, scoping
 from app.services.exceptions import DomainError
 from app.views.base import SCOPE_BASE_FILTERS, ScopedModelView
+from app.views.formatting import formatters
 from app.views.widgets import SearchSelectField
 
 
@@ -177,6 +178,9 @@ class MineView(ScopedModelView):
     }
     search_choices = {"region": choices.search_leaf_regions, "enterprise": choices.search_enterprises}
     record_rule = registry.mine_rule
+    formatters_columns = formatters(optional=(
+        "address", "employees", "production_scale", "area_km2", "issuing_authority", "licence_valid_from",
+        "licence_valid_to", "design_capacity", "max_depth_m", "workers_per_shift"))
 
     def render_template(self, template, **kwargs):
         if template == self.list_template:

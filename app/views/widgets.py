@@ -24,9 +24,11 @@ class SearchSelectWidget:
         if key not in (None, ""):
             option = f'<option value="{escape(key)}" selected>{escape(field.label_of_current())}</option>'
         script = url_for("static", filename="js/gm-search-select.js")
+        # (Babel does not extract strings inside f-string expressions: translate first.)
+        placeholder = _("Type to search")
         return Markup(
             f'<select id="{escape(field.id)}" name="{escape(field.name)}" class="form-control gm-search-select" '
-            f'data-endpoint="{escape(field.endpoint())}" data-placeholder="{escape(_("Type to search"))}">'
+            f'data-endpoint="{escape(field.endpoint())}" data-placeholder="{escape(placeholder)}">'
             f'<option value=""></option>{option}</select>'
             f'<script src="{script}" defer></script>'
         )
