@@ -5,8 +5,8 @@ the list it links to always count the same mines.
 Arguments (all optional, combined with AND):
   q                   name contains (case-insensitive)
   region              a region code prefix: 2 digits (province), 4 (city) or 6 (county)
-  size                large / medium / small
-  mineral             a mineral id
+  size                large / medium / small, or none (size not recorded)
+  mineral             a mineral id, or none (mineral not recorded)
   mineral_class       能源 / 金属 / 非金属 / 水气
   subclass            a metal sub-class (黑色金属 ...)
   mining_method, development_method, production_status, supervision_level: a closed-list code
@@ -36,6 +36,8 @@ WORKERS_THRESHOLD = 30
 DEPTH_THRESHOLD_M = 800
 
 MINERAL_CLASSES = ("能源", "金属", "非金属", "水气")
+# The value of `size` and `mineral` that selects the mines where it is not recorded.
+NOT_RECORDED = "none"
 
 _CHOICE_ARGS = {
     "size": MINE_SIZES,
@@ -91,6 +93,8 @@ def parse(args: Mapping[str, Any]) -> MineCriteria:
             from app.services.scoping import region_condition
 
             condition = region_condition(Mine.region_code, [value])
+        elif name in ("mineral", "size") and value == NOT_RECORDED:
+            condition = (Mine.mineral_id if name == "mineral" else Mine.size).is_(None)
         elif name == "mineral":
             if not value.isdigit():
                 refuse(name, value)
