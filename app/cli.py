@@ -101,5 +101,53 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
 
 
+@gm.command("import-mines")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--user", "username", required=True,
+              help="the account whose region (scope) the import is checked against; it needs the import permission")
+@click.option("--dry-run", is_flag=True, help="check every row and report, save nothing")
+@click.option("--skip-invalid", is_flag=True, help="save the valid rows even when other rows are refused")
+@with_appcontext
+def import_mines_command(file, username, dry_run, skip_invalid) -> None:
+    """Import mines from FILE (.xlsx in the template's layout; SPEC B8).
+
+    Exits with status 1 when rows were refused and nothing was saved.
+    """
+    from contextlib import ExitStack
+
+    from flask_babel import gettext as _
+
+    from app.services import mine_excel
+
+    sm = current_app.appbuilder.sm
+    user = sm.find_user(username=username)
+    if user is None or not user.is_active:
+        raise click.ClickException(_("There is no active user %(name)s.", name=username))
+    if ("can_import", "MineExcelView") not in sm.get_user_permissions(user):
+        raise click.ClickException(_("The user %(name)s may not import mines.", name=username))
+
+    with ExitStack() as stack:
+        bars: list = []
+
+        def progress(done: int, total: int) -> None:
+            if not bars:
+                bars.append(stack.enter_context(
+                    click.progressbar(length=total, label=_("Checking rows"), file=click.get_text_stream("stderr"))
+                ))
+            bars[0].update(done - bars[0].pos)
+
+        try:
+            report = mine_excel.import_mines(file, user, dry_run=dry_run, skip_invalid=skip_invalid,
+                                             progress=progress)
+        except DomainError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for error in report.errors:
+        click.echo(_("Row %(row)s, %(column)s: %(reason)s", row=error.row, column=error.column or "—",
+                     reason=error.message))
+    click.echo(report.summary())
+    if report.refused and not report.written:
+        click.get_current_context().exit(1)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(gm)

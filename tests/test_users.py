@@ -156,4 +156,8 @@ def test_menus_lead_only_to_pages_the_role_may_open(app):
         menus = {p.view_menu.name for p in sm.find_role(name).permissions if p.permission.name == "menu_access"}
         assert not menus & {"Security", "List Users", "List Roles"}, (name, menus)
     county_menus = {p.view_menu.name for p in sm.find_role("county").permissions if p.permission.name == "menu_access"}
-    assert {"Registry", "Mines"} <= county_menus
+    assert {"Registry", "Mines", "Statistics"} <= county_menus
+    # Import is the province's: the export-only roles get no menu item leading to a refusal.
+    assert "Import mines" not in county_menus
+    province_menus = {p.view_menu.name for p in sm.find_role("province").permissions if p.permission.name == "menu_access"}
+    assert "Import mines" in province_menus
