@@ -85,6 +85,12 @@ RATELIMIT_HEADERS_ENABLED = True
 # Request bodies above this are refused before being read (413).
 MAX_CONTENT_LENGTH = 120 * 1024 * 1024
 
+# Excel import of mines (SPEC B8): the largest file (also the request limit of the upload
+# screen), the most rows, and the largest size once unpacked (an xlsx is a zip: bomb guard).
+IMPORT_MAX_BYTES = 10 * 1024 * 1024
+IMPORT_MAX_ROWS = 20_000
+IMPORT_MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+
 # ---------------------------------------------------------------------------
 # Languages: Chinese first, English available.
 # ---------------------------------------------------------------------------

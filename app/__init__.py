@@ -13,6 +13,11 @@ from app.extensions import csrf, db, migrate
 
 # Paths whose POST carries no cookie credentials (JSON login, token refresh): CSRF does not apply.
 _CSRF_EXEMPT_PATHS = ("/api/v1/security/login", "/api/v1/security/refresh")
+# Upload endpoints with a smaller request limit than MAX_CONTENT_LENGTH: the config key of the
+# largest file. Applied before anything reads the body (the CSRF check reads the form).
+_UPLOAD_LIMITS = {"MineExcelView.upload": "IMPORT_MAX_BYTES"}
+# Room for the multipart envelope and the other form fields around the file.
+_MULTIPART_OVERHEAD = 64 * 1024
 
 
 class InsecureConfiguration(RuntimeError):
@@ -96,6 +101,9 @@ def _install_csrf_check(app: Flask) -> None:
     def _csrf_protect():
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return None
+        limit_key = _UPLOAD_LIMITS.get(request.endpoint or "")
+        if limit_key:
+            request.max_content_length = app.config[limit_key] + _MULTIPART_OVERHEAD
         if request.path in _CSRF_EXEMPT_PATHS:
             return None
         # A bearer token is never sent by a browser on its own: such a request is not forgeable.

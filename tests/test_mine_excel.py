@@ -537,6 +537,14 @@ def test_an_oversized_upload_is_refused_with_a_message_and_leaves_nothing(app, b
         mine_excel.import_mines(data, province)
 
 
+def test_a_request_far_over_the_limit_is_refused_before_it_is_read(app, browser, province, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 1000)
+    response = _upload(browser(province), b"PK\x03\x04" + b"0" * 300_000)
+    assert response.status_code == 413
+    assert "上传的文件过大" in response.get_data(as_text=True)
+    assert _count() == 0
+
+
 # ---------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------
