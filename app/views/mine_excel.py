@@ -21,8 +21,6 @@ from app.services.exceptions import DomainError
 
 # The report shows at most this many refusals on the page (the counts cover all of them).
 SHOWN_ERRORS = 500
-# Room for the multipart envelope and the other form fields around the file.
-_FORM_OVERHEAD = 64 * 1024
 
 
 class MineImportForm(FlaskForm):
@@ -92,10 +90,8 @@ class MineExcelView(BaseView):
         )
 
     def _import(self, form: MineImportForm):
-        limit = mine_excel.max_bytes()
-        if request.content_length is not None and request.content_length > limit + _FORM_OVERHEAD:
-            flash(_("The file is larger than the allowed %(size)s.", size=mine_excel.size_text(limit)), "danger")
-            return None
+        # A request far over the limit never gets here (app/__init__.py: _UPLOAD_LIMITS gives a
+        # 413 before the body is read); the service refuses a file over the limit itself.
         if not form.validate_on_submit():
             for errors in form.errors.values():
                 for message in errors:
