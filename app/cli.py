@@ -1,6 +1,8 @@
 """`flask gm …` commands: reference data, roles, users, demo data, and the one-command demo."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -132,7 +134,7 @@ def import_mines_command(file, username, dry_run, skip_invalid) -> None:
         def progress(done: int, total: int) -> None:
             if not bars:
                 bars.append(stack.enter_context(
-                    click.progressbar(length=total, label=_("Checking rows"), file=click.get_text_stream("stderr"))
+                    click.progressbar(length=total, label=_("Checking rows"), file=sys.stderr)
                 ))
             bars[0].update(done - bars[0].pos)
 
