@@ -7,4 +7,7 @@ from app.models.agency import Agency  # noqa: F401
 from app.models.user import GreenMineUser  # noqa: F401
 from app.models.predeclaration import PreDeclaration  # noqa: F401
 from app.models.responsibility import ResponsiblePerson  # noqa: F401
+from app.models.application import Application, ApplicationWindow  # noqa: F401
+from app.models.attachment import Attachment  # noqa: F401
+from app.models.indicator import IndicatorEvidence, IndicatorItem, IndicatorVersion  # noqa: F401
 from app.models.log import TransitionLog  # noqa: F401

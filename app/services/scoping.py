@@ -78,22 +78,31 @@ class ScopePath:
 
 @lru_cache(maxsize=None)
 def _scope_paths() -> dict[type, ScopePath]:
-    from app.models import Enterprise, Mine, PreDeclaration, ResponsiblePerson
+    from app.models import (
+        Application,
+        Enterprise,
+        IndicatorEvidence,
+        Mine,
+        PreDeclaration,
+        ResponsiblePerson,
+    )
 
     return {
         Enterprise: ScopePath(region="region_code", enterprise="id"),
         Mine: ScopePath(region="region_code", enterprise="enterprise_id"),
         PreDeclaration: ScopePath(region="region_code", enterprise="enterprise_id"),
+        Application: ScopePath(region="region_code", enterprise="enterprise_id"),
         ResponsiblePerson: ScopePath(parent=("mine_id", "mine", Mine)),
+        IndicatorEvidence: ScopePath(parent=("application_id", "application", Application)),
     }
 
 
 @lru_cache(maxsize=None)
 def _unscoped_reference() -> frozenset[type]:
     """Reference data every signed-in user may read (permissions still decide who edits)."""
-    from app.models import Mineral, MineSizeThreshold, Region
+    from app.models import IndicatorItem, IndicatorVersion, Mineral, MineSizeThreshold, Region
 
-    return frozenset({Region, Mineral, MineSizeThreshold})
+    return frozenset({Region, Mineral, MineSizeThreshold, IndicatorVersion, IndicatorItem})
 
 
 def scope_path(model: type) -> Optional[ScopePath]:

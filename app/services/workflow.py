@@ -84,6 +84,19 @@ def _stamp_decision(record, user, comment) -> dict:
     return {"decided_at": _now(), "decision_comment": comment or None}
 
 
+def _application_guard(name: str) -> Guard:
+    """A guard of app.services.applications, looked up when the step is attempted (that module
+    imports this one)."""
+
+    def guard(record, user, comment) -> None:
+        from app.services import applications
+
+        getattr(applications, name)(record, user, comment)
+
+    guard.__name__ = name
+    return guard
+
+
 # ---------------------------------------------------------------------------
 # The table
 # ---------------------------------------------------------------------------
@@ -108,6 +121,29 @@ WORKFLOWS: dict[str, Workflow] = {
                 "revise": _l("Revise and resubmit"),
             },
         ),
+        # Seed 000 §3.2-3.6, seed 001 §一(二)1: county initial review → city review and
+        # recommendation → province acceptance; any reviewer may return it for revision.
+        Workflow(
+            name="application",
+            model_path="app.models.application:Application",
+            initial="draft",
+            states={
+                "draft": _l("Not submitted"),
+                "submitted": _l("Submitted, awaiting the county"),
+                "county_passed": _l("Passed by the county, awaiting the city"),
+                "city_recommended": _l("Recommended by the city, awaiting the province"),
+                "accepted": _l("Accepted by the province"),
+                "returned": _l("Returned for revision"),
+            },
+            actions={
+                "submit": _l("Submit"),
+                "withdraw": _l("Withdraw"),
+                "county_pass": _l("Pass the initial review"),
+                "city_recommend": _l("Recommend to the province"),
+                "province_accept": _l("Accept"),
+                "return": _l("Return for revision"),
+            },
+        ),
     )
 }
 
@@ -122,6 +158,27 @@ TRANSITIONS: tuple[Transition, ...] = (
                comment_required=True, effect=_stamp_decision, style="danger"),
     Transition("predeclaration", "rejected", "revise", frozenset({"enterprise"}), "draft",
                style="default"),
+    # The application. Submitting needs an open window (D9) and a complete form; withdrawing is
+    # possible only before the county has acted (D5); the province acts only on what the county
+    # and the city have passed (D6), which the states themselves guarantee.
+    Transition("application", "draft", "submit", frozenset({"enterprise"}), "submitted",
+               guard=_application_guard("check_submittable"), effect=_stamp_submitted),
+    Transition("application", "returned", "submit", frozenset({"enterprise"}), "submitted",
+               guard=_application_guard("check_submittable"), effect=_stamp_submitted),
+    Transition("application", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
+               effect=_stamp_withdrawn, style="default"),
+    Transition("application", "submitted", "county_pass", frozenset({"county"}), "county_passed",
+               style="success"),
+    Transition("application", "submitted", "return", frozenset({"county"}), "returned",
+               comment_required=True, style="warning"),
+    Transition("application", "county_passed", "city_recommend", frozenset({"city"}), "city_recommended",
+               style="success"),
+    Transition("application", "county_passed", "return", frozenset({"city"}), "returned",
+               comment_required=True, style="warning"),
+    Transition("application", "city_recommended", "province_accept", frozenset({"province"}), "accepted",
+               style="success"),
+    Transition("application", "city_recommended", "return", frozenset({"province"}), "returned",
+               comment_required=True, style="warning"),
 )
 
 _BY_KEY: dict[tuple[str, str, str], Transition] = {

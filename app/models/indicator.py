@@ -1,0 +1,70 @@
+"""The evaluation indicator catalogue as versioned data (SPEC E1), and the evidence an
+enterprise uploads against each item after submitting its application (D10).
+
+This issue seeds the 2020 national structure; the evaluation issue completes the items and
+adds scoring."""
+from __future__ import annotations
+
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+class IndicatorVersion(Model):
+    __tablename__ = "indicator_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)  # e.g. national-2020
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    total_points: Mapped[float] = mapped_column(Float, nullable=False)
+    pass_points: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    # Each first-level area must reach this share of its maximum (2020: 0.75).
+    area_min_ratio: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    source: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+
+    items: Mapped[list["IndicatorItem"]] = relationship("IndicatorItem", back_populates="version",
+                                                        order_by="IndicatorItem.sort_order")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class IndicatorItem(Model):
+    """One node of the catalogue: level 1 area, level 2 sub-area, level 3 item with points."""
+
+    __tablename__ = "indicator_item"
+    __table_args__ = (UniqueConstraint("version_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("indicator_version.id"), nullable=False, index=True)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("indicator_item.id"), nullable=True, index=True)
+    code: Mapped[str] = mapped_column(String(16), nullable=False)  # "1", "1.2", "1.2.3"
+    level: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(512), nullable=False)
+    points: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    version: Mapped[IndicatorVersion] = relationship(IndicatorVersion, back_populates="items")
+    parent: Mapped[Optional["IndicatorItem"]] = relationship("IndicatorItem", remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class IndicatorEvidence(Model):
+    """An application's evidence note for one indicator item; its files are Attachments with
+    owner ("IndicatorEvidence", id)."""
+
+    __tablename__ = "indicator_evidence"
+    __table_args__ = (UniqueConstraint("application_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), nullable=False, index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("indicator_item.id"), nullable=False)
+    note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+
+    item: Mapped[IndicatorItem] = relationship(IndicatorItem, lazy="joined")
+    application = relationship("Application", lazy="joined")
