@@ -128,7 +128,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
     from app import api
-    from app.views import mine_excel, statistics
+    from app.views import applications, attachments, mine_excel, statistics
     from app.views.predeclaration import PreDeclarationView
     from app.views.process import TransitionLogView
     from app.views.reference import MineralView, MineSizeThresholdView, RegionView
@@ -146,6 +146,8 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(PreDeclarationView, "Pre-declarations", label=_l("Pre-declarations"),
                         icon="fa-file-text-o", category="GreenMine", category_label=green,
                         category_icon="fa-leaf")
+    applications.register(appbuilder)
+    attachments.register(appbuilder)
     appbuilder.add_view(TransitionLogView, "Process log", label=_l("Process log"), icon="fa-history",
                         category="GreenMine")
     appbuilder.add_view(RegionView, "Regions", label=_l("Administrative regions"), icon="fa-map",

@@ -25,6 +25,15 @@ TRANSITION = ("can_transition",)
 REFERENCE = ("RegionView", "RegionApi", "MineralView", "MineralApi", "MineSizeThresholdView")
 REGISTRY = ("EnterpriseView", "EnterpriseApi", "MineView", "MineApi")
 PREDECLARATION = ("PreDeclarationView", "PreDeclarationApi")
+APPLICATION = ("ApplicationView", "ApplicationApi")
+APPLICATION_WINDOW = ("ApplicationWindowView",)
+# Attachments: one scoped route set for every owner record (pre-declaration photos, application
+# files, indicator evidence); can_upload covers removal too.
+ATTACHMENTS = ("AttachmentView",)
+UPLOAD = ("can_upload", "can_download")
+DOWNLOAD = ("can_download",)
+# The applicant's indicator-evidence page (D10) on the application view.
+EVIDENCE = ("can_evidence",)
 RESPONSIBLE_PERSONS = ("ResponsiblePersonApi",)
 # The mine's self-service routes: its position, and the responsible person of one's level.
 MINE_SELF_SERVICE = ("MineView", "MineApi")
@@ -76,6 +85,9 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool, impo
             Grant(STATISTICS, STATISTICS_READ),
             Grant(MINE_EXCEL, EXCEL_EXPORT + (EXCEL_IMPORT if import_excel else ())),
             Grant(PREDECLARATION, READ + TRANSITION),
+            Grant(APPLICATION, READ + TRANSITION),
+            Grant(APPLICATION_WINDOW, READ + (WRITE if level == 1 else ())),
+            Grant(ATTACHMENTS, DOWNLOAD),
         ),
     )
 
@@ -95,6 +107,9 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(STATISTICS, STATISTICS_READ),
                 Grant(MINE_EXCEL, EXCEL_EXPORT),
                 Grant(PREDECLARATION, READ),
+                Grant(APPLICATION, READ),
+                Grant(APPLICATION_WINDOW, READ),
+                Grant(ATTACHMENTS, DOWNLOAD),
                 Grant(PROCESS_LOG, READ),
             ),
         ),
@@ -113,6 +128,8 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(MINE_SELF_SERVICE, SELF_SERVICE),
                 Grant(RESPONSIBLE_PERSONS, READ),
                 Grant(PREDECLARATION, READ + WRITE + DELETE + TRANSITION),
+                Grant(APPLICATION, READ + WRITE + DELETE + TRANSITION + EVIDENCE),
+                Grant(ATTACHMENTS, UPLOAD),
             ),
         ),
         RoleDefinition("agency", _l("Assessment agency"), AGENCY, grants=(Grant(REFERENCE, READ),)),
