@@ -224,6 +224,42 @@ def make_agency():
     return factory
 
 
+def sample_jpeg() -> bytes:
+    """A small, valid JPEG (for uploads)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (30, 120, 60)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def fill_checklist(record, user, skip: dict | None = None) -> None:
+    """Upload the minimum number of photos of every checklist item that applies to ``record``
+    (``skip[code]`` fewer for the items named)."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.services import photo_checklist, uploads
+
+    photo = sample_jpeg()
+    for item in photo_checklist.items_for(record):
+        for n in range(item.min_count - (skip or {}).get(item.code, 0)):
+            uploads.attach("PreDeclaration", record.id, item.code,
+                           FileStorage(stream=io.BytesIO(photo), filename=f"{item.code}-{n}.jpg"), user)
+
+
+@pytest.fixture
+def without_photo_checklist(monkeypatch):
+    """For tests where a pre-declaration is only the way in: its photo checklist (tested in
+    tests/test_photo_checklist.py) is taken out of the submit guard."""
+    from app.services import photo_checklist
+
+    monkeypatch.setattr(photo_checklist, "check_complete", lambda *args, **kwargs: None)
+
+
 @pytest.fixture
 def make_user(app):
     """make_user(role, region_code=None, enterprise=None, agency=None) -> a committed user."""

@@ -6,6 +6,7 @@ from app.extensions import db
 from app.models import PreDeclaration
 from app.services import predeclarations, workflow
 from app.services.exceptions import DomainError
+from tests.conftest import fill_checklist
 
 
 @pytest.fixture
@@ -42,6 +43,7 @@ def test_another_enterprises_mine_is_refused(enterprise_user, make_mine):
 def test_changes_and_delete_only_while_not_submitted(enterprise_user, browser, api):
     mine, user = enterprise_user
     record = predeclarations.create(user, mine, 2026)
+    fill_checklist(record, user)
     workflow.transition(record, "submit", user)
     response = api(user).put(f"/api/v1/predeclaration/{record.id}", json={"year": 2027})
     assert response.status_code == 422 and "未提交" in response.get_json()["message"]

@@ -121,8 +121,14 @@ def test_seed_demo_is_idempotent_and_coherent(app):
         user = sm.find_user(username=demo.username)
         assert user is not None and [r.name for r in user.roles] == [demo.role]
     assert {r.name for u in sm.get_all_users() for r in u.roles} >= set(ROLES)
-    statuses = set(db.session.scalars(select(PreDeclaration.status)))
-    assert statuses == {"draft", "submitted", "passed"}
+    # Every state of both workflows, so that each reviewer finds work waiting.
+    from app.models import Application, Attachment
+    from app.services.workflow import WORKFLOWS
+
+    assert set(db.session.scalars(select(PreDeclaration.status))) == set(WORKFLOWS["predeclaration"].states)
+    assert set(db.session.scalars(select(Application.status))) == set(WORKFLOWS["application"].states)
+    # Submitted pre-declarations carry their checklist photos.
+    assert db.session.scalar(select(db.func.count()).select_from(Attachment)) > 100
 
 
 def _user_form(app, role, **extra):

@@ -32,8 +32,9 @@ PATH_TO = {
 
 
 @pytest.fixture
-def actors(make_mine, make_user, make_agency):
-    """One user of every role, all with the pre-declaration's mine in scope where possible."""
+def actors(make_mine, make_user, make_agency, without_photo_checklist):
+    """One user of every role, all with the pre-declaration's mine in scope where possible.
+    (The table is tested here; the submit guard's photo checklist in test_photo_checklist.py.)"""
     mine = make_mine("140105")
     enterprise = mine.enterprise
     regions = {"province": "140000", "city": "140100", "county": "140105", "inspector": "140100"}

@@ -9,8 +9,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask import g, request
 from flask_appbuilder.api import expose as api_expose, protect, safe
 
-from app.models import Enterprise, Mine, Mineral, PreDeclaration, Region, ResponsiblePerson
-from app.services import predeclarations, registry, responsibility, scoping
+from app.models import Application, Enterprise, Mine, Mineral, PreDeclaration, Region, ResponsiblePerson
+from app.services import applications, predeclarations, registry, responsibility, scoping
 from app.views.base import ScopedModelRestApi
 
 READ_ONLY = {"can_get", "can_info"}
@@ -141,3 +141,32 @@ class PreDeclarationApi(ScopedModelRestApi):
     order_columns = ["year", "id"]
 
     record_rule = predeclarations.record_rule
+
+
+class ApplicationApi(ScopedModelRestApi):
+    """Green-mine applications (D1-D10). POST takes a ``predeclaration_id`` only: the service
+    fills the rest from the pre-declaration and the registry; PUT changes the form's fields
+    while 未提交 or returned; POST …/<id>/transition runs the review chain."""
+
+    resource_name = "application"
+    datamodel = SQLAInterface(Application)
+    _FORM = ["enterprise_name", "mine_name", "mine_address", "licence_no", "uscc", "economic_type", "employees",
+             "mineral_name", "mining_method", "production_scale", "area_km2", "issuing_authority", "mine_size",
+             "legal_representative", "contact_person", "contact_address", "mobile", "phone", "fax", "email",
+             "postcode", "greening_coverage_pct", "land_restoration_pct", "mining_recovery_pct",
+             "processing_recovery_pct", "utilisation_pct", "water_treatment_pct", "tailings_produced",
+             "tailings_used", "waste_rock_produced", "waste_rock_used", "industrial_output", "utilisation_output",
+             "energy_per_unit", "rnd_share_pct", "self_evaluation_unit", "situation_environment",
+             "situation_development", "situation_utilisation", "situation_energy", "situation_innovation",
+             "situation_management", "cond_valid_licence", "cond_no_penalty", "cond_not_anomalous",
+             "cond_no_protected_area", "cond_reserves_three_years", "cond_plan_reviewed", "conditions_note"]
+    list_columns = ["id", "predeclaration_id", "enterprise_id", "mine_id", "region_code", "year", "status",
+                    "submitted_at", "enterprise_name", "mine_name", "licence_no"]
+    show_columns = ["id", "predeclaration_id", "enterprise_id", "mine_id", "region_code", "year", "status",
+                    "submitted_at"] + _FORM
+    add_columns = ["predeclaration_id"]
+    edit_columns = _FORM
+    search_columns = ["enterprise_id", "mine_id", "region_code", "year", "status", "licence_no"]
+    order_columns = ["year", "id", "submitted_at"]
+
+    record_rule = applications.record_rule

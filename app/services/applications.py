@@ -3,14 +3,19 @@ rules, the application window, and the guards of the application workflow."""
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Optional
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services.exceptions import TransitionRefused
+from app.models.application import ELIGIBILITY_CONDITIONS, SITUATION_AREAS
+from app.services import scoping
+from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed, on_field
+from app.services.registry import normalize_phone
 
 # Default deadline of the yearly window when a province has not set one (seed 001 §一(五)).
 DEFAULT_DEADLINE = (10, 15)
@@ -54,7 +59,7 @@ def check_window(application, today: Optional[datetime.date] = None) -> None:
 def check_submittable(application, user, comment) -> None:
     """Guard of the submit step: the window is open and the form is complete."""
     check_window(application)
-    missing = missing_fields(application)
+    missing = missing_items(application)
     if missing:
         raise TransitionRefused(_("The application is not complete: %(fields)s.", fields="、".join(missing)))
 
@@ -74,3 +79,313 @@ def required_fields() -> dict[str, str]:
 
 def missing_fields(application) -> list[str]:
     return [label for name, label in required_fields().items() if not getattr(application, name)]
+
+
+# ---------------------------------------------------------------------------
+# D1: creation from a passed pre-declaration
+# ---------------------------------------------------------------------------
+# The columns that only the service sets: no form or body may change them.
+PROTECTED_FIELDS = ("predeclaration_id", "enterprise_id", "mine_id", "region_code", "year", "status",
+                    "submitted_at")
+EDITABLE_STATES = ("draft", "returned")
+# After submission and before the province's acceptance the applicant adds evidence (D10).
+EVIDENCE_STATES = ("submitted", "county_passed", "city_recommended", "returned")
+
+
+def _registry_values(predeclaration) -> dict:
+    """The basic-information and contact fields, from the registry's enterprise and mine."""
+    mine = predeclaration.mine
+    enterprise = mine.enterprise
+    return {
+        "enterprise_name": enterprise.name,
+        "uscc": enterprise.uscc,
+        "economic_type": enterprise.economic_type,
+        "legal_representative": enterprise.legal_representative,
+        "contact_person": enterprise.contact_person,
+        "contact_address": enterprise.address,
+        "mobile": enterprise.mobile,
+        "phone": enterprise.phone,
+        "fax": enterprise.fax,
+        "email": enterprise.email,
+        "postcode": enterprise.postcode,
+        "mine_name": mine.name,
+        "mine_address": mine.address,
+        "licence_no": mine.licence_no,
+        "employees": mine.employees,
+        "mineral_name": mine.mineral.name if mine.mineral is not None else None,
+        "mining_method": mine.mining_method,
+        "production_scale": mine.production_scale,
+        "area_km2": mine.area_km2,
+        "issuing_authority": mine.issuing_authority,
+        "mine_size": mine.size,
+    }
+
+
+def eligible_predeclarations(user) -> list:
+    """Seed 000 fig. 3-8: the enterprise's passed pre-declarations that have no application yet."""
+    from app.models import Application, PreDeclaration
+
+    enterprise_id = getattr(user, "enterprise_id", None)
+    if not enterprise_id:
+        return []
+    taken = select(Application.predeclaration_id)
+    return list(db.session.scalars(
+        select(PreDeclaration)
+        .where(PreDeclaration.enterprise_id == enterprise_id, PreDeclaration.status == "passed",
+               PreDeclaration.id.not_in(taken))
+        .order_by(PreDeclaration.year.desc(), PreDeclaration.id)
+    ).unique())
+
+
+def fill_from_predeclaration(application, user) -> None:
+    """D1 on a new application naming ``predeclaration_id``: the user's enterprise's own passed
+    pre-declaration, not used before; copies region, year and the registry values."""
+    from app.models import Application, PreDeclaration
+
+    enterprise_id = getattr(user, "enterprise_id", None)
+    if not enterprise_id:
+        raise AccessDenied(_("Only an enterprise account can apply."))
+    with on_field("predeclaration_id"):
+        predeclaration = (db.session.get(PreDeclaration, int(application.predeclaration_id))
+                          if application.predeclaration_id else None)
+        if predeclaration is None or predeclaration.enterprise_id != enterprise_id:
+            raise ValidationFailed(_("Choose one of your enterprise's pre-declarations."))
+        if predeclaration.status != "passed":
+            raise ValidationFailed(_("Only a passed pre-declaration can become an application."))
+        with db.session.no_autoflush:
+            taken = db.session.execute(
+                select(Application.id).where(Application.predeclaration_id == predeclaration.id)
+            ).first()
+        if taken is not None:
+            raise ValidationFailed(_("There is already an application for this pre-declaration."))
+    application.predeclaration = predeclaration
+    application.predeclaration_id = predeclaration.id
+    application.enterprise_id = predeclaration.enterprise_id
+    application.mine_id = predeclaration.mine_id
+    application.region_code = predeclaration.region_code
+    application.year = predeclaration.year
+    for name, value in _registry_values(predeclaration).items():
+        if getattr(application, name, None) in (None, ""):
+            setattr(application, name, value)
+
+
+def create_from_predeclaration(user, predeclaration):
+    """Create the draft application (未提交) of ``predeclaration``. Commits."""
+    from app.models import Application
+
+    application = Application(predeclaration_id=getattr(predeclaration, "id", None))
+    try:
+        fill_from_predeclaration(application, user)
+        scoping.check_access(user, application, scoping.EDIT)
+        db.session.add(application)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return application
+
+
+# ---------------------------------------------------------------------------
+# D2: the forms' rules
+# ---------------------------------------------------------------------------
+PERCENT_FIELDS = ("greening_coverage_pct", "land_restoration_pct", "mining_recovery_pct",
+                  "processing_recovery_pct", "utilisation_pct", "water_treatment_pct", "rnd_share_pct")
+NON_NEGATIVE_FIELDS = ("tailings_produced", "tailings_used", "waste_rock_produced", "waste_rock_used",
+                       "industrial_output", "utilisation_output", "energy_per_unit", "production_scale",
+                       "area_km2", "employees")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_POSTCODE = re.compile(r"^[0-9]{6}$")
+
+
+def _strip(value):
+    return value.strip() or None if isinstance(value, str) else value
+
+
+def validate(application) -> None:
+    """Ranges and shapes of the form's values; every refusal names its field."""
+    for name in PERCENT_FIELDS:
+        value = getattr(application, name)
+        if value is not None and not 0 <= float(value) <= 100:
+            raise ValidationFailed(_("A percentage lies between 0 and 100."), field=name)
+    for name in NON_NEGATIVE_FIELDS:
+        value = getattr(application, name)
+        if value is not None and float(value) < 0:
+            raise ValidationFailed(_("The value cannot be negative."), field=name)
+    # Used may exceed produced (stock from earlier years is used too): that is not a rule.
+    for name in ("mobile", "phone", "fax"):
+        with on_field(name):
+            setattr(application, name, normalize_phone(getattr(application, name)))
+    application.email = _strip(application.email)
+    if application.email and not _EMAIL.match(application.email):
+        raise ValidationFailed(_("“%(value)s” is not an e-mail address.", value=application.email), field="email")
+    application.postcode = _strip(application.postcode)
+    if application.postcode and not _POSTCODE.match(application.postcode):
+        raise ValidationFailed(_("A postcode has 6 digits."), field="postcode")
+    for name in ("enterprise_name", "mine_name", "licence_no", "uscc"):
+        if not _strip(getattr(application, name)):
+            raise ValidationFailed(_("This field is required."), field=name)
+
+
+def _changed(application, name: str) -> bool:
+    state = sa_inspect(application)
+    if state.transient or state.pending:
+        return False
+    return state.attrs[name].history.has_changes()
+
+
+def _committed(application, name: str):
+    history = sa_inspect(application).attrs[name].history
+    if history.deleted:
+        return history.deleted[0]
+    return getattr(application, name)
+
+
+def check_editable(application, action: str = scoping.EDIT) -> None:
+    """D4: changed only while 未提交 or returned for revision; deleted only while 未提交
+    (nothing that was ever submitted is hard-deleted: a withdrawn one has its log, but a
+    returned one has reviewers' opinions)."""
+    status = _committed(application, "status")
+    if action == scoping.DELETE:
+        if status != "draft":
+            raise ValidationFailed(_("Only an application that is not submitted can be deleted."))
+        return
+    if status not in EDITABLE_STATES:
+        raise ValidationFailed(_("Only an application that is not submitted or was returned for revision "
+                                 "can be changed."))
+
+
+def record_rule(application, user, action: str) -> None:
+    """The write rule of the application screens and API (like predeclarations.record_rule)."""
+    if application.id is None:
+        if action == scoping.EDIT:
+            fill_from_predeclaration(application, user)
+            validate(application)
+        return
+    check_editable(application, action)
+    if action == scoping.EDIT:
+        for name in PROTECTED_FIELDS:
+            if _changed(application, name):
+                raise ValidationFailed(_("This field cannot be changed."), field=name)
+        validate(application)
+
+
+# ---------------------------------------------------------------------------
+# D8 and completeness
+# ---------------------------------------------------------------------------
+def condition_labels() -> dict[str, str]:
+    """The six eligibility conditions of seed 001 §一(一)."""
+    return {
+        "cond_valid_licence": _("Holds a valid mining licence and operates normally"),
+        "cond_no_penalty": _("No administrative penalty by the natural-resources, environment or emergency "
+                             "authorities in the last three years, or the penalty has been rectified"),
+        "cond_not_anomalous": _("Not on the anomaly list of the mining-right holders' public information system"),
+        "cond_no_protected_area": _("The mining area does not touch any nature protected area (no-mining zone)"),
+        "cond_reserves_three_years": _("Remaining reserves allow at least three years of mining"),
+        "cond_plan_reviewed": _("The green-mine construction implementation plan has been prepared and "
+                                "passed its review"),
+    }
+
+
+def missing_items(application) -> list[str]:
+    """What the application still lacks before it can be submitted (labels)."""
+    missing = missing_fields(application)
+    unanswered = [label for name, label in condition_labels().items() if getattr(application, name) is None]
+    if unanswered:
+        missing.append(_("the eligibility conditions (%(count)s unanswered)", count=len(unanswered)))
+    elif any(getattr(application, name) is False for name in ELIGIBILITY_CONDITIONS) and not _strip(
+        application.conditions_note
+    ):
+        missing.append(_("an explanation of the conditions answered “no”"))
+    if not any(_strip(getattr(application, name)) for name in SITUATION_AREAS):
+        missing.append(_("the construction situation (at least one area)"))
+    return missing
+
+
+# ---------------------------------------------------------------------------
+# D9: application windows
+# ---------------------------------------------------------------------------
+def window_rule(window, user, action: str) -> None:
+    """A window belongs to a province in the user's scope; the deadline is not before the opening."""
+    from app.models import ApplicationWindow, Region
+
+    if action == scoping.DELETE:
+        return
+    with on_field("province_code"):
+        code = (window.province_code or "").strip()
+        region = db.session.get(Region, code) if code else None
+        if region is None or region.level != 1:
+            raise ValidationFailed(_("Choose a province."))
+        window.province_code = region.code
+        window.province = region
+        scoping.check_access(user, window, scoping.EDIT)
+    if not window.year or not 2000 <= int(window.year) <= 2100:
+        raise ValidationFailed(_("The application year is not valid."), field="year")
+    if window.deadline is None:
+        raise ValidationFailed(_("This field is required."), field="deadline")
+    if window.opens_on is not None and window.deadline < window.opens_on:
+        raise ValidationFailed(_("The deadline cannot be before the opening date."), field="deadline")
+    query = select(ApplicationWindow.id).where(ApplicationWindow.province_code == window.province_code,
+                                               ApplicationWindow.year == window.year)
+    if window.id is not None:
+        query = query.where(ApplicationWindow.id != window.id)
+    with db.session.no_autoflush:
+        if db.session.execute(query).first() is not None:
+            raise ValidationFailed(_("This province already has a window for %(year)s.", year=window.year),
+                                   field="year")
+
+
+# ---------------------------------------------------------------------------
+# D10: indicator evidence
+# ---------------------------------------------------------------------------
+def active_indicator_items() -> list:
+    from app.models import IndicatorItem, IndicatorVersion
+
+    version = db.session.scalars(
+        select(IndicatorVersion).where(IndicatorVersion.is_active.is_(True)).order_by(IndicatorVersion.id.desc())
+    ).first()
+    if version is None:
+        return []
+    return list(db.session.scalars(
+        select(IndicatorItem).where(IndicatorItem.version_id == version.id).order_by(IndicatorItem.sort_order)
+    ))
+
+
+def evidence_by_item(application) -> dict[int, object]:
+    from app.models import IndicatorEvidence
+
+    rows = db.session.scalars(select(IndicatorEvidence).where(IndicatorEvidence.application_id == application.id))
+    return {row.item_id: row for row in rows.unique()}
+
+
+def check_evidence_editable(application, user) -> None:
+    """D10: only the applicant, after submission and before the province's acceptance."""
+    if getattr(user, "enterprise_id", None) != application.enterprise_id:
+        raise AccessDenied(_("Only the applicant enterprise can add indicator evidence."))
+    if application.status not in EVIDENCE_STATES:
+        raise ValidationFailed(_("Indicator evidence can be added after the application is submitted and "
+                                 "until the province accepts it."))
+
+
+def save_evidence(application, user, item_id: int, note: Optional[str]):
+    """Create or update the evidence note of one catalogue item. Commits."""
+    from app.models import IndicatorEvidence, IndicatorItem
+
+    check_evidence_editable(application, user)
+    item = db.session.get(IndicatorItem, int(item_id)) if item_id else None
+    if item is None or item.id not in {i.id for i in active_indicator_items()}:
+        raise ValidationFailed(_("Choose an item of the indicator catalogue."), field="item_id")
+    note = _strip(note)
+    if note and len(note) > 4000:
+        raise ValidationFailed(_("The note is too long."), field="note")
+    evidence = evidence_by_item(application).get(item.id)
+    try:
+        if evidence is None:
+            evidence = IndicatorEvidence(application_id=application.id, item_id=item.id, note=note)
+            db.session.add(evidence)
+        else:
+            evidence.note = note
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return evidence

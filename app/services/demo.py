@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.services import codes, predeclarations, reference, users, workflow
+from app.services import applications, codes, predeclarations, reference, users, workflow
 
 DEMO_PASSWORD = "GreenMine#2026"
 PROVINCE = "140000"  # 山西省
@@ -56,7 +56,7 @@ DEMO_USERS = [
     DemoUser("pingcheng", "county", "140213", description="平城区 only"),
     DemoUser("zuoyun", "county", "140226", description="左云县 only"),
     DemoUser("qiye1", "enterprise", enterprise_index=0, description="enterprise in 小店区: its own mines"),
-    DemoUser("qiye2", "enterprise", enterprise_index=2, description="enterprise in 平城区: its own mines"),
+    DemoUser("qiye2", "enterprise", enterprise_index=4, description="enterprise in 平城区: its own mines"),
     DemoUser("pinggu", "agency", agency=DEMO_AGENCY, description="assessment agency: its assignments"),
     DemoUser("hecha", "inspector", "140100", description="inspector: the checks he is drawn for"),
     DemoUser("renzheng", "certifier", description="certification body: certification records"),
@@ -247,30 +247,148 @@ def _users(enterprises) -> None:
         )
 
 
-def _predeclarations(mines, year: int) -> None:
-    """Pre-declarations in each state, walked through the transition engine."""
-    from app.models import PreDeclaration
+# Four more mines for each demo enterprise user (licence serials of their own), so that its
+# pre-declarations and applications can stand in every state.
+_WORKFLOW_MINE_SERIALS = {"qiye1": range(900, 904), "qiye2": range(910, 914)}
+# Per demo enterprise user: the pre-declaration steps for each of its mines, then (for passed ones)
+# the application steps. Together they show every state of both workflows.
+_PLANS = {
+    "qiye1": [
+        ([], None),                                    # 预申报 未提交
+        (["submit"], None),                            # 预申报 已提交
+        (["submit", "reject"], None),                  # 预申报 不通过
+        (["submit", "approve"], []),                   # 申请 未提交
+        (["submit", "approve"], ["submit"]),           # 申请 已提交, awaiting the county
+        (["submit", "approve"], ["submit", "county_pass"]),
+        (["submit", "approve"], ["submit", "return"]),  # returned for revision by the county
+    ],
+    "qiye2": [
+        (["submit", "approve"], ["submit", "county_pass", "city_recommend"]),
+        (["submit", "approve"], ["submit", "county_pass", "city_recommend", "province_accept"]),
+        (["submit", "approve"], None),                 # passed, no application yet
+    ],
+}
+_ACTOR_OF_STEP = {"approve": "shanxi", "reject": "shanxi", "province_accept": "shanxi"}
+
+
+def _workflow_mines(enterprise, serials) -> list:
+    """The enterprise's three registry mines and four more (idempotent by licence number)."""
+    from app.models import Mine, Mineral
+
+    coal = db.session.scalars(select(Mineral).where(Mineral.name == "煤")).one()
+    for serial in serials:
+        if _existing_mine(serial, enterprise.region_code) is None:
+            _new_mine(serial, enterprise, enterprise.region_code, coal, "underground", 60.0, random.Random(serial))
+    db.session.flush()
+    return list(db.session.scalars(select(Mine).where(Mine.enterprise_id == enterprise.id).order_by(Mine.id)))
+
+
+def _demo_photo() -> bytes:
+    """A small synthetic JPEG standing in for a checklist photo."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (70, 140, 90)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _attach_checklist_photos(record, user) -> None:
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.services import photo_checklist, uploads
+
+    photo = _demo_photo()
+    for item in photo_checklist.items_for(record):
+        for n in range(item.min_count):
+            uploads.attach("PreDeclaration", record.id, item.code,
+                           FileStorage(stream=io.BytesIO(photo), filename=f"演示照片{item.code}-{n + 1}.jpg"), user)
+
+
+def _complete_application(application) -> None:
+    """The form filled in as an applicant would (synthetic text)."""
+    from app.models.application import ELIGIBILITY_CONDITIONS, SITUATION_AREAS
+
+    application.self_evaluation_unit = "演示绿色矿山评估咨询有限公司"
+    application.contact_person = application.contact_person or "演示联系人"
+    application.legal_representative = application.legal_representative or "演示法人"
+    application.mobile = application.mobile or "13800009999"
+    application.greening_coverage_pct = 92.5
+    application.land_restoration_pct = 88.0
+    application.mining_recovery_pct = 85.0
+    application.processing_recovery_pct = 90.0
+    application.utilisation_pct = 75.0
+    application.water_treatment_pct = 100.0
+    application.energy_per_unit = 3.2
+    application.rnd_share_pct = 1.8
+    for name in ELIGIBILITY_CONDITIONS:
+        setattr(application, name, True)
+    for name in SITUATION_AREAS:
+        setattr(application, name, "（演示文本）按照绿色矿山建设规范开展相关工作。")
+    db.session.commit()
+
+
+def _ensure_window(year: int) -> None:
+    """An open 山西省 window for the demo year, so that the demo submissions are on time."""
+    import datetime
+
+    from app.models import ApplicationWindow
+
+    if applications.window_for(PROVINCE, year) is None:
+        today = datetime.date.today()
+        deadline = max(datetime.date(year, 12, 31), today + datetime.timedelta(days=30))
+        db.session.add(ApplicationWindow(province_code=PROVINCE, year=year, deadline=deadline))
+        db.session.commit()
+
+
+def _walk(record, steps, enterprise_user, reviewers) -> None:
+    for step in steps:
+        actor = reviewers.get(_ACTOR_OF_STEP.get(step, ""), enterprise_user)
+        if step in ("county_pass", "return") and record.status == "submitted":
+            actor = reviewers["county"]
+        elif step == "city_recommend":
+            actor = reviewers["city"]
+        comment = None if step == "submit" else "演示数据：材料齐全" if step != "return" else "演示数据：请补充材料"
+        workflow.transition(record, step, actor, comment)
+
+
+def _workflows(year: int) -> None:
+    """Pre-declarations and applications in every state, walked through the transition engine."""
+    from app.models import Application, PreDeclaration
 
     sm = current_app.appbuilder.sm
-    enterprise_user = sm.find_user(username="qiye1")
-    province_user = sm.find_user(username="shanxi")
-    own = [m for m in mines if m.enterprise_id == enterprise_user.enterprise_id]
-    # The steps that bring a new pre-declaration to 未提交, 已提交 and 通过.
-    plans = [[], ["submit"], ["submit", "approve"]]
-    for mine, steps in zip(own, plans):
-        exists = db.session.scalars(
-            select(PreDeclaration).where(PreDeclaration.mine_id == mine.id, PreDeclaration.year == year)
-        ).first()
-        if exists is not None:
-            continue
-        record = predeclarations.create(enterprise_user, mine, year)
-        for step in steps:
-            actor = province_user if step in ("approve", "reject") else enterprise_user
-            workflow.transition(record, step, actor, "演示数据" if step != "submit" else None)
+    _ensure_window(year)
+    for username, plans in _PLANS.items():
+        enterprise_user = sm.find_user(username=username)
+        county, city = ("xiaodian", "taiyuan") if username == "qiye1" else ("pingcheng", "datong")
+        reviewers = {"shanxi": sm.find_user(username="shanxi"), "county": sm.find_user(username=county),
+                     "city": sm.find_user(username=city)}
+        mines = _workflow_mines(enterprise_user.enterprise, _WORKFLOW_MINE_SERIALS[username])
+        for mine, (pre_steps, application_steps) in zip(mines, plans):
+            exists = db.session.scalars(
+                select(PreDeclaration).where(PreDeclaration.mine_id == mine.id, PreDeclaration.year == year)
+            ).first()
+            if exists is not None:
+                continue
+            record = predeclarations.create(enterprise_user, mine, year)
+            if pre_steps:
+                _attach_checklist_photos(record, enterprise_user)
+            _walk(record, pre_steps, enterprise_user, reviewers)
+            if application_steps is None:
+                continue
+            application = applications.create_from_predeclaration(enterprise_user, record)
+            _complete_application(application)
+            _walk(db.session.get(Application, application.id), application_steps, enterprise_user, reviewers)
 
 
-def seed_demo(year: int = 2026) -> dict[str, int]:
+def seed_demo(year: int | None = None) -> dict[str, int]:
     """Build the demo set. Requires the reference data and the roles."""
+    import datetime
+
+    year = year or datetime.date.today().year
     rng = random.Random(20261121)
     try:
         enterprises = _enterprises(rng)
@@ -282,7 +400,7 @@ def seed_demo(year: int = 2026) -> dict[str, int]:
         db.session.rollback()
         raise
     _users(enterprises)
-    _predeclarations(mines, year)
+    _workflows(year)
     from app.models import Enterprise, Mine
 
     return {

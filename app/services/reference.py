@@ -124,6 +124,51 @@ def load_size_thresholds() -> LoadResult:
     return result
 
 
+INDICATOR_VERSION = {
+    "code": "national-2020",
+    "name": "绿色矿山评价指标（自然资源部 2020）",
+    "total_points": 1000.0,
+    "pass_points": 800.0,
+    "area_min_ratio": 0.75,
+    "source": "indicators_national_2020.csv; see indicators_national_2020.SOURCE.md",
+}
+
+
+def load_indicators() -> LoadResult:
+    """The 2020 national indicator catalogue (minimal: areas and second-level indicators)."""
+    from app.models import IndicatorItem, IndicatorVersion
+
+    result = LoadResult()
+    _upsert(IndicatorVersion, ("code",), [dict(INDICATOR_VERSION)], result)
+    db.session.flush()
+    version = db.session.scalars(
+        select(IndicatorVersion).where(IndicatorVersion.code == INDICATOR_VERSION["code"])
+    ).one()
+    rows = _read_csv("indicators_national_2020.csv")
+    # Parents before children: each level is flushed before the next names its parents.
+    for level in sorted({int(row["level"]) for row in rows}):
+        ids = {item.code: item.id for item in db.session.scalars(
+            select(IndicatorItem).where(IndicatorItem.version_id == version.id))}
+        values = []
+        for index, row in enumerate(rows, start=1):
+            if int(row["level"]) != level:
+                continue
+            code = row["code"].strip()
+            parent = code.rsplit(".", 1)[0] if "." in code else None
+            values.append({
+                "version_id": version.id,
+                "code": code,
+                "level": level,
+                "name": row["name"].strip(),
+                "points": float(row["points"]) if row["points"].strip() else None,
+                "parent_id": ids[parent] if parent else None,
+                "sort_order": index,
+            })
+        _upsert(IndicatorItem, ("version_id", "code"), values, result)
+        db.session.flush()
+    return result
+
+
 def load_all() -> dict[str, LoadResult]:
     """Load every reference file in one transaction."""
     try:
@@ -131,6 +176,7 @@ def load_all() -> dict[str, LoadResult]:
             "regions": load_regions(),
             "minerals": load_minerals(),
             "mine_size_thresholds": load_size_thresholds(),
+            "indicators": load_indicators(),
         }
         db.session.commit()
     except Exception:

@@ -80,6 +80,7 @@ class ScopePath:
 def _scope_paths() -> dict[type, ScopePath]:
     from app.models import (
         Application,
+        ApplicationWindow,
         Enterprise,
         IndicatorEvidence,
         Mine,
@@ -92,6 +93,7 @@ def _scope_paths() -> dict[type, ScopePath]:
         Mine: ScopePath(region="region_code", enterprise="enterprise_id"),
         PreDeclaration: ScopePath(region="region_code", enterprise="enterprise_id"),
         Application: ScopePath(region="region_code", enterprise="enterprise_id"),
+        ApplicationWindow: ScopePath(region="province_code"),
         ResponsiblePerson: ScopePath(parent=("mine_id", "mine", Mine)),
         IndicatorEvidence: ScopePath(parent=("application_id", "application", Application)),
     }

@@ -72,6 +72,14 @@ def _mine_belongs_to_enterprise(record, user, comment) -> None:
         raise TransitionRefused(_("The mining licence is not one of this enterprise's mines."))
 
 
+def _predeclaration_submittable(record, user, comment) -> None:
+    """Submit: the mine is the enterprise's, and the photo checklist is complete (SPEC C2)."""
+    _mine_belongs_to_enterprise(record, user, comment)
+    from app.services import photo_checklist
+
+    photo_checklist.check_complete(record, user, comment)
+
+
 def _stamp_submitted(record, user, comment) -> dict:
     return {"submitted_at": _now()}
 
@@ -149,7 +157,7 @@ WORKFLOWS: dict[str, Workflow] = {
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("predeclaration", "draft", "submit", frozenset({"enterprise"}), "submitted",
-               guard=_mine_belongs_to_enterprise, effect=_stamp_submitted),
+               guard=_predeclaration_submittable, effect=_stamp_submitted),
     Transition("predeclaration", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
                effect=_stamp_withdrawn, style="default"),
     Transition("predeclaration", "submitted", "approve", frozenset({"province"}), "passed",

@@ -8,7 +8,7 @@ from wtforms import StringField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models import PreDeclaration
-from app.services import predeclarations
+from app.services import photo_checklist, predeclarations, scoping, uploads
 from app.views.base import ScopedModelView
 from app.views.formatting import formatters
 
@@ -59,3 +59,21 @@ class PreDeclarationView(ScopedModelView):
     }
 
     record_rule = predeclarations.record_rule
+    show_template = "gm/predeclaration_show.html"
+
+    def render_template(self, template, **kwargs):
+        # The detail page shows the photo checklist (SPEC C2) with an upload form per item
+        # while the pre-declaration is 未提交 (C3).
+        if template == self.show_template and "pk" in kwargs:
+            item = self.get_scoped_or_404(kwargs["pk"])
+            checklist = photo_checklist.status(item)
+            kwargs.update(
+                checklist=checklist,
+                checklist_missing=[entry for entry in checklist if not entry.complete],
+                checklist_owner=item,
+                checklist_image_limit=uploads.size_text(uploads.config("UPLOAD_IMAGE_MAX_BYTES")),
+                checklist_editable=uploads.is_editable(photo_checklist.OWNER_TYPE, item)
+                and self.appbuilder.sm.has_access("can_upload", "AttachmentView")
+                and scoping.can_access(g.user, item, scoping.EDIT),
+            )
+        return super().render_template(template, **kwargs)

@@ -1,0 +1,473 @@
+"""One upload service for every owner record (SPEC C2, D3, D10; DESIGN "Security traps").
+
+- The type is found by content (magic bytes), never by name; images are opened with Pillow
+  (pixel limit, ``verify`` and a full decode) so that bombs and truncated files are refused.
+- The declared name must fit the content (a PDF named .jpg is refused), and is kept only for
+  display and Content-Disposition; the bytes are stored under a generated name
+  (app.services.storage).
+- What may be attached where is data: ``POLICIES`` maps an owner type to its model, slots
+  (kinds and maximum count), and an ``editable(record)`` predicate. Access always goes through
+  the owner record's scope; an unknown owner type is refused.
+- A refused or failed upload leaves neither a file nor a row.
+
+Configuration keys (read with defaults; see ``DEFAULTS``):
+  UPLOAD_IMAGE_MAX_BYTES (10 MB), UPLOAD_PDF_MAX_BYTES (10 MB), UPLOAD_VIDEO_MAX_BYTES (100 MB),
+  UPLOAD_MAX_IMAGE_PIXELS (40 megapixels), UPLOAD_APPLICATION_MAX_DOCUMENTS (10),
+  UPLOAD_APPLICATION_MAX_VIDEOS (5), UPLOAD_EVIDENCE_MAX_FILES (10).
+"""
+from __future__ import annotations
+
+import io
+import os
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Callable, Optional
+
+from flask import current_app, has_request_context, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
+
+from app.extensions import db
+from app.services import scoping, storage
+from app.services.exceptions import AccessDenied, DomainError, NotFound, ValidationFailed
+
+MB = 1024 * 1024
+DEFAULTS: dict[str, int] = {
+    "UPLOAD_IMAGE_MAX_BYTES": 10 * MB,
+    "UPLOAD_PDF_MAX_BYTES": 10 * MB,
+    "UPLOAD_VIDEO_MAX_BYTES": 100 * MB,
+    "UPLOAD_MAX_IMAGE_PIXELS": 40_000_000,
+    "UPLOAD_APPLICATION_MAX_DOCUMENTS": 10,
+    "UPLOAD_APPLICATION_MAX_VIDEOS": 5,
+    "UPLOAD_EVIDENCE_MAX_FILES": 10,
+}
+# The request limit of the upload route (app/__init__.py _UPLOAD_LIMITS): the largest file.
+REQUEST_LIMIT_KEY = "UPLOAD_VIDEO_MAX_BYTES"
+HEAD_BYTES = 64
+NAME_MAX = 255
+
+IMAGE, PDF, VIDEO = "image", "pdf", "video"
+KIND_LABELS = {
+    IMAGE: _l("image (JPEG or PNG)"),
+    PDF: _l("PDF document"),
+    VIDEO: _l("MP4 video"),
+}
+KIND_SIZE_KEYS = {IMAGE: "UPLOAD_IMAGE_MAX_BYTES", PDF: "UPLOAD_PDF_MAX_BYTES", VIDEO: "UPLOAD_VIDEO_MAX_BYTES"}
+# content type -> (kind, extensions that may name it)
+CONTENT_TYPES = {
+    "image/jpeg": (IMAGE, (".jpg", ".jpeg", ".jpe")),
+    "image/png": (IMAGE, (".png",)),
+    "application/pdf": (PDF, (".pdf",)),
+    "video/mp4": (VIDEO, (".mp4", ".m4v")),
+}
+MP4_BRANDS = {
+    b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1",
+    b"M4V ", b"M4VH", b"M4VP", b"mmp4", b"MSNV", b"dash",
+}
+# A name whose inner part ends like one of these is a double extension ("photo.jpg.exe",
+# "report.exe.pdf").
+_KNOWN_EXTENSIONS = {
+    "exe", "com", "bat", "cmd", "scr", "pif", "msi", "dll", "js", "jse", "vbs", "vbe", "wsf", "ps1",
+    "sh", "php", "phtml", "asp", "aspx", "jsp", "cgi", "pl", "py", "html", "htm", "xhtml", "svg",
+    "svgz", "xml", "hta", "jar", "apk", "lnk", "reg", "zip", "rar", "7z", "gz", "tar",
+    "jpg", "jpeg", "jpe", "png", "gif", "bmp", "webp", "tif", "tiff", "pdf", "mp4", "m4v", "mov",
+    "avi", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt",
+}
+
+
+def config(key: str) -> int:
+    return int(current_app.config.get(key, DEFAULTS[key]))
+
+
+def size_text(size: int) -> str:
+    if size >= MB:
+        return f"{size / MB:.0f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} B"
+
+
+# ---------------------------------------------------------------------------
+# Owner policies
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SlotRule:
+    kinds: frozenset[str]
+    max_count: int
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class OwnerPolicy:
+    model_path: str  # "module:Class", resolved lazily
+    slots: Callable[[Any], dict[str, SlotRule]]  # owner -> slot rules
+    editable: Callable[[Any], bool]
+    not_editable: Callable[[Any], str]  # owner -> translated reason
+
+    @property
+    def model(self) -> type:
+        module, cls = self.model_path.split(":")
+        return getattr(__import__(module, fromlist=[cls]), cls)
+
+
+def _predeclaration_slots(owner) -> dict[str, SlotRule]:
+    from app.services import photo_checklist
+
+    return {
+        item.code: SlotRule(frozenset({IMAGE}), item.max_count, f"{item.code} {item.name}")
+        for item in photo_checklist.items_for(owner)
+    }
+
+
+def _application_slots(owner) -> dict[str, SlotRule]:
+    return {
+        "document": SlotRule(frozenset({PDF, IMAGE}), config("UPLOAD_APPLICATION_MAX_DOCUMENTS"),
+                             str(_l("Documents and images"))),
+        "video": SlotRule(frozenset({VIDEO}), config("UPLOAD_APPLICATION_MAX_VIDEOS"), str(_l("Videos"))),
+    }
+
+
+def _evidence_slots(owner) -> dict[str, SlotRule]:
+    return {"evidence": SlotRule(frozenset({PDF, IMAGE}), config("UPLOAD_EVIDENCE_MAX_FILES"),
+                                 str(_l("Evidence")))}
+
+
+def _state_refusal(owner) -> str:
+    return _("Files can no longer be changed: the record is “%(state)s”.", state=owner.status_label)
+
+
+def _evidence_editable(owner) -> bool:
+    application = owner.application
+    return application is not None and application.status not in ("draft", "accepted")
+
+
+def _evidence_refusal(owner) -> str:
+    return _("Evidence can be uploaded only after the application is submitted and until it is accepted.")
+
+
+POLICIES: dict[str, OwnerPolicy] = {
+    "PreDeclaration": OwnerPolicy(
+        "app.models.predeclaration:PreDeclaration", _predeclaration_slots,
+        lambda owner: owner.status == "draft", _state_refusal,
+    ),
+    "Application": OwnerPolicy(
+        "app.models.application:Application", _application_slots,
+        lambda owner: owner.status in ("draft", "returned"), _state_refusal,
+    ),
+    "IndicatorEvidence": OwnerPolicy(
+        "app.models.indicator:IndicatorEvidence", _evidence_slots, _evidence_editable, _evidence_refusal,
+    ),
+}
+
+
+def policy_of(owner_type: str) -> OwnerPolicy:
+    """Deny by default: an owner type that is not declared here does not exist."""
+    policy = POLICIES.get(owner_type) if isinstance(owner_type, str) else None
+    if policy is None:
+        raise NotFound(_("The record does not exist."))
+    return policy
+
+
+def load_owner(owner_type: str, owner_id: int, user, action: str = scoping.READ, lock: bool = False):
+    """The owner record, if it exists and ``user`` may reach it; NotFound otherwise (out of
+    scope is indistinguishable from absent)."""
+    policy = policy_of(owner_type)
+    model = policy.model
+    try:
+        owner_id = int(owner_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("The record does not exist."))
+    if lock and db.session.get_bind().dialect.name == "postgresql":
+        query = (select(model).filter_by(id=owner_id).options(lazyload("*"))
+                 .with_for_update(of=model).execution_options(populate_existing=True))
+        owner = db.session.execute(query).scalar_one_or_none()
+    else:
+        owner = db.session.get(model, owner_id)
+    if owner is None:
+        raise NotFound(_("The record does not exist."))
+    try:
+        scoping.check_access(user, owner, action)
+    except AccessDenied:
+        raise NotFound(_("The record does not exist."))
+    return owner
+
+
+def is_editable(owner_type: str, owner) -> bool:
+    return policy_of(owner_type).editable(owner)
+
+
+def slots_of(owner_type: str, owner) -> dict[str, SlotRule]:
+    return policy_of(owner_type).slots(owner)
+
+
+# ---------------------------------------------------------------------------
+# Names and content
+# ---------------------------------------------------------------------------
+def clean_name(filename: Optional[str]) -> str:
+    """The original name as it may be shown: refused if it carries a path, a NUL byte or a
+    control character, or hides a second extension; cut to 255 characters."""
+    if not filename or not str(filename).strip():
+        raise ValidationFailed(_("The file has no name."), field="file")
+    name = unicodedata.normalize("NFC", str(filename)).strip()
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in name) or "\x00" in name:
+        raise ValidationFailed(_("The file name is not allowed: it contains control characters."), field="file")
+    if "/" in name or "\\" in name or ".." in name or ":" in name:
+        raise ValidationFailed(_("The file name is not allowed: it contains a path."), field="file")
+    stem, ext = os.path.splitext(name)
+    if not stem.strip(" .") or not ext:
+        raise ValidationFailed(_("The file name must end with the file type, such as .jpg or .pdf."), field="file")
+    for part in stem.split(".")[1:]:
+        if part.strip().lower() in _KNOWN_EXTENSIONS:
+            raise ValidationFailed(
+                _("The file name “%(name)s” has a double extension; rename the file.", name=name), field="file"
+            )
+    if len(name) > NAME_MAX:
+        name = stem[: NAME_MAX - len(ext[:16])] + ext[:16]
+    return name
+
+
+def sniff(head: bytes) -> Optional[str]:
+    """The content type found by magic bytes, or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in MP4_BRANDS:
+        box = int.from_bytes(head[0:4], "big")
+        if 16 <= box <= 4096:
+            return "video/mp4"
+    return None
+
+
+def _kinds_text(kinds) -> str:
+    return "、".join(str(KIND_LABELS[k]) for k in (IMAGE, PDF, VIDEO) if k in kinds)
+
+
+def check_image(handle: BinaryIO) -> None:
+    """Refuse decompression bombs, damaged and truncated images."""
+    from PIL import Image
+
+    max_pixels = config("UPLOAD_MAX_IMAGE_PIXELS")
+    damaged = ValidationFailed(_("The image could not be read: the file is damaged or incomplete."), field="file")
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                handle.seek(0)
+                with Image.open(handle) as image:
+                    width, height = image.size
+                    if width * height > max_pixels:
+                        raise Image.DecompressionBombError("too many pixels")
+                    image.verify()
+                handle.seek(0)
+                with Image.open(handle) as image:
+                    if image.format == "JPEG":
+                        image.draft("RGB", (max(1, image.size[0] // 8), max(1, image.size[1] // 8)))
+                    image.load()
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                raise ValidationFailed(
+                    _("The image has too many pixels (at most %(max)s megapixels).", max=max_pixels // 1_000_000),
+                    field="file",
+                )
+            except DomainError:
+                raise
+            except Exception:
+                raise damaged
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+class _Chain(io.RawIOBase):
+    """The bytes already read for sniffing, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head, self.rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            chunk, self.head = (self.head, b"") if size < 0 or size >= len(self.head) else (
+                self.head[:size], self.head[size:])
+            return chunk
+        return self.rest.read(size)
+
+
+def _known_size(stream: BinaryIO) -> Optional[int]:
+    """The stream's length without reading it, when it can tell (a spooled file can)."""
+    try:
+        position = stream.tell()
+        stream.seek(0, os.SEEK_END)
+        end = stream.tell()
+        stream.seek(position)
+        return end - position
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+# ---------------------------------------------------------------------------
+# The service
+# ---------------------------------------------------------------------------
+def _count(owner_type: str, owner_id: int, slot: str) -> int:
+    from app.models import Attachment
+
+    return db.session.execute(
+        select(func.count(Attachment.id)).where(
+            Attachment.owner_type == owner_type, Attachment.owner_id == owner_id, Attachment.slot == slot
+        )
+    ).scalar_one()
+
+
+def _check_slot_and_state(owner_type: str, owner, slot: str) -> SlotRule:
+    policy = policy_of(owner_type)
+    if not policy.editable(owner):
+        raise ValidationFailed(policy.not_editable(owner))
+    rule = policy.slots(owner).get(slot)
+    if rule is None:
+        raise ValidationFailed(_("“%(slot)s” is not a place for files on this record.", slot=slot), field="slot")
+    if _count(owner_type, owner.id, slot) >= rule.max_count:
+        raise ValidationFailed(
+            _("At most %(max)s files may be uploaded here; remove one first.", max=rule.max_count), field="file"
+        )
+    return rule
+
+
+def attach(owner_type: str, owner_id: int, slot: str, file_storage, user):
+    """Check and store one uploaded file (a werkzeug FileStorage) on the owner record.
+
+    Raises NotFound (absent or out of scope), ValidationFailed (state, slot, count, name, size,
+    type); on any refusal or failure neither a file nor a row is left.
+    """
+    from app.models import Attachment
+
+    backend = storage.get_storage()
+    stored: Optional[str] = None
+    try:
+        owner = load_owner(owner_type, owner_id, user, scoping.EDIT)
+        rule = _check_slot_and_state(owner_type, owner, slot)
+        if file_storage is None or not getattr(file_storage, "filename", None):
+            raise ValidationFailed(_("Choose a file to upload."), field="file")
+        name = clean_name(file_storage.filename)
+        allowed_max = max(config(KIND_SIZE_KEYS[k]) for k in rule.kinds)
+        # Size first, before reading the body: the request as a whole, then the stream.
+        if has_request_context() and request.content_length and request.content_length > allowed_max + 64 * 1024:
+            raise ValidationFailed(_("The file is larger than the allowed %(size)s.", size=size_text(allowed_max)),
+                                   field="file")
+        stream = file_storage.stream
+        known = _known_size(stream)
+        if known is not None and known > allowed_max:
+            raise ValidationFailed(_("The file is larger than the allowed %(size)s.", size=size_text(allowed_max)),
+                                   field="file")
+        head = stream.read(HEAD_BYTES)
+        if not head:
+            raise ValidationFailed(_("The file is empty."), field="file")
+        content_type = sniff(head)
+        if content_type is None or CONTENT_TYPES[content_type][0] not in rule.kinds:
+            raise ValidationFailed(
+                _("This file type is not accepted here: only %(kinds)s files (the content is checked, not the name).",
+                  kinds=_kinds_text(rule.kinds)),
+                field="file",
+            )
+        kind, extensions = CONTENT_TYPES[content_type]
+        if os.path.splitext(name)[1].lower() not in extensions:
+            raise ValidationFailed(
+                _("The file name “%(name)s” does not match its content (%(kind)s).", name=name,
+                  kind=KIND_LABELS[kind]),
+                field="file",
+            )
+        max_bytes = config(KIND_SIZE_KEYS[kind])
+        if known is not None and known > max_bytes:
+            raise ValidationFailed(_("The file is larger than the allowed %(size)s.", size=size_text(max_bytes)),
+                                   field="file")
+        try:
+            stored, size, digest = backend.save(_Chain(head, stream), max_bytes)
+        except storage.TooLarge:
+            raise ValidationFailed(_("The file is larger than the allowed %(size)s.", size=size_text(max_bytes)),
+                                   field="file")
+        if kind == IMAGE:
+            with backend.open(stored) as handle:
+                check_image(handle)
+        # Again under the owner's row lock: a submission or another upload may have come in.
+        owner = load_owner(owner_type, owner.id, user, scoping.EDIT, lock=True)
+        _check_slot_and_state(owner_type, owner, slot)
+        attachment = Attachment(
+            owner_type=owner_type, owner_id=owner.id, slot=slot, kind=kind, original_name=name,
+            stored_name=stored, content_type=content_type, size_bytes=size, sha256=digest,
+            uploaded_by_id=getattr(user, "id", None),
+        )
+        db.session.add(attachment)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        if stored is not None:
+            backend.delete(stored)
+        raise
+    return attachment
+
+
+def _load_attachment(attachment_id: int):
+    from app.models import Attachment
+
+    try:
+        attachment = db.session.get(Attachment, int(attachment_id))
+    except (TypeError, ValueError):
+        attachment = None
+    if attachment is None:
+        raise NotFound(_("The file does not exist."))
+    return attachment
+
+
+def check_download(attachment_id: int, user):
+    """The attachment, if ``user`` may read its owner record; NotFound otherwise."""
+    attachment = _load_attachment(attachment_id)
+    try:
+        load_owner(attachment.owner_type, attachment.owner_id, user, scoping.DOWNLOAD)
+    except NotFound:
+        raise NotFound(_("The file does not exist."))
+    return attachment
+
+
+def remove(attachment_id: int, user) -> str:
+    """Delete one file while its owner is editable. Returns the original name."""
+    try:
+        attachment = _load_attachment(attachment_id)
+        try:
+            owner = load_owner(attachment.owner_type, attachment.owner_id, user, scoping.EDIT, lock=True)
+        except NotFound:
+            raise NotFound(_("The file does not exist."))
+        policy = policy_of(attachment.owner_type)
+        if not policy.editable(owner):
+            raise ValidationFailed(policy.not_editable(owner))
+        name, stored = attachment.original_name, attachment.stored_name
+        db.session.delete(attachment)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    try:
+        storage.get_storage().delete(stored)
+    except OSError:  # the row is gone; an orphan file is only disk space
+        current_app.logger.warning("could not delete stored file %s", stored)
+    return name
+
+
+def attachments_of(owner_type: str, owner_id: int, slot: Optional[str] = None) -> list:
+    """The owner's files (of one slot), oldest first. The caller has checked the owner's scope."""
+    from app.models import Attachment
+
+    query = select(Attachment).where(Attachment.owner_type == owner_type, Attachment.owner_id == owner_id)
+    if slot is not None:
+        query = query.where(Attachment.slot == slot)
+    return list(db.session.execute(query.order_by(Attachment.id)).scalars())
+
+
+def open_file(attachment) -> BinaryIO:
+    return storage.get_storage().open(attachment.stored_name)
