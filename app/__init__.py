@@ -15,7 +15,11 @@ from app.extensions import csrf, db, migrate
 _CSRF_EXEMPT_PATHS = ("/api/v1/security/login", "/api/v1/security/refresh")
 # Upload endpoints with a smaller request limit than MAX_CONTENT_LENGTH: the config key of the
 # largest file. Applied before anything reads the body (the CSRF check reads the form).
-_UPLOAD_LIMITS = {"MineExcelView.upload": "IMPORT_MAX_BYTES", "AttachmentView.upload": "UPLOAD_VIDEO_MAX_BYTES"}
+_UPLOAD_LIMITS = {
+    "MineExcelView.upload": "IMPORT_MAX_BYTES",
+    "AttachmentView.upload": "UPLOAD_VIDEO_MAX_BYTES",
+    "AttachmentApi.upload": "UPLOAD_VIDEO_MAX_BYTES",
+}
 # Room for the multipart envelope and the other form fields around the file.
 _MULTIPART_OVERHEAD = 64 * 1024
 

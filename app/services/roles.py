@@ -29,7 +29,7 @@ APPLICATION = ("ApplicationView", "ApplicationApi")
 APPLICATION_WINDOW = ("ApplicationWindowView",)
 # Attachments: one scoped route set for every owner record (pre-declaration photos, application
 # files, indicator evidence); can_upload covers removal too.
-ATTACHMENTS = ("AttachmentView",)
+ATTACHMENTS = ("AttachmentView", "AttachmentApi")
 UPLOAD = ("can_upload", "can_download")
 DOWNLOAD = ("can_download",)
 # The applicant's indicator-evidence page (D10) on the application view.

@@ -54,28 +54,31 @@ class AttachmentView(BaseView):
     @has_access
     def download(self, attachment_id):
         try:
-            attachment = uploads.check_download(attachment_id, g.user)
-            handle = uploads.open_file(attachment)
+            return attachment_response(uploads.check_download(attachment_id, g.user))
         except (DomainError, OSError, ValueError):
             abort(404)
-        fallback = f"attachment-{attachment.id}{_extension(attachment)}"
 
-        def stream():
-            with handle:
-                while True:
-                    chunk = handle.read(64 * 1024)
-                    if not chunk:
-                        break
-                    yield chunk
 
-        response = current_app.response_class(stream(), mimetype=attachment.content_type,
-                                                          direct_passthrough=True)
-        response.headers["Content-Disposition"] = content_disposition(attachment.original_name, fallback)
-        response.headers["Content-Length"] = str(attachment.size_bytes)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
+def attachment_response(attachment):
+    """The file as a download (screens and REST alike): streamed, never rendered by the browser."""
+    handle = uploads.open_file(attachment)
+    fallback = f"attachment-{attachment.id}{_extension(attachment)}"
+
+    def stream():
+        with handle:
+            while True:
+                chunk = handle.read(64 * 1024)
+                if not chunk:
+                    break
+                yield chunk
+
+    response = current_app.response_class(stream(), mimetype=attachment.content_type, direct_passthrough=True)
+    response.headers["Content-Disposition"] = content_disposition(attachment.original_name, fallback)
+    response.headers["Content-Length"] = str(attachment.size_bytes)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def _extension(attachment) -> str:
@@ -111,3 +114,6 @@ def register(appbuilder) -> None:
         attachment_accept=_accept,
     )
     appbuilder.add_view_no_menu(AttachmentView)
+    from app.api.attachments import AttachmentApi
+
+    appbuilder.add_api(AttachmentApi)
