@@ -400,3 +400,12 @@ def test_withdraw_and_county_review_race_has_one_winner(app, people):
                              .order_by(TransitionLog.id)).all()
     assert [step.action for step in log] == ["submit", winner]
     assert log[-1].from_state == "submitted"
+
+
+def test_show_page_names_closed_list_values(people, browser):
+    application = draft(people)
+    application.mining_method, application.mine_size, application.economic_type = "underground", "medium", "private"
+    db.session.commit()
+    page = browser(people["enterprise"]).get(f"/applicationview/show/{application.id}").get_data(as_text=True)
+    assert "地下" in page and "中型" in page and "私营" in page
+    assert ">underground<" not in page and ">medium<" not in page

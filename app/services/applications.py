@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.application import ELIGIBILITY_CONDITIONS, SITUATION_AREAS
+from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS
 from app.services import scoping
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed, on_field
-from app.services.registry import normalize_phone
+from app.services.registry import closed_choice, normalize_phone
 
 # Default deadline of the yearly window when a province has not set one (seed 001 §一(五)).
 DEFAULT_DEADLINE = (10, 15)
@@ -224,6 +225,11 @@ def validate(application) -> None:
     for name in ("enterprise_name", "mine_name", "licence_no", "uscc"):
         if not _strip(getattr(application, name)):
             raise ValidationFailed(_("This field is required."), field=name)
+    for name, choices, label in (("economic_type", ECONOMIC_TYPES, _("Economic type")),
+                                 ("mining_method", MINING_METHODS, _("Mining method")),
+                                 ("mine_size", MINE_SIZES, _("Mine size"))):
+        with on_field(name):
+            setattr(application, name, closed_choice(getattr(application, name), choices, label))
 
 
 def _changed(application, name: str) -> bool:

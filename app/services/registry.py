@@ -52,7 +52,7 @@ def _chosen(record, relationship: str, foreign_key: str, model):
     return related
 
 
-def _choice(value, choices: dict, label) -> str | None:
+def closed_choice(value, choices: dict, label) -> str | None:
     """An empty choice is no value; anything outside the closed list is refused."""
     if value in (None, ""):
         return None
@@ -93,7 +93,7 @@ def validate_enterprise(enterprise) -> None:
         _unique(Enterprise, "uscc", enterprise.uscc, enterprise,
                 _("An enterprise with the credit code %(code)s already exists.", code=enterprise.uscc))
     with on_field("economic_type"):
-        enterprise.economic_type = _choice(enterprise.economic_type, ECONOMIC_TYPES, _("Economic type"))
+        enterprise.economic_type = closed_choice(enterprise.economic_type, ECONOMIC_TYPES, _("Economic type"))
     _place_in_leaf_region(enterprise)
 
 
@@ -107,15 +107,15 @@ def validate_mine(mine) -> None:
         _unique(Mine, "licence_no", mine.licence_no, mine,
                 _("A mine with the licence number %(no)s already exists.", no=mine.licence_no))
     with on_field("mining_method"):
-        mine.mining_method = _choice(mine.mining_method, MINING_METHODS, _("Mining method"))
+        mine.mining_method = closed_choice(mine.mining_method, MINING_METHODS, _("Mining method"))
     _place_in_leaf_region(mine)
     _check_ranges(mine)
     with on_field("development_method"):
-        mine.development_method = _choice(mine.development_method, DEVELOPMENT_METHODS, _("Development method"))
+        mine.development_method = closed_choice(mine.development_method, DEVELOPMENT_METHODS, _("Development method"))
     with on_field("production_status"):
-        mine.production_status = _choice(mine.production_status, PRODUCTION_STATUSES, _("Production status"))
+        mine.production_status = closed_choice(mine.production_status, PRODUCTION_STATUSES, _("Production status"))
     with on_field("supervision_level"):
-        mine.supervision_level = _choice(mine.supervision_level, SUPERVISION_LEVELS, _("Daily supervision"))
+        mine.supervision_level = closed_choice(mine.supervision_level, SUPERVISION_LEVELS, _("Daily supervision"))
     check_location(mine.latitude, mine.longitude)
     with on_field("principal_phone"):
         mine.principal_phone = normalize_phone(mine.principal_phone)
@@ -180,7 +180,7 @@ def normalize_phone(value: str | None) -> str | None:
 
 def _checked_size(mine) -> str | None:
     """The size the threshold table gives; a size given by hand must agree with it."""
-    given = _choice(mine.size, MINE_SIZES, _("Mine size"))
+    given = closed_choice(mine.size, MINE_SIZES, _("Mine size"))
     derived = reference.classify_size(mine.mineral, mine.production_scale, mine.mining_method)
     if derived is None:
         return given

@@ -16,6 +16,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models import Application, ApplicationWindow
+from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS, choice_list, label
 from app.services import applications, scoping, workflow
 from app.services.exceptions import DomainError, ValidationFailed
 from app.views.base import ScopedModelView
@@ -131,6 +132,16 @@ def _attachments_available(jinja_env) -> bool:
     return True
 
 
+def _closed_list_fields() -> dict:
+    """Select boxes for the registry's closed lists copied into the application."""
+    return {
+        name: SelectField(LABELS[name], choices=[("", "—")] + choice_list(options), validators=[OptionalValidator()],
+                          widget=Select2Widget())
+        for name, options in (("economic_type", ECONOMIC_TYPES), ("mining_method", MINING_METHODS),
+                              ("mine_size", MINE_SIZES))
+    }
+
+
 class ApplicationView(ScopedModelView):
     datamodel = SQLAInterface(Application)
     list_title = _l("Green-mine applications")
@@ -158,10 +169,15 @@ class ApplicationView(ScopedModelView):
     edit_form_extra_fields = {name: _condition_field(name) for name in CONDITIONS[:-1]}
     edit_form_extra_fields["email"] = StringField(LABELS["email"], validators=[OptionalValidator()],
                                                   widget=BS3TextFieldWidget())
+    edit_form_extra_fields.update(_closed_list_fields())
     formatters_columns = dict(
         formatters(datetimes=("submitted_at",),
                    optional=tuple(c for c in edit_columns if c not in CONDITIONS[:-1])),
         **{name: _yes_no_label for name in CONDITIONS[:-1]},
+        # Closed lists copied from the registry: shown with their labels, not their codes.
+        economic_type=lambda value: label(ECONOMIC_TYPES, value),
+        mining_method=lambda value: label(MINING_METHODS, value),
+        mine_size=lambda value: label(MINE_SIZES, value),
     )
     method_permission_name = {
         **ScopedModelView.method_permission_name,
