@@ -85,6 +85,20 @@ RATELIMIT_HEADERS_ENABLED = True
 # Request bodies above this are refused before being read (413).
 MAX_CONTENT_LENGTH = 120 * 1024 * 1024
 
+# Uploads (SPEC D3, seed 000 §3.2): PDF and images at most 10 MB each and 10 per application,
+# videos at most 100 MB each and 5 per application; images above this many pixels are refused
+# (decompression bombs). The video size is also the upload routes' request limit.
+UPLOAD_IMAGE_MAX_BYTES = 10 * 1024 * 1024
+UPLOAD_PDF_MAX_BYTES = 10 * 1024 * 1024
+UPLOAD_VIDEO_MAX_BYTES = 100 * 1024 * 1024
+UPLOAD_MAX_IMAGE_PIXELS = 40_000_000
+UPLOAD_APPLICATION_MAX_DOCUMENTS = 10
+UPLOAD_APPLICATION_MAX_VIDEOS = 5
+UPLOAD_EVIDENCE_MAX_FILES = 10
+
+# The yearly application deadline (month, day) where a province has set no window (SPEC D9).
+APPLICATION_DEADLINE = (10, 15)
+
 # Excel import of mines (SPEC B8): the largest file (also the request limit of the upload
 # screen), the most rows, and the largest size once unpacked (an xlsx is a zip: bomb guard).
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
