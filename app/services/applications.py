@@ -170,11 +170,21 @@ def fill_from_predeclaration(application, user) -> None:
             setattr(application, name, value)
 
 
+def create_for_predeclaration_id(user, predeclaration_id):
+    """The screen's way in: the id as sent (checked by fill_from_predeclaration like any other)."""
+    raw = str(predeclaration_id or "").strip()
+    return _create(user, int(raw) if raw.isdigit() else None)
+
+
 def create_from_predeclaration(user, predeclaration):
     """Create the draft application (未提交) of ``predeclaration``. Commits."""
+    return _create(user, getattr(predeclaration, "id", None))
+
+
+def _create(user, predeclaration_id: Optional[int]):
     from app.models import Application
 
-    application = Application(predeclaration_id=getattr(predeclaration, "id", None))
+    application = Application(predeclaration_id=predeclaration_id)
     try:
         fill_from_predeclaration(application, user)
         scoping.check_access(user, application, scoping.EDIT)

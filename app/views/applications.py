@@ -4,25 +4,23 @@ Thin views: the rules are in app.services.applications; status changes go throug
 workflow engine (the base class's transition route)."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from jinja2 import TemplateNotFound
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models import Application, ApplicationWindow
 from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS, choice_list, label
-from app.services import applications, scoping, workflow
-from app.services.exceptions import DomainError, ValidationFailed
+from app.services import applications, scoping, uploads, workflow
+from app.services.exceptions import DomainError
 from app.views.base import ScopedModelView
 from app.views.formatting import formatters
 
-ATTACHMENTS_TEMPLATE = "gm/_attachments.html"
 
 BASIC = ["enterprise_name", "mine_name", "mine_address", "licence_no", "uscc", "economic_type", "employees",
          "mineral_name", "mining_method", "production_scale", "area_km2", "issuing_authority", "mine_size"]
@@ -123,13 +121,6 @@ def _yes_no_label(value) -> str:
     return _("Yes") if value else _("No")
 
 
-def _attachments_available(jinja_env) -> bool:
-    """The attachments macro is written by another change; pages work without it."""
-    try:
-        jinja_env.get_template(ATTACHMENTS_TEMPLATE)
-    except TemplateNotFound:
-        return False
-    return True
 
 
 def _closed_list_fields() -> dict:
@@ -199,15 +190,8 @@ class ApplicationView(ScopedModelView):
     @has_access
     def new(self):
         if request.method == "POST":
-            from app.models import PreDeclaration
-            from app.extensions import db
-
-            raw = request.form.get("predeclaration_id", "")
-            predeclaration = db.session.get(PreDeclaration, int(raw)) if raw.isdigit() else None
             try:
-                if predeclaration is None or not scoping.can_access(g.user, predeclaration):
-                    raise ValidationFailed(_("Choose one of your enterprise's pre-declarations."))
-                application = applications.create_from_predeclaration(g.user, predeclaration)
+                application = applications.create_for_predeclaration_id(g.user, request.form.get("predeclaration_id"))
             except DomainError as exc:
                 flash(str(exc), "danger")
             else:
@@ -245,7 +229,7 @@ class ApplicationView(ScopedModelView):
         return self.render_template(
             "gm/application_evidence.html", title=_("Indicator materials"), application=item,
             items=applications.active_indicator_items(), evidence=applications.evidence_by_item(item),
-            editable=editable, attachments_available=_attachments_available(self.appbuilder.app.jinja_env),
+            editable=editable,
         )
 
     @expose("/evidence/<pk>", methods=["GET"])
@@ -277,12 +261,13 @@ class ApplicationView(ScopedModelView):
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and "pk" in kwargs:
-            kwargs["attachments_available"] = _attachments_available(self.appbuilder.app.jinja_env)
-            kwargs["application"] = self.datamodel.get(kwargs["pk"], self._base_filters)
-            kwargs["attachments_editable"] = bool(
-                kwargs["application"] is not None
-                and getattr(g.user, "enterprise_id", None) == kwargs["application"].enterprise_id
-                and kwargs["application"].status in applications.EDITABLE_STATES
+            application = self.get_scoped_or_404(kwargs["pk"])
+            kwargs["application"] = application
+            # The upload policy decides (state), the permission and the scope who may use it.
+            kwargs["attachments_editable"] = (
+                uploads.is_editable("Application", application)
+                and self.appbuilder.sm.has_access("can_upload", "AttachmentView")
+                and scoping.can_access(g.user, application, scoping.EDIT)
             )
         return super().render_template(template, **kwargs)
 
