@@ -64,6 +64,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         _limit_api_login(app, appbuilder)
     # After FAB's own before_request (which sets g.user), so that a refusal page can render.
     _install_csrf_check(app)
+    _install_account_guards(app, appbuilder)
 
     from app import cli, errors
     from app.services.roles import role_label
@@ -117,6 +118,55 @@ def _install_csrf_check(app: Flask) -> None:
         return None
 
 
+# Where a user whose password was reset may still go before choosing a new one.
+_OPEN_WHILE_PASSWORD_MUST_CHANGE = {
+    "AccountView.password", "AuthDBView.login", "AuthDBView.logout", "LocaleView.index", "static",
+    "appbuilder.static",
+}
+
+
+def _install_account_guards(app: Flask, appbuilder: AppBuilder) -> None:
+    """A changed or reset password ends older sessions and tokens; a reset password must be
+    changed before anything else (app.services.accounts)."""
+    from flask import flash, g, jsonify, redirect, session, url_for
+    from flask_babel import gettext as _
+    from flask_login import current_user, logout_user, user_logged_in
+
+    from app.services import accounts
+
+    @user_logged_in.connect_via(app)
+    def _remember_credentials(sender, user, **extra):
+        session[accounts.SESSION_KEY] = user.credentials_version
+
+    @appbuilder.sm.jwt_manager.additional_claims_loader
+    def _token_claims(identity):
+        user = appbuilder.sm.get_user_by_id(int(identity))
+        return {accounts.TOKEN_CLAIM: user.credentials_version if user is not None else -1}
+
+    @app.before_request
+    def _check_account():
+        user = current_user
+        if not getattr(user, "is_authenticated", False):
+            return None
+        api = request.path.startswith("/api/")
+        if not accounts.credentials_current(user, session.get(accounts.SESSION_KEY)):
+            logout_user()
+            session.pop(accounts.SESSION_KEY, None)
+            g.user = current_user
+            message = _("Your session has ended because the password was changed; please sign in again.")
+            if api:
+                return jsonify(message=message), 401
+            flash(message, "warning")
+            return redirect(url_for("AuthDBView.login"))
+        if user.must_change_password and request.endpoint not in _OPEN_WHILE_PASSWORD_MUST_CHANGE:
+            message = _("Your password was reset: choose a new one before you go on.")
+            if api:
+                return jsonify(message=message), 403
+            flash(message, "warning")
+            return redirect(url_for("AccountView.password"))
+        return None
+
+
 def _limit_api_login(app: Flask, appbuilder: AppBuilder) -> None:
     """FAB limits the HTML login only; the REST login gets the same limit."""
     if not app.config.get("AUTH_RATE_LIMITED"):
@@ -132,7 +182,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
     from app import api
-    from app.views import applications, attachments, mine_excel, statistics
+    from app.views import account, applications, attachments, mine_excel, statistics
     from app.views.predeclaration import PreDeclarationView
     from app.views.process import TransitionLogView
     from app.views.reference import MineralView, MineSizeThresholdView, RegionView
@@ -160,6 +210,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
                         category="Reference")
     appbuilder.add_view(MineSizeThresholdView, "Mine size thresholds", label=_l("Mine size thresholds"),
                         icon="fa-sliders", category="Reference")
+    account.register(appbuilder)
     for api_class in (api.RegionApi, api.MineralApi, api.EnterpriseApi, api.MineApi, api.ResponsiblePersonApi,
                       api.PreDeclarationApi, api.ApplicationApi):
         appbuilder.add_api(api_class)

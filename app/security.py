@@ -85,3 +85,15 @@ class GreenMineUserView(UserDBModelView):
 class GreenMineSecurityManager(SecurityManager):
     user_model = GreenMineUser
     userdbmodelview = GreenMineUserView
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """A token issued before the password last changed, or for an account whose reset
+        password has not been replaced yet, finds no user (401)."""
+        from app.services import accounts
+
+        user = super().load_user_jwt(_jwt_header, jwt_data)
+        if user is None or user.must_change_password:
+            return None
+        if not accounts.credentials_current(user, jwt_data.get(accounts.TOKEN_CLAIM)):
+            return None
+        return user

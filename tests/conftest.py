@@ -20,7 +20,7 @@ from sqlalchemy import text
 TEST_PASSWORD = "Test#Passw0rd"
 # Tables emptied after each test: everything but reference data and FAB's permission tables.
 _DOMAIN_TABLES = [
-    "transition_log", "attachment", "indicator_evidence", "application", "application_window",
+    "transition_log", "account_event", "attachment", "indicator_evidence", "application", "application_window",
     "predeclaration", "responsible_person", "ab_user_role", "ab_user_group", "ab_api_key", "ab_user",
     "mine", "enterprise", "agency",
 ]
@@ -323,6 +323,8 @@ class Browser:
             with self.client.session_transaction() as session:
                 session["_user_id"] = str(user.id)
                 session["_fresh"] = True
+                # What the login records: the account's credentials version (app.services.accounts).
+                session["gm_cv"] = user.credentials_version
 
     def get(self, url, **kwargs):
         _fresh_request_globals()

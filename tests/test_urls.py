@@ -69,6 +69,7 @@ def test_every_rule_refuses_a_user_without_permissions(app, make_user):
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
+        session["gm_cv"] = user.credentials_version
         session["_fresh"] = True
     reachable = []
     for rule, method in _rules(app):

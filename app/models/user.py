@@ -23,6 +23,9 @@ class GreenMineUser(User):
     phone = Column(String(32), nullable=True)
     # Set by an authority's password reset: the user must choose a new password first.
     must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
+    # Raised whenever the password changes or is reset: sessions and API tokens issued before
+    # carry the old number and stop working (app.services.accounts).
+    credentials_version = Column(Integer, nullable=False, default=0, server_default="0")
 
     region = relationship("Region", lazy="joined")
     enterprise = relationship("Enterprise", lazy="joined")

@@ -48,8 +48,16 @@ EXCEL_IMPORT = ("can_import",)
 # The whole log is for the national level (and the admin); everybody else sees each record's
 # own history on its detail page, through the record's scope.
 PROCESS_LOG = ("TransitionLogView",)
-# Every signed-in user may see his own account page.
-OWN_ACCOUNT = (("can_userinfo", "GreenMineUserView"),)
+# Every signed-in user may see and change his own account (app/views/account.py).
+OWN_ACCOUNT = (("can_userinfo", "GreenMineUserView"), ("can_profile", "AccountView"))
+# Password resets by an authority (SPEC A4): the province, for its enterprises' users.
+PASSWORD_RESET = ("AccountView",)
+RESET = ("can_reset",)
+# Menu links without a view of their own: the permission of the page each opens.
+MENU_LINKS = {
+    "Change password": ("can_profile", "AccountView"),
+    "Reset passwords": ("can_reset", "AccountView"),
+}
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,8 @@ class RoleDefinition:
     all_permissions: bool = False
 
 
-def _staff(name: str, label, scope: str, level: int, registry_delete: bool, import_excel: bool = False) -> RoleDefinition:
+def _staff(name: str, label, scope: str, level: int, registry_delete: bool, import_excel: bool = False,
+           resets_passwords: bool = False) -> RoleDefinition:
     registry = READ + WRITE + (DELETE if registry_delete else ())
     return RoleDefinition(
         name=name,
@@ -88,6 +97,7 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool, impo
             Grant(APPLICATION, READ + TRANSITION),
             Grant(APPLICATION_WINDOW, READ + (WRITE if level == 1 else ())),
             Grant(ATTACHMENTS, DOWNLOAD),
+            *((Grant(PASSWORD_RESET, RESET),) if resets_passwords else ()),
         ),
     )
 
@@ -113,7 +123,8 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(PROCESS_LOG, READ),
             ),
         ),
-        _staff("province", _l("Province authority"), PROVINCE, 1, registry_delete=True, import_excel=True),
+        _staff("province", _l("Province authority"), PROVINCE, 1, registry_delete=True, import_excel=True,
+               resets_passwords=True),
         _staff("city", _l("City authority"), CITY, 2, registry_delete=True),
         _staff("county", _l("County authority"), COUNTY, 3, registry_delete=True),
         RoleDefinition(
@@ -184,6 +195,9 @@ def sync_roles(appbuilder) -> dict[str, int]:
             for view, menu_names in menu_of_view.items():
                 if (landing_permission.get(view), view) in wanted:
                     wanted.update(("menu_access", name) for name in menu_names if ("menu_access", name) in existing)
+            for link, permission in MENU_LINKS.items():
+                if permission in wanted and ("menu_access", link) in existing:
+                    wanted.add(("menu_access", link))
         fab_role.permissions = [existing[pair] for pair in sorted(wanted)]
         counts[role.name] = len(wanted)
     sm.session.commit()

@@ -1,0 +1,137 @@
+"""Own profile and password (SPEC A2) and password resets by an authority (A4): who may reset
+whom, one-time passwords, the forced change, and old sessions and tokens ending."""
+import pytest
+from werkzeug.security import check_password_hash
+
+from app.extensions import db
+from app.models import AccountEvent
+from app.services import accounts
+from app.services.exceptions import DomainError
+from app.services.passwords import password_problems
+from tests.conftest import TEST_PASSWORD, csrf_token_for
+
+
+@pytest.fixture
+def accounts_world(make_enterprise, make_user):
+    shanxi_enterprise = make_enterprise("140105")
+    shaanxi_enterprise = make_enterprise("610102")
+    return {
+        "admin": make_user("admin"),
+        "province": make_user("province", "140000"),
+        "other_province": make_user("province", "610000"),
+        "city": make_user("city", "140100"),
+        "county": make_user("county", "140105"),
+        "enterprise": make_user("enterprise", enterprise=shanxi_enterprise),
+        "far_enterprise": make_user("enterprise", enterprise=shaanxi_enterprise),
+    }
+
+
+def _reload(user):
+    db.session.expire_all()
+    return db.session.get(type(user), user.id)
+
+
+def test_change_password_needs_the_current_one(accounts_world, browser):
+    user = accounts_world["county"]
+    client = browser(user)
+    page = client.post("/account/password", data={"current_password": "wrong", "new_password": "New#Pass123",
+                                                   "confirm_password": "New#Pass123"}).get_data(as_text=True)
+    assert "当前密码不正确" in page
+    assert check_password_hash(_reload(user).password, TEST_PASSWORD)
+    for new, confirm, fragment in (("New#Pass123", "Other#Pass123", "不一致"), ("weak", "weak", "密码至少8位"),
+                                   (TEST_PASSWORD, TEST_PASSWORD, "不能与当前密码相同")):
+        page = client.post("/account/password", data={"current_password": TEST_PASSWORD, "new_password": new,
+                                                       "confirm_password": confirm}).get_data(as_text=True)
+        assert fragment in page
+    response = client.post("/account/password", data={"current_password": TEST_PASSWORD,
+                                                       "new_password": "New#Pass123",
+                                                       "confirm_password": "New#Pass123"})
+    assert response.status_code == 302
+    assert check_password_hash(_reload(user).password, "New#Pass123")
+    # This session goes on; it was renewed with the new credentials.
+    assert client.get("/mineview/list/").status_code == 200
+
+
+def test_profile_changes_name_mobile_and_email_only(accounts_world, browser):
+    user = accounts_world["county"]
+    client = browser(user)
+    client.post("/account/profile", data={"first_name": "新名", "last_name": "新姓", "phone": "13900001111",
+                                          "email": "new@test.invalid", "username": "hacker", "region_code": "110101"})
+    saved = _reload(user)
+    assert (saved.first_name, saved.last_name, saved.phone, saved.email) == ("新名", "新姓", "13900001111",
+                                                                              "new@test.invalid")
+    assert saved.username == user.username and saved.region_code == "140105"
+    page = client.post("/account/profile", data={"first_name": "x", "email": "not-an-email"}).get_data(as_text=True)
+    assert "不是有效的电子邮箱" in page
+
+
+@pytest.mark.parametrize("actor, target, allowed", [
+    ("province", "enterprise", True),
+    ("admin", "enterprise", True),
+    ("admin", "county", True),
+    ("province", "far_enterprise", False),     # another province's enterprise
+    ("other_province", "enterprise", False),
+    ("city", "enterprise", False),             # a city does not reset
+    ("county", "enterprise", False),
+    ("province", "county", False),             # a province resets enterprise users only
+    ("enterprise", "enterprise", False),
+])
+def test_who_may_reset_whom(accounts_world, actor, target, allowed):
+    actor_user, target_user = accounts_world[actor], accounts_world[target]
+    if allowed:
+        user, password = accounts.reset_password(actor_user, target_user.id)
+        assert password_problems(password) == [] and check_password_hash(user.password, password)
+        assert user.must_change_password
+        event = db.session.query(AccountEvent).filter_by(user_id=target_user.id, action="password_reset").one()
+        assert event.actor_id == actor_user.id
+    else:
+        with pytest.raises(DomainError):
+            accounts.reset_password(actor_user, target_user.id)
+        assert check_password_hash(_reload(target_user).password, TEST_PASSWORD)
+
+
+def test_reset_screen_shows_a_random_password_once_and_lists_only_resettable_users(accounts_world, browser):
+    province = browser(accounts_world["province"])
+    listing = province.get("/account/users").get_data(as_text=True)
+    assert accounts_world["enterprise"].username in listing
+    assert accounts_world["far_enterprise"].username not in listing and accounts_world["county"].username not in listing
+    first = province.post(f"/account/reset/{accounts_world['enterprise'].id}")
+    second = province.post(f"/account/reset/{accounts_world['enterprise'].id}")
+    assert first.headers["Cache-Control"] == "no-store"
+    otp = lambda response: response.get_data(as_text=True).split('id="one-time-password">')[1].split("<")[0]  # noqa: E731
+    assert otp(first) != otp(second)  # random, never chosen by the resetter
+    assert province.post(f"/account/reset/{accounts_world['far_enterprise'].id}").status_code == 404
+    assert browser(accounts_world["city"]).post(f"/account/reset/{accounts_world['enterprise'].id}").status_code == 403
+
+
+def test_after_a_reset_old_sessions_and_tokens_end_and_a_new_password_is_required(app, accounts_world, browser, api):
+    target = accounts_world["enterprise"]
+    old_session, old_token = browser(target), api(target)
+    assert old_session.get("/mineview/list/").status_code == 200
+    assert old_token.get("/api/v1/mine/").status_code == 200
+    _user, password = accounts.reset_password(accounts_world["province"], target.id)
+    assert old_session.get("/mineview/list/").status_code == 302
+    assert old_token.get("/api/v1/mine/").status_code == 401
+    # Signing in with the one-time password leads straight to the change form, and nowhere else.
+    client = app.test_client()
+    client.get("/login/")
+    client.post("/login/", data={"username": target.username, "password": password,
+                                 "csrf_token": csrf_token_for(app, client)})
+    blocked = client.get("/mineview/list/")
+    assert blocked.status_code == 302 and blocked.headers["Location"].endswith("/account/password")
+    client.post("/account/password", data={"current_password": password, "new_password": "Fresh#Pass99",
+                                           "confirm_password": "Fresh#Pass99", "csrf_token": csrf_token_for(app, client)})
+    assert not _reload(target).must_change_password
+    assert client.get("/mineview/list/").status_code == 200
+
+
+def test_account_menus(app):
+    sm = app.appbuilder.sm
+
+    def menus(role):
+        return {p.view_menu.name for p in sm.find_role(role).permissions if p.permission.name == "menu_access"}
+
+    for role in ("county", "enterprise", "agency", "national"):
+        assert {"Account", "My profile", "Change password"} <= menus(role)
+        assert "Reset passwords" not in menus(role)
+    assert "Reset passwords" in menus("province")
