@@ -65,7 +65,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = GM_ENV == "production"
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SECURE = GM_ENV == "production"
-PERMANENT_SESSION_LIFETIME = 8 * 3600  # seconds
+# Idle timeout: a signed-in session ends after this many seconds without a request (the
+# session is marked permanent at login and its cookie is renewed on every request).
+PERMANENT_SESSION_LIFETIME = 30 * 60
 
 # Only redirect to these hosts (the ?next= after login, "back" links, ...).
 FAB_SAFE_REDIRECT_HOSTS = [

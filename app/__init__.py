@@ -137,6 +137,8 @@ def _install_account_guards(app: Flask, appbuilder: AppBuilder) -> None:
     @user_logged_in.connect_via(app)
     def _remember_credentials(sender, user, **extra):
         session[accounts.SESSION_KEY] = user.credentials_version
+        # Permanent: the session expires PERMANENT_SESSION_LIFETIME after the last request.
+        session.permanent = True
 
     @appbuilder.sm.jwt_manager.additional_claims_loader
     def _token_claims(identity):

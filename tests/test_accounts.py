@@ -135,3 +135,28 @@ def test_account_menus(app):
         assert {"Account", "My profile", "Change password"} <= menus(role)
         assert "Reset passwords" not in menus(role)
     assert "Reset passwords" in menus("province")
+
+
+def _sign_in(app, client, username, password=TEST_PASSWORD):
+    client.get("/login/")
+    return client.post("/login/", data={"username": username, "password": password,
+                                        "csrf_token": csrf_token_for(app, client)})
+
+
+def test_idle_sessions_end_and_logout_ends_the_session(app, accounts_world, monkeypatch):
+    import time
+
+    client = app.test_client()
+    _sign_in(app, client, accounts_world["county"].username)
+    assert client.get("/mineview/list/").status_code == 200
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.expires is not None  # a permanent, expiring session
+    # Past the idle timeout the signed cookie is no longer accepted.
+    later = time.time() + app.config["PERMANENT_SESSION_LIFETIME"] + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert client.get("/mineview/list/").status_code == 302
+    monkeypatch.undo()
+    _sign_in(app, client, accounts_world["county"].username)
+    assert client.get("/mineview/list/").status_code == 200
+    client.get("/logout/")
+    assert client.get("/mineview/list/").status_code == 302
