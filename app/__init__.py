@@ -184,7 +184,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
     from app import api
-    from app.views import account, applications, attachments, mine_excel, statistics
+    from app.views import account, applications, attachments, mine_excel, notices, statistics
     from app.views.predeclaration import PreDeclarationView
     from app.views.process import TransitionLogView
     from app.views.reference import MineralView, MineSizeThresholdView, RegionView
@@ -213,6 +213,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(MineSizeThresholdView, "Mine size thresholds", label=_l("Mine size thresholds"),
                         icon="fa-sliders", category="Reference")
     account.register(appbuilder)
+    notices.register(appbuilder)
     for api_class in (api.RegionApi, api.MineralApi, api.EnterpriseApi, api.MineApi, api.ResponsiblePersonApi,
                       api.PreDeclarationApi, api.ApplicationApi):
         appbuilder.add_api(api_class)

@@ -12,3 +12,4 @@ from app.models.attachment import Attachment  # noqa: F401
 from app.models.indicator import IndicatorEvidence, IndicatorItem, IndicatorVersion  # noqa: F401
 from app.models.log import TransitionLog  # noqa: F401
 from app.models.account import AccountEvent  # noqa: F401
+from app.models.notice import Notice  # noqa: F401

@@ -52,6 +52,8 @@ PROCESS_LOG = ("TransitionLogView",)
 OWN_ACCOUNT = (("can_userinfo", "GreenMineUserView"), ("can_profile", "AccountView"))
 # Password resets by an authority (SPEC A4): the province, for its enterprises' users.
 PASSWORD_RESET = ("AccountView",)
+# Notices (SPEC A6): authorities publish to their region; everyone reads them on the home page.
+NOTICES = ("NoticeView",)
 RESET = ("can_reset",)
 # Menu links without a view of their own: the permission of the page each opens.
 MENU_LINKS = {
@@ -97,6 +99,7 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool, impo
             Grant(APPLICATION, READ + TRANSITION),
             Grant(APPLICATION_WINDOW, READ + (WRITE if level == 1 else ())),
             Grant(ATTACHMENTS, DOWNLOAD),
+            Grant(NOTICES, READ + WRITE + DELETE),
             *((Grant(PASSWORD_RESET, RESET),) if resets_passwords else ()),
         ),
     )
@@ -120,6 +123,7 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(APPLICATION, READ),
                 Grant(APPLICATION_WINDOW, READ),
                 Grant(ATTACHMENTS, DOWNLOAD),
+                Grant(NOTICES, READ + WRITE + DELETE),
                 Grant(PROCESS_LOG, READ),
             ),
         ),

@@ -84,6 +84,7 @@ def _scope_paths() -> dict[type, ScopePath]:
         Enterprise,
         IndicatorEvidence,
         Mine,
+        Notice,
         PreDeclaration,
         ResponsiblePerson,
     )
@@ -96,6 +97,9 @@ def _scope_paths() -> dict[type, ScopePath]:
         ApplicationWindow: ScopePath(region="province_code"),
         ResponsiblePerson: ScopePath(parent=("mine_id", "mine", Mine)),
         IndicatorEvidence: ScopePath(parent=("application_id", "application", Application)),
+        # Managing notices: an authority keeps those addressed to its region's subtree. (Who
+        # reads them is app.services.notices.visible_condition: the regions below.)
+        Notice: ScopePath(region="region_code"),
     }
 
 

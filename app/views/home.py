@@ -5,6 +5,7 @@ from flask_appbuilder import IndexView, expose
 from flask_babel import lazy_gettext as _l
 
 from app.services import home
+from app.services.notices import latest_for as home_notices
 
 # Where each workflow's records are listed; a state is selected with FAB's "equal" filter.
 _LIST_OF_WORKFLOW = {"predeclaration": "PreDeclarationView.list", "application": "ApplicationView.list"}
@@ -37,4 +38,5 @@ class HomeView(IndexView):
                      for name, items in home.business_summary(user).items()
                      if sm.has_access("can_list", _LIST_OF_WORKFLOW[name].split(".")[0])],
             downloads=downloads,
+            notices=home_notices(user),
         )

@@ -1,0 +1,38 @@
+"""Notices: authorities manage those of their region; everyone reads them on the home page."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.models import Notice
+from app.services import notices
+from app.views.base import ScopedModelView
+from app.views.formatting import formatters
+
+
+class NoticeView(ScopedModelView):
+    datamodel = SQLAInterface(Notice)
+    list_title = _l("Notices")
+    show_title = _l("Notice")
+    add_title = _l("Publish a notice")
+    edit_title = _l("Edit notice")
+    list_columns = ["publish_date", "title", "region", "created_at"]
+    show_columns = ["title", "body", "region", "publish_date"]
+    add_columns = edit_columns = ["title", "body", "publish_date"]
+    search_columns = ["title", "publish_date"]
+    order_columns = ["publish_date"]
+    base_order = ("publish_date", "desc")
+    label_columns = {
+        "title": _l("Title"),
+        "body": _l("Text"),
+        "region": _l("Addressed to"),
+        "publish_date": _l("Publish date"),
+        "created_at": _l("Created at"),
+    }
+    description_columns = {
+        "publish_date": _l("Shown from this day on to everyone in your region and below it."),
+    }
+    formatters_columns = formatters(datetimes=("created_at",), optional=("region",))
+    record_rule = notices.record_rule
+
+
+def register(appbuilder) -> None:
+    appbuilder.add_view(NoticeView, "Notices", label=_l("Notices"), icon="fa-bullhorn", category="Account")
