@@ -160,3 +160,33 @@ def test_idle_sessions_end_and_logout_ends_the_session(app, accounts_world, monk
     assert client.get("/mineview/list/").status_code == 200
     client.get("/logout/")
     assert client.get("/mineview/list/").status_code == 302
+
+
+def test_unknown_user_and_wrong_password_look_the_same(app, accounts_world):
+    """Same message, and similar time (FAB balances the failure with a fake hash check of the same
+    cost as ours); measured over many tries, with wide bounds (this is not a speed test)."""
+    import statistics
+    import time
+
+    sm = app.appbuilder.sm
+    known = accounts_world["county"].username
+
+    def timed(username):
+        with app.test_request_context("/login/", method="POST"):
+            start = time.perf_counter()
+            assert sm.auth_user_db(username, "Wrong#Pass1") is None
+            return time.perf_counter() - start
+
+    timed(known), timed("nobody-at-all")  # warm up
+    wrong_password = statistics.median(timed(known) for _ in range(15))
+    unknown_user = statistics.median(timed("nobody-at-all") for _ in range(15))
+    assert 0.5 < unknown_user / wrong_password < 2.0, (unknown_user, wrong_password)
+
+    def message(username):
+        app.appbuilder.sm.limiter.reset()
+        client = app.test_client()
+        location = _sign_in(app, client, username, "Wrong#Pass1").headers["Location"]
+        page = client.get("/login/").get_data(as_text=True)
+        return location, page.count("无效的用户名或密码，请重试")
+
+    assert message(known) == message("nobody-at-all") == (message(known)[0], 1)
