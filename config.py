@@ -97,6 +97,8 @@ UPLOAD_MAX_IMAGE_PIXELS = 40_000_000
 UPLOAD_APPLICATION_MAX_DOCUMENTS = 10
 UPLOAD_APPLICATION_MAX_VIDEOS = 5
 UPLOAD_EVIDENCE_MAX_FILES = 10
+# A notice's attachments (SPEC A6): PDF or images, this many per notice.
+UPLOAD_NOTICE_MAX_FILES = 5
 
 # The yearly application deadline (month, day) where a province has set no window (SPEC D9).
 APPLICATION_DEADLINE = (10, 15)

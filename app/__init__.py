@@ -47,9 +47,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     csrf.init_app(app)
 
+    from app.services import audit
     from app.services.workflow import install_status_guard
 
     install_status_guard(Session)
+    audit.install(Session)
 
     with app.app_context():
         from app import models  # noqa: F401  (register the models on the metadata)
@@ -186,7 +188,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app import api
     from app.views import account, applications, attachments, mine_excel, notices, statistics
     from app.views.predeclaration import PreDeclarationView
-    from app.views.process import TransitionLogView
+    from app.views.process import AuditLogView, TransitionLogView
     from app.views.reference import MineralView, MineSizeThresholdView, RegionView
     from app.views.registry import EnterpriseView, MineView
 
@@ -214,6 +216,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
                         icon="fa-sliders", category="Reference")
     account.register(appbuilder)
     notices.register(appbuilder)
+    appbuilder.add_view(AuditLogView, "Audit trail", label=_l("Audit trail"), icon="fa-eye", category="Security")
     for api_class in (api.RegionApi, api.MineralApi, api.EnterpriseApi, api.MineApi, api.ResponsiblePersonApi,
                       api.PreDeclarationApi, api.ApplicationApi):
         appbuilder.add_api(api_class)

@@ -9,7 +9,13 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.services.exceptions import DomainError
 
-gm = AppGroup("gm", help="Green-mine system administration.")
+@click.group("gm", cls=AppGroup, help="Green-mine system administration.")
+@click.pass_context
+def gm(ctx: click.Context) -> None:
+    # The audit trail names the command as the one who made the changes (SPEC I4).
+    from app.services import audit
+
+    ctx.with_resource(audit.acting_as(f"flask gm {ctx.invoked_subcommand}"))
 
 
 @gm.command("load-reference")
@@ -119,7 +125,7 @@ def import_mines_command(file, username, dry_run, skip_invalid) -> None:
 
     from flask_babel import gettext as _
 
-    from app.services import mine_excel
+    from app.services import audit, mine_excel
 
     sm = current_app.appbuilder.sm
     user = sm.find_user(username=username)
@@ -129,6 +135,7 @@ def import_mines_command(file, username, dry_run, skip_invalid) -> None:
         raise click.ClickException(_("The user %(name)s may not import mines.", name=username))
 
     with ExitStack() as stack:
+        stack.enter_context(audit.acting_as("flask gm import-mines", user))
         bars: list = []
 
         def progress(done: int, total: int) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import text
 TEST_PASSWORD = "Test#Passw0rd"
 # Tables emptied after each test: everything but reference data and FAB's permission tables.
 _DOMAIN_TABLES = [
-    "transition_log", "account_event", "notice", "attachment", "indicator_evidence", "application", "application_window",
+    "audit_log", "notification", "login_throttle", "transition_log", "account_event", "notice", "attachment", "indicator_evidence", "application", "application_window",
     "predeclaration", "responsible_person", "ab_user_role", "ab_user_group", "ab_api_key", "ab_user",
     "mine", "enterprise", "agency",
 ]

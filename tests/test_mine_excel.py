@@ -575,6 +575,12 @@ def test_cli_import(app, tmp_path, province, make_user, make_enterprise):
     result = runner.invoke(args=["gm", "import-mines", str(good), "--user", province.username])
     assert result.exit_code == 0, result.output
     assert _count() == 3
+    # The audit trail (I4) names the account the command acted for.
+    from app.models import AuditEntry
+
+    created = db.session.scalars(select(AuditEntry).where(AuditEntry.record_type == "Mine",
+                                                          AuditEntry.action == "create")).all()
+    assert len(created) == 3 and {(e.username, e.source) for e in created} == {(province.username, "cli")}
 
     county = make_user("county", "140105")
     result = runner.invoke(args=["gm", "import-mines", str(good), "--user", county.username])

@@ -46,3 +46,57 @@ def test_an_authority_manages_only_its_region_notices(make_user, browser):
     # An enterprise reads notices but does not publish.
     enterprise = make_user("enterprise", enterprise=None)
     assert browser(enterprise).get("/noticeview/add").status_code in (302, 403)
+
+
+def test_a_notice_carries_attachments_its_readers_download(app, make_user, make_enterprise, browser):
+    """A6: the optional attachment. The publishing authority uploads it on the notice's page;
+    everyone the notice reaches downloads it from the home page; nobody else can."""
+    import io
+
+    from app.models import Attachment
+
+    province = make_user("province", "140000")
+    _publish(browser(province), "关于申报的通知")
+    notice = db.session.query(Notice).filter_by(title="关于申报的通知").one()
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    response = browser(province).post(f"/attachments/Notice/{notice.id}/document",
+                                      data={"file": (io.BytesIO(pdf), "申报表.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    attachment = db.session.query(Attachment).filter_by(owner_type="Notice").one()
+    assert "申报表.pdf" in browser(province).get(f"/noticeview/show/{notice.id}").get_data(as_text=True)
+
+    reader = make_user("enterprise", enterprise=make_enterprise("140105"))
+    home = browser(reader).get("/").get_data(as_text=True)
+    assert f"/attachments/{attachment.id}" in home and "申报表.pdf" in home
+    response = browser(reader).get(f"/attachments/{attachment.id}")
+    assert response.status_code == 200 and response.data == pdf
+    # Outside the addressed region, the file does not exist; readers cannot add or remove files.
+    assert browser(make_user("county", "610102")).get(f"/attachments/{attachment.id}").status_code == 404
+    assert browser(make_user("enterprise", enterprise=make_enterprise("610102"))).get(
+        f"/attachments/{attachment.id}").status_code == 404
+    county = make_user("county", "140105")
+    assert browser(county).get(f"/attachments/{attachment.id}").status_code == 200
+    assert browser(county).post(f"/attachments/{attachment.id}/delete").status_code == 404
+    assert browser(county).post(f"/attachments/Notice/{notice.id}/document",
+                                data={"file": (io.BytesIO(pdf), "x.pdf")},
+                                content_type="multipart/form-data").status_code == 404
+    assert browser(reader).post(f"/attachments/{attachment.id}/delete").status_code in (302, 403)
+    assert db.session.query(Attachment).filter_by(owner_type="Notice").count() == 1
+
+
+def test_a_notice_is_not_readable_before_its_publish_date(app, make_user, make_enterprise, browser):
+    import io
+
+    from app.models import Attachment
+
+    province = make_user("province", "140000")
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    _publish(browser(province), "明日通知", publish_date=tomorrow)
+    notice = db.session.query(Notice).filter_by(title="明日通知").one()
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    browser(province).post(f"/attachments/Notice/{notice.id}/document",
+                           data={"file": (io.BytesIO(pdf), "a.pdf")}, content_type="multipart/form-data")
+    attachment = db.session.query(Attachment).filter_by(owner_type="Notice").one()
+    reader = make_user("enterprise", enterprise=make_enterprise("140105"))
+    assert browser(reader).get(f"/attachments/{attachment.id}").status_code == 404
+    assert browser(province).get(f"/attachments/{attachment.id}").status_code == 200

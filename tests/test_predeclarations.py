@@ -51,8 +51,14 @@ def test_changes_and_delete_only_while_not_submitted(enterprise_user, browser, a
     db.session.expire_all()
     assert db.session.get(PreDeclaration, record.id).year == 2026
     workflow.transition(record, "withdraw", user)
-    assert api(user).delete(f"/api/v1/predeclaration/{record.id}").status_code == 200
-    assert db.session.get(PreDeclaration, record.id) is None
+    # Withdrawn, it is 未提交 again and can be changed, but it was submitted once: it is kept (I4).
+    response = api(user).delete(f"/api/v1/predeclaration/{record.id}")
+    assert response.status_code == 422 and "不能删除" in response.get_json()["message"]
+    db.session.expire_all()
+    assert db.session.get(PreDeclaration, record.id) is not None
+    never_submitted = predeclarations.create(user, mine, 2027)
+    assert api(user).delete(f"/api/v1/predeclaration/{never_submitted.id}").status_code == 200
+    assert db.session.get(PreDeclaration, never_submitted.id) is None
 
 
 def test_enterprise_creates_through_the_api_and_the_form(enterprise_user, browser, api):

@@ -4,7 +4,7 @@
   POST   /api/v1/attachment/<owner_type>/<owner_id>/<slot>   upload (multipart field "file")
   DELETE /api/v1/attachment/<id>                             remove (while the owner is editable)
   GET    /api/v1/attachment/<id>/file                        download
-Owner types: PreDeclaration, Application, IndicatorEvidence.
+Owner types: PreDeclaration, Application, IndicatorEvidence, Notice.
 """
 from __future__ import annotations
 
@@ -37,8 +37,10 @@ class AttachmentApi(BaseApi):
     openapi_spec_tag = "Attachments"
 
     def _refusal(self, exc: DomainError):
-        if isinstance(exc, (NotFound, AccessDenied)):
+        if isinstance(exc, NotFound):
             return self.response_404()
+        if isinstance(exc, AccessDenied):  # the role may not upload here (scope gives NotFound)
+            return self.response_403()
         body = {"message": str(exc)}
         return self.response(exc.status_code, **body)
 

@@ -11,5 +11,7 @@ from app.models.application import Application, ApplicationWindow  # noqa: F401
 from app.models.attachment import Attachment  # noqa: F401
 from app.models.indicator import IndicatorEvidence, IndicatorItem, IndicatorVersion  # noqa: F401
 from app.models.log import TransitionLog  # noqa: F401
-from app.models.account import AccountEvent  # noqa: F401
+from app.models.account import AccountEvent, LoginThrottle  # noqa: F401
 from app.models.notice import Notice  # noqa: F401
+from app.models.audit import AuditEntry  # noqa: F401
+from app.models.notification import Notification  # noqa: F401

@@ -13,6 +13,8 @@ from app.models.mixins import utcnow
 
 class AccountEvent(Model):
     __tablename__ = "account_event"
+    # A log itself: the audit trail does not record it again.
+    __audited__ = False
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The account concerned, and who acted (the same for one's own changes).
@@ -21,3 +23,18 @@ class AccountEvent(Model):
     # password_changed / password_reset / profile_changed
     action: Mapped[str] = mapped_column(String(32), nullable=False)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+class LoginThrottle(Model):
+    """Failed logins per account name and per client address (app.services.login_throttle).
+    In the database so that every app server sees the same counts."""
+
+    __tablename__ = "login_throttle"
+    __audited__ = False
+
+    # "user:<login name, lower case>" or "addr:<client address>"; a name that has no account
+    # is counted like one that has, so the lock says nothing about which names exist.
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    window_started_at: Mapped[datetime.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    locked_until: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)

@@ -34,6 +34,9 @@ class Attachment(Model):
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    # A file removed from a record that was once submitted is kept (SPEC I4), only hidden.
+    removed_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
+    removed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
 
     def __repr__(self) -> str:
         return self.original_name

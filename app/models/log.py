@@ -15,6 +15,8 @@ from app.models.mixins import utcnow
 class TransitionLog(Model):
     __tablename__ = "transition_log"
     __table_args__ = (Index("ix_transition_log_record", "record_type", "record_id", "id"),)
+    # A log itself: the audit trail does not record it again.
+    __audited__ = False
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workflow: Mapped[str] = mapped_column(String(32), nullable=False)

@@ -37,6 +37,18 @@ def visible_condition(user):
     return or_(Notice.region_code.is_(None), Notice.region_code.in_(_ancestor_codes(_user_region_code(user))))
 
 
+def is_visible(notice, user, today: Optional[datetime.date] = None) -> bool:
+    """``visible_condition`` for one loaded notice: published, and addressed to the whole
+    country or to a region at or above the user's (its managers see it in any case)."""
+    if notice is None or not getattr(user, "is_authenticated", False):
+        return False
+    if scoping.can_access(user, notice, scoping.EDIT):
+        return True
+    if notice.publish_date > (today or datetime.date.today()):
+        return False
+    return notice.region_code is None or notice.region_code in _ancestor_codes(_user_region_code(user))
+
+
 def latest_for(user, limit: int = 10, today: Optional[datetime.date] = None) -> list:
     from app.models import Notice
 

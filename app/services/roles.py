@@ -98,7 +98,8 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool, impo
             Grant(PREDECLARATION, READ + TRANSITION),
             Grant(APPLICATION, READ + TRANSITION),
             Grant(APPLICATION_WINDOW, READ + (WRITE if level == 1 else ())),
-            Grant(ATTACHMENTS, DOWNLOAD),
+            # Uploads on their notices only (app.services.uploads.POLICIES[...].uploader_roles).
+            Grant(ATTACHMENTS, UPLOAD),
             Grant(NOTICES, READ + WRITE + DELETE),
             *((Grant(PASSWORD_RESET, RESET),) if resets_passwords else ()),
         ),
@@ -122,7 +123,7 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(PREDECLARATION, READ),
                 Grant(APPLICATION, READ),
                 Grant(APPLICATION_WINDOW, READ),
-                Grant(ATTACHMENTS, DOWNLOAD),
+                Grant(ATTACHMENTS, UPLOAD),
                 Grant(NOTICES, READ + WRITE + DELETE),
                 Grant(PROCESS_LOG, READ),
             ),

@@ -13,10 +13,11 @@
 Configuration keys (read with defaults; see ``DEFAULTS``):
   UPLOAD_IMAGE_MAX_BYTES (10 MB), UPLOAD_PDF_MAX_BYTES (10 MB), UPLOAD_VIDEO_MAX_BYTES (100 MB),
   UPLOAD_MAX_IMAGE_PIXELS (40 megapixels), UPLOAD_APPLICATION_MAX_DOCUMENTS (10),
-  UPLOAD_APPLICATION_MAX_VIDEOS (5), UPLOAD_EVIDENCE_MAX_FILES (10).
+  UPLOAD_APPLICATION_MAX_VIDEOS (5), UPLOAD_EVIDENCE_MAX_FILES (10), UPLOAD_NOTICE_MAX_FILES (5).
 """
 from __future__ import annotations
 
+import datetime
 import io
 import os
 import unicodedata
@@ -31,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
 from app.extensions import db
-from app.services import scoping, storage
+from app.services import audit, scoping, storage
 from app.services.exceptions import AccessDenied, DomainError, NotFound, ValidationFailed
 
 MB = 1024 * 1024
@@ -43,6 +44,7 @@ DEFAULTS: dict[str, int] = {
     "UPLOAD_APPLICATION_MAX_DOCUMENTS": 10,
     "UPLOAD_APPLICATION_MAX_VIDEOS": 5,
     "UPLOAD_EVIDENCE_MAX_FILES": 10,
+    "UPLOAD_NOTICE_MAX_FILES": 5,
 }
 # The request limit of the upload route (app/__init__.py _UPLOAD_LIMITS): the largest file.
 REQUEST_LIMIT_KEY = "UPLOAD_VIDEO_MAX_BYTES"
@@ -106,6 +108,12 @@ class OwnerPolicy:
     slots: Callable[[Any], dict[str, SlotRule]]  # owner -> slot rules
     editable: Callable[[Any], bool]
     not_editable: Callable[[Any], str]  # owner -> translated reason
+    # The roles that may add and remove files here (the permission can_upload only opens the
+    # route; this decides on which records).
+    uploader_roles: frozenset[str] = frozenset({"enterprise"})
+    # Who may read (download) the files, where it is wider than who may edit the owner: a
+    # notice is managed by its region's authority but read by everyone below it.
+    readable: Optional[Callable[[Any, Any], bool]] = None
 
     @property
     def model(self) -> type:
@@ -144,6 +152,17 @@ def _evidence_editable(owner) -> bool:
     return application is not None and application.status not in ("draft", "accepted")
 
 
+def _notice_slots(owner) -> dict[str, SlotRule]:
+    return {"document": SlotRule(frozenset({PDF, IMAGE}), config("UPLOAD_NOTICE_MAX_FILES"),
+                                 str(_l("Attachments")))}
+
+
+def _notice_readable(owner, user) -> bool:
+    from app.services import notices
+
+    return notices.is_visible(owner, user)
+
+
 def _evidence_refusal(owner) -> str:
     return _("Evidence can be uploaded only after the application is submitted and until it is accepted.")
 
@@ -159,6 +178,11 @@ POLICIES: dict[str, OwnerPolicy] = {
     ),
     "IndicatorEvidence": OwnerPolicy(
         "app.models.indicator:IndicatorEvidence", _evidence_slots, _evidence_editable, _evidence_refusal,
+    ),
+    # Its authority may change a notice's files at any time; readers download them.
+    "Notice": OwnerPolicy(
+        "app.models.notice:Notice", _notice_slots, lambda owner: True, _state_refusal,
+        uploader_roles=frozenset({"admin", "national", "province", "city", "county"}), readable=_notice_readable,
     ),
 }
 
@@ -188,6 +212,12 @@ def load_owner(owner_type: str, owner_id: int, user, action: str = scoping.READ,
         owner = db.session.get(model, owner_id)
     if owner is None:
         raise NotFound(_("The record does not exist."))
+    if action == scoping.EDIT and not any(role.name in policy.uploader_roles for role in getattr(user, "roles", ())):
+        raise AccessDenied(_("Your role may not add or remove files here."))
+    if action in (scoping.READ, scoping.DOWNLOAD) and policy.readable is not None:
+        if not policy.readable(owner, user):
+            raise NotFound(_("The record does not exist."))
+        return owner
     try:
         scoping.check_access(user, owner, action)
     except AccessDenied:
@@ -197,6 +227,15 @@ def load_owner(owner_type: str, owner_id: int, user, action: str = scoping.READ,
 
 def is_editable(owner_type: str, owner) -> bool:
     return policy_of(owner_type).editable(owner)
+
+
+def may_upload(owner_type: str, owner, user) -> bool:
+    """Whether the page should offer ``user`` the upload and remove buttons on ``owner``: the
+    same three checks ``attach`` makes (state, role, scope); the route's permission aside."""
+    policy = policy_of(owner_type)
+    return (policy.editable(owner)
+            and any(role.name in policy.uploader_roles for role in getattr(user, "roles", ()))
+            and scoping.can_access(user, owner, scoping.EDIT))
 
 
 def slots_of(owner_type: str, owner) -> dict[str, SlotRule]:
@@ -321,7 +360,8 @@ def _count(owner_type: str, owner_id: int, slot: str) -> int:
 
     return db.session.execute(
         select(func.count(Attachment.id)).where(
-            Attachment.owner_type == owner_type, Attachment.owner_id == owner_id, Attachment.slot == slot
+            Attachment.owner_type == owner_type, Attachment.owner_id == owner_id, Attachment.slot == slot,
+            Attachment.removed_at.is_(None),
         )
     ).scalar_one()
 
@@ -426,8 +466,11 @@ def _load_attachment(attachment_id: int):
 
 
 def check_download(attachment_id: int, user):
-    """The attachment, if ``user`` may read its owner record; NotFound otherwise."""
+    """The attachment, if ``user`` may read its owner record; NotFound otherwise. A removed
+    file that is kept (see ``remove``) is for the national level and the admin only."""
     attachment = _load_attachment(attachment_id)
+    if attachment.removed_at is not None and not scoping.user_scope(user).everything:
+        raise NotFound(_("The file does not exist."))
     try:
         load_owner(attachment.owner_type, attachment.owner_id, user, scoping.DOWNLOAD)
     except NotFound:
@@ -436,9 +479,15 @@ def check_download(attachment_id: int, user):
 
 
 def remove(attachment_id: int, user) -> str:
-    """Delete one file while its owner is editable. Returns the original name."""
+    """Remove one file while its owner is editable. Returns the original name.
+
+    A file of a record that was submitted once (returned for revision, say) was seen by its
+    reviewers: it is hidden from the record but kept, bytes and row (SPEC I4). Otherwise the
+    file and its row are deleted."""
     try:
         attachment = _load_attachment(attachment_id)
+        if attachment.removed_at is not None:
+            raise NotFound(_("The file does not exist."))
         try:
             owner = load_owner(attachment.owner_type, attachment.owner_id, user, scoping.EDIT, lock=True)
         except NotFound:
@@ -447,6 +496,11 @@ def remove(attachment_id: int, user) -> str:
         if not policy.editable(owner):
             raise ValidationFailed(policy.not_editable(owner))
         name, stored = attachment.original_name, attachment.stored_name
+        if audit.is_kept(db.session, owner):
+            attachment.removed_at = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+            attachment.removed_by_id = getattr(user, "id", None)
+            db.session.commit()
+            return name
         db.session.delete(attachment)
         db.session.commit()
     except BaseException:
@@ -463,7 +517,8 @@ def attachments_of(owner_type: str, owner_id: int, slot: Optional[str] = None) -
     """The owner's files (of one slot), oldest first. The caller has checked the owner's scope."""
     from app.models import Attachment
 
-    query = select(Attachment).where(Attachment.owner_type == owner_type, Attachment.owner_id == owner_id)
+    query = select(Attachment).where(Attachment.owner_type == owner_type, Attachment.owner_id == owner_id,
+                                     Attachment.removed_at.is_(None))
     if slot is not None:
         query = query.where(Attachment.slot == slot)
     return list(db.session.execute(query.order_by(Attachment.id)).scalars())

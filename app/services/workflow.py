@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect as sa_inspect, select, update
 from sqlalchemy.orm import Session, lazyload
 
-from app.services import scoping
+from app.services import audit, scoping
 from app.services.exceptions import AccessDenied, NotFound, StatusWriteForbidden, TransitionRefused
 
 Guard = Callable[[Any, Any, Optional[str]], None]
@@ -338,6 +338,8 @@ def transition(record, action: str, user, comment: Optional[str] = None, session
             )
         if result.rowcount != 1:
             raise TransitionRefused(_("The record was changed by someone else in the meantime; please reload it."))
+        audit.record_update(session, locked, {key: (getattr(locked, key), value) for key, value in values.items()},
+                            user)
         log = TransitionLog(
             workflow=wf.name,
             record_type=model.__name__,

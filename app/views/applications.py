@@ -263,12 +263,8 @@ class ApplicationView(ScopedModelView):
         if template == self.show_template and "pk" in kwargs:
             application = self.get_scoped_or_404(kwargs["pk"])
             kwargs["application"] = application
-            # The upload policy decides (state), the permission and the scope who may use it.
-            kwargs["attachments_editable"] = (
-                uploads.is_editable("Application", application)
-                and self.appbuilder.sm.has_access("can_upload", "AttachmentView")
-                and scoping.can_access(g.user, application, scoping.EDIT)
-            )
+            kwargs["attachments_editable"] = (self.appbuilder.sm.has_access("can_upload", "AttachmentView")
+                                              and uploads.may_upload("Application", application, g.user))
         return super().render_template(template, **kwargs)
 
 

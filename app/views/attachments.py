@@ -29,8 +29,10 @@ class AttachmentView(BaseView):
     def upload(self, owner_type, owner_id, slot):
         try:
             attachment = uploads.attach(owner_type, owner_id, slot, request.files.get("file"), g.user)
-        except (NotFound, AccessDenied):
+        except NotFound:
             abort(404)
+        except AccessDenied:  # the role may not upload here (out of scope is NotFound)
+            abort(403)
         except DomainError as exc:
             flash(str(exc), "danger")
         else:
@@ -42,8 +44,10 @@ class AttachmentView(BaseView):
     def delete(self, attachment_id):
         try:
             name = uploads.remove(attachment_id, g.user)
-        except (NotFound, AccessDenied):
+        except NotFound:
             abort(404)
+        except AccessDenied:
+            abort(403)
         except DomainError as exc:
             flash(str(exc), "danger")
         else:

@@ -19,7 +19,7 @@ from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.services import scoping, workflow
+from app.services import audit, scoping, workflow
 from app.services.exceptions import DomainError
 
 
@@ -82,6 +82,7 @@ class RecordRules:
     def pre_delete(self, item) -> None:
         try:
             scoping.check_access(g.user, item, scoping.DELETE)
+            audit.check_deletable(item)
             self.check_rules(item, scoping.DELETE)
         except DomainError as exc:
             self._refuse(exc)

@@ -1,9 +1,10 @@
 """Notices: authorities manage those of their region; everyone reads them on the home page."""
+from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.models import Notice
-from app.services import notices
+from app.services import notices, uploads
 from app.views.base import ScopedModelView
 from app.views.formatting import formatters
 
@@ -32,6 +33,15 @@ class NoticeView(ScopedModelView):
     }
     formatters_columns = formatters(datetimes=("created_at",), optional=("region",))
     record_rule = notices.record_rule
+    show_template = "gm/notice_show.html"
+
+    def render_template(self, template, **kwargs):
+        # The detail page carries the notice's attachments, with an upload form for its managers.
+        if template == self.show_template and "pk" in kwargs:
+            notice = self.get_scoped_or_404(kwargs["pk"])
+            kwargs.update(notice=notice, attachments_editable=self.appbuilder.sm.has_access(
+                "can_upload", "AttachmentView") and uploads.may_upload("Notice", notice, g.user))
+        return super().render_template(template, **kwargs)
 
 
 def register(appbuilder) -> None:

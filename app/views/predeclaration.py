@@ -8,7 +8,7 @@ from wtforms import StringField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models import PreDeclaration
-from app.services import photo_checklist, predeclarations, scoping, uploads
+from app.services import photo_checklist, predeclarations, uploads
 from app.views.base import ScopedModelView
 from app.views.formatting import formatters
 
@@ -72,8 +72,7 @@ class PreDeclarationView(ScopedModelView):
                 checklist_missing=[entry for entry in checklist if not entry.complete],
                 checklist_owner=item,
                 checklist_image_limit=uploads.size_text(uploads.config("UPLOAD_IMAGE_MAX_BYTES")),
-                checklist_editable=uploads.is_editable(photo_checklist.OWNER_TYPE, item)
-                and self.appbuilder.sm.has_access("can_upload", "AttachmentView")
-                and scoping.can_access(g.user, item, scoping.EDIT),
+                checklist_editable=self.appbuilder.sm.has_access("can_upload", "AttachmentView")
+                and uploads.may_upload(photo_checklist.OWNER_TYPE, item, g.user),
             )
         return super().render_template(template, **kwargs)

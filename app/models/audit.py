@@ -1,0 +1,47 @@
+"""The audit trail (SPEC I4): one row per create, update and delete of a domain record, with
+who, when, from where, and the fields with their old and new values. Written by
+app.services.audit inside the same transaction as the change; never edited."""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import JSON, DateTime, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.mixins import utcnow
+
+
+class AuditEntry(Model):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_record", "record_type", "record_id", "id"),)
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+    # Copied at the time of the change (no foreign key: the trail outlives accounts).
+    user_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True, index=True)
+    username: Mapped[str] = mapped_column(String(128), nullable=False)
+    # web / api / cli / system, and the client's address for requests.
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    address: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    action: Mapped[str] = mapped_column(String(8), nullable=False)  # create / update / delete
+    record_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    record_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    # What the record was called then (a mine's name, an account's login).
+    record_label: Mapped[Optional[str]] = mapped_column(String(255), nullable=True)
+    # {field: [old, new]}; old is null on create, new is null on delete.
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+    @property
+    def action_label(self) -> str:
+        from app.services.audit import ACTION_LABELS
+
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def source_label(self) -> str:
+        from app.services.audit import SOURCE_LABELS
+
+        return str(SOURCE_LABELS.get(self.source, self.source))
