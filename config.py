@@ -80,6 +80,13 @@ FAB_SAFE_REDIRECT_HOSTS = [
 RATELIMIT_ENABLED = True
 AUTH_RATE_LIMITED = True
 AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+# Lock-out (app.services.login_throttle): this many failed logins for one name within the window
+# lock that name for LOGIN_LOCKOUT_MINUTES, even with the right password; this many from one
+# address lock the address. Kept in the database, so every app server sees the same counts.
+LOGIN_LOCKOUT_FAILURES = 5
+LOGIN_LOCKOUT_WINDOW_MINUTES = 15
+LOGIN_LOCKOUT_MINUTES = 15
+LOGIN_ADDRESS_FAILURES = 30
 # memory:// is per process; use redis://127.0.0.1:6379/0 when several processes serve.
 RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
 RATELIMIT_HEADERS_ENABLED = True
@@ -99,6 +106,9 @@ UPLOAD_APPLICATION_MAX_VIDEOS = 5
 UPLOAD_EVIDENCE_MAX_FILES = 10
 # A notice's attachments (SPEC A6): PDF or images, this many per notice.
 UPLOAD_NOTICE_MAX_FILES = 5
+
+# Deadline reminders (`flask gm remind`, SPEC I3): this many days before a deadline.
+REMIND_DAYS_BEFORE = (7, 1)
 
 # The yearly application deadline (month, day) where a province has set no window (SPEC D9).
 APPLICATION_DEADLINE = (10, 15)

@@ -172,7 +172,22 @@ def _install_account_guards(app: Flask, appbuilder: AppBuilder) -> None:
 
 
 def _limit_api_login(app: Flask, appbuilder: AppBuilder) -> None:
-    """FAB limits the HTML login only; the REST login gets the same limit."""
+    """FAB limits the HTML login only; the REST login gets the same limit. A REST login refused
+    by the lock-out (app.services.login_throttle) answers 429 with the reason, not a bare 401."""
+    from flask import g, jsonify
+
+    from app.security import LOGIN_REFUSAL
+
+    @app.after_request
+    def _explain_login_lock(response):
+        refusal = g.pop(LOGIN_REFUSAL, None)
+        if refusal is None or request.endpoint != "SecurityApi.login" or response.status_code != 401:
+            return response
+        locked = jsonify(message=str(refusal))
+        locked.status_code = 429
+        locked.headers["Retry-After"] = str(refusal.retry_after_seconds)
+        return locked
+
     if not app.config.get("AUTH_RATE_LIMITED"):
         return
     from flask_appbuilder.security.api import SecurityApi
@@ -186,7 +201,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
     from app import api
-    from app.views import account, applications, attachments, mine_excel, notices, statistics
+    from app.views import account, applications, attachments, mine_excel, notices, notifications, statistics
     from app.views.predeclaration import PreDeclarationView
     from app.views.process import AuditLogView, TransitionLogView
     from app.views.reference import MineralView, MineSizeThresholdView, RegionView
@@ -215,6 +230,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(MineSizeThresholdView, "Mine size thresholds", label=_l("Mine size thresholds"),
                         icon="fa-sliders", category="Reference")
     account.register(appbuilder)
+    notifications.register(appbuilder)
     notices.register(appbuilder)
     appbuilder.add_view(AuditLogView, "Audit trail", label=_l("Audit trail"), icon="fa-eye", category="Security")
     for api_class in (api.RegionApi, api.MineralApi, api.EnterpriseApi, api.MineApi, api.ResponsiblePersonApi,

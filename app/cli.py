@@ -61,6 +61,23 @@ def create_user_command(username, role, password, region_code, enterprise_uscc, 
     click.echo(f"{user.username}: {role}" + (f" @ {user.region_code}" if user.region_code else ""))
 
 
+@gm.command("remind")
+@click.option("--date", "on_date", default=None, help="act as if today were this date (YYYY-MM-DD)")
+@with_appcontext
+def remind_command(on_date) -> None:
+    """Send the deadline reminders due today (SPEC I3). Meant for a daily cron; running it twice
+    sends nothing twice."""
+    import datetime
+
+    from app.services import notifications
+
+    try:
+        today = datetime.date.fromisoformat(on_date) if on_date else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--date") from exc
+    click.echo(f"reminders sent: {notifications.remind(today)}")
+
+
 @gm.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:

@@ -1,8 +1,10 @@
 """FAB's security manager with our user model and user screen."""
 from __future__ import annotations
 
+from flask import g, has_request_context, request
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
@@ -11,6 +13,9 @@ from wtforms.validators import Optional as OptionalValidator
 from app.models.user import GreenMineUser
 from app.services import users
 from app.services.exceptions import DomainError
+
+# Where auth_user_db leaves a lock-out refusal for the login views (HTML and REST).
+LOGIN_REFUSAL = "gm_login_refusal"
 
 
 class GreenMineUserView(UserDBModelView):
@@ -82,9 +87,41 @@ class GreenMineUserView(UserDBModelView):
         super().pre_update(item)
 
 
+class AuthDBView(fab_views.AuthDBView):
+    """FAB's login form; when the name or the address is locked, the warning says so. (The
+    class keeps FAB's name: it is the endpoint, ``AuthDBView.login``, that FAB and we link to.)"""
+
+    @property
+    def invalid_login_message(self):
+        refusal = getattr(g, LOGIN_REFUSAL, None)
+        return str(refusal) if refusal is not None else _l("Invalid login. Please try again.")
+
+
 class GreenMineSecurityManager(SecurityManager):
     user_model = GreenMineUser
     userdbmodelview = GreenMineUserView
+    authdbview = AuthDBView
+
+    def auth_user_db(self, username, password):
+        """FAB's check (the same message and comparable time for an unknown name and a wrong
+        password), behind the lock-out of app.services.login_throttle. Used by the HTML login
+        and the REST login alike; a refusal because of the lock is left in ``g`` for them."""
+        from app.services import login_throttle
+
+        address = request.remote_addr if has_request_context() else None
+        try:
+            login_throttle.check(username, address)
+        except login_throttle.LoginLocked as refusal:
+            if has_request_context():
+                setattr(g, LOGIN_REFUSAL, refusal)
+            return None
+        user = super().auth_user_db(username, password)
+        if user is None:
+            login_throttle.record_failure(username, address)
+        else:
+            login_throttle.clear(username)
+            self.session.commit()
+        return user
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         """A token issued before the password last changed, or for an account whose reset

@@ -1,5 +1,7 @@
 """Own profile and password (SPEC A2) and password resets by an authority (A4): who may reset
 whom, one-time passwords, the forced change, and old sessions and tokens ending."""
+import datetime
+
 import pytest
 from werkzeug.security import check_password_hash
 
@@ -162,11 +164,15 @@ def test_idle_sessions_end_and_logout_ends_the_session(app, accounts_world, monk
     assert client.get("/mineview/list/").status_code == 302
 
 
-def test_unknown_user_and_wrong_password_look_the_same(app, accounts_world):
+def test_unknown_user_and_wrong_password_look_the_same(app, accounts_world, monkeypatch):
     """Same message, and similar time (FAB balances the failure with a fake hash check of the same
     cost as ours); measured over many tries, with wide bounds (this is not a speed test)."""
     import statistics
     import time
+
+    # Measure the password check itself, not the lock-out that many failures bring (tested below).
+    monkeypatch.setitem(app.config, "LOGIN_LOCKOUT_FAILURES", 1000)
+    monkeypatch.setitem(app.config, "LOGIN_ADDRESS_FAILURES", 1000)
 
     sm = app.appbuilder.sm
     known = accounts_world["county"].username
@@ -190,3 +196,83 @@ def test_unknown_user_and_wrong_password_look_the_same(app, accounts_world):
         return location, page.count("无效的用户名或密码，请重试")
 
     assert message(known) == message("nobody-at-all") == (message(known)[0], 1)
+
+
+# ---------------------------------------------------------------------------
+# Lock-out after repeated failures
+# ---------------------------------------------------------------------------
+def _expire_locks() -> None:
+    from app.models import LoginThrottle
+
+    past = datetime.datetime(2000, 1, 1)
+    for row in db.session.query(LoginThrottle).all():
+        row.locked_until, row.window_started_at = past, past
+    db.session.commit()
+
+
+def test_repeated_failures_lock_the_name_and_say_so_in_zh(app, accounts_world):
+    user = accounts_world["county"]
+    client = app.test_client()
+    for _ in range(app.config["LOGIN_LOCKOUT_FAILURES"]):
+        _sign_in(app, client, user.username, "Wrong#Pass1")
+    app.appbuilder.sm.limiter.reset()
+    # Locked: even the right password is refused, and the page says why and for how long.
+    response = _sign_in(app, client, user.username)
+    page = client.get("/login/").get_data(as_text=True)
+    assert "登录失败次数过多" in page and "15 分钟" in page
+    assert client.get("/mineview/list/").status_code == 302
+    rest = app.test_client().post("/api/v1/security/login",
+                                  json={"username": user.username, "password": TEST_PASSWORD, "provider": "db"})
+    assert rest.status_code == 429 and "登录失败次数过多" in rest.get_json()["message"]
+    assert int(rest.headers["Retry-After"]) > 0
+    # When the lock has run out, the right password works again and clears the count.
+    _expire_locks()
+    assert _sign_in(app, client, user.username).status_code == 302
+    assert client.get("/mineview/list/").status_code == 200
+    from app.models import LoginThrottle
+    from app.services.login_throttle import name_key
+
+    assert db.session.get(LoginThrottle, name_key(user.username)) is None
+
+
+def test_an_unknown_name_is_locked_the_same_way(app, accounts_world):
+    """The lock must not tell which names have accounts."""
+    known, unknown = accounts_world["county"].username, "no-such-account"
+
+    def after_failures(username):
+        app.appbuilder.sm.limiter.reset()
+        api_client = app.test_client()
+        body = {"username": username, "password": "Wrong#Pass1", "provider": "db"}
+        statuses = [api_client.post("/api/v1/security/login", json=body).status_code
+                    for _ in range(app.config["LOGIN_LOCKOUT_FAILURES"] + 1)]
+        return statuses, api_client.post("/api/v1/security/login", json=body).get_json()["message"]
+
+    statuses, message = after_failures(known)
+    assert (statuses, message) == after_failures(unknown)
+    assert statuses[-1] == 429 and statuses[0] == 401
+
+
+def test_a_password_reset_lifts_the_lock(app, accounts_world, browser):
+    target = accounts_world["enterprise"]
+    client = app.test_client()
+    for _ in range(app.config["LOGIN_LOCKOUT_FAILURES"]):
+        _sign_in(app, client, target.username, "Wrong#Pass1")
+    from app.services import accounts, login_throttle
+
+    with app.test_request_context():
+        with pytest.raises(login_throttle.LoginLocked):
+            login_throttle.check(target.username, None)
+    _user, password = accounts.reset_password(accounts_world["province"], target.id)
+    app.appbuilder.sm.limiter.reset()
+    assert _sign_in(app, app.test_client(), target.username, password).headers["Location"].endswith("/")
+
+
+def test_many_names_from_one_address_lock_the_address(app, accounts_world, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_ADDRESS_FAILURES", 4)
+    client = app.test_client()
+    for n in range(4):
+        app.appbuilder.sm.limiter.reset()
+        _sign_in(app, client, f"spray-{n}", "Wrong#Pass1")
+    response = client.post("/api/v1/security/login", json={
+        "username": accounts_world["city"].username, "password": TEST_PASSWORD, "provider": "db"})
+    assert response.status_code == 429 and "网络地址" in response.get_json()["message"]

@@ -31,3 +31,9 @@ class Notification(Model):
     link: Mapped[Optional[str]] = mapped_column(String(255), nullable=True)
     # Reminders carry a key so that running `flask gm remind` twice sends each one once.
     dedupe_key: Mapped[Optional[str]] = mapped_column(String(160), nullable=True, unique=True)
+
+    @property
+    def kind_label(self) -> str:
+        from app.services.notifications import KIND_LABELS
+
+        return str(KIND_LABELS.get(self.kind, self.kind))

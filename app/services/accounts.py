@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.services import registry, scoping
+from app.services import login_throttle, registry, scoping
 from app.services.exceptions import AccessDenied, ValidationFailed, on_field
 from app.services.passwords import generate_one_time_password, password_problems, validate_password_complexity
 
@@ -128,6 +128,8 @@ def reset_password(actor, target_id) -> tuple[object, str]:
     _new_credentials(target, password)
     target.must_change_password = True
     _log(target, actor, "password_reset")
+    # A locked-out user gets in again with the new password (app.services.login_throttle).
+    login_throttle.clear(target.username)
     _commit()
     return target, password
 

@@ -132,3 +132,11 @@ def region_level_of_code(code: str) -> int:
 def scope_prefix(code: str, level: int) -> str:
     """The code prefix that a scope at ``level`` covers: 2, 4 or 6 digits."""
     return code[: {PROVINCE: 2, PREFECTURE: 4, COUNTY: 6}[level]]
+
+
+def ancestor_codes(code: str | None) -> list[str]:
+    """140105 -> [140000, 140100, 140105]: the region and the regions above it (a notice to any
+    of them reaches this region; their staff oversee it)."""
+    if not code:
+        return []
+    return sorted({code[:2] + "0000", code[:4] + "00", code})

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.services import scoping
+from app.services import codes, scoping
 from app.services.exceptions import ValidationFailed
 
 
@@ -21,20 +21,13 @@ def _user_region_code(user) -> Optional[str]:
     return enterprise.region_code if enterprise is not None else None
 
 
-def _ancestor_codes(code: Optional[str]) -> list[str]:
-    """140105 -> [140000, 140100, 140105]: the regions whose notices reach this one."""
-    if not code:
-        return []
-    return sorted({code[:2] + "0000", code[:4] + "00", code})
-
-
 def visible_condition(user):
     """Notices for the whole country, or for a region at or above the user's."""
     from app.models import Notice
 
     if scoping.user_scope(user).everything:
         return Notice.region_code.is_not(None) | Notice.region_code.is_(None)
-    return or_(Notice.region_code.is_(None), Notice.region_code.in_(_ancestor_codes(_user_region_code(user))))
+    return or_(Notice.region_code.is_(None), Notice.region_code.in_(codes.ancestor_codes(_user_region_code(user))))
 
 
 def is_visible(notice, user, today: Optional[datetime.date] = None) -> bool:
@@ -46,7 +39,7 @@ def is_visible(notice, user, today: Optional[datetime.date] = None) -> bool:
         return True
     if notice.publish_date > (today or datetime.date.today()):
         return False
-    return notice.region_code is None or notice.region_code in _ancestor_codes(_user_region_code(user))
+    return notice.region_code is None or notice.region_code in codes.ancestor_codes(_user_region_code(user))
 
 
 def latest_for(user, limit: int = 10, today: Optional[datetime.date] = None) -> list:

@@ -48,8 +48,10 @@ EXCEL_IMPORT = ("can_import",)
 # The whole log is for the national level (and the admin); everybody else sees each record's
 # own history on its detail page, through the record's scope.
 PROCESS_LOG = ("TransitionLogView",)
-# Every signed-in user may see and change his own account (app/views/account.py).
-OWN_ACCOUNT = (("can_userinfo", "GreenMineUserView"), ("can_profile", "AccountView"))
+# Every signed-in user may see and change his own account (app/views/account.py) and read his
+# own messages (app/views/notifications.py, app/api/notifications.py).
+OWN_ACCOUNT = (("can_userinfo", "GreenMineUserView"), ("can_profile", "AccountView"),
+               ("can_read", "NotificationView"), ("can_read", "NotificationApi"))
 # Password resets by an authority (SPEC A4): the province, for its enterprises' users.
 PASSWORD_RESET = ("AccountView",)
 # Notices (SPEC A6): authorities publish to their region; everyone reads them on the home page.

@@ -354,6 +354,10 @@ def transition(record, action: str, user, comment: Optional[str] = None, session
             comment=comment,
         )
         session.add(log)
+        # The applicant and the next reviewers are told, in the same transaction (SPEC I3).
+        from app.services import notifications
+
+        notifications.on_transition(session, locked, log, user)
         session.commit()
     except Exception:
         session.rollback()
