@@ -229,6 +229,12 @@ def _register_views(appbuilder: AppBuilder) -> None:
                         category="Reference")
     appbuilder.add_view(MineSizeThresholdView, "Mine size thresholds", label=_l("Mine size thresholds"),
                         icon="fa-sliders", category="Reference")
+    # Evaluation and agencies (E1-E3), selection (E4, E5, E7, E8), directory and certificates
+    # (E6, F1, F2, F4), the public pages (F3).
+    from app.views import directory, evaluation, public, selection
+
+    for domain in (evaluation, selection, directory, public):
+        domain.register(appbuilder)
     account.register(appbuilder)
     notifications.register(appbuilder)
     notices.register(appbuilder)

@@ -20,7 +20,10 @@ from sqlalchemy import text
 TEST_PASSWORD = "Test#Passw0rd"
 # Tables emptied after each test: everything but reference data and FAB's permission tables.
 _DOMAIN_TABLES = [
-    "audit_log", "notification", "login_throttle", "transition_log", "account_event", "notice", "attachment", "indicator_evidence", "application", "application_window",
+    "audit_log", "notification", "login_throttle", "transition_log", "account_event", "notice", "attachment", "indicator_evidence",
+    "certificate", "national_recommendation", "anomaly_entry", "directory_entry", "objection", "review_decision",
+    "review_meeting", "evaluation_score", "agency_assignment", "agency_conflict", "province_indicator_adoption",
+    "demo_zone_application", "application", "public_notice", "application_window",
     "predeclaration", "responsible_person", "ab_user_role", "ab_user_group", "ab_api_key", "ab_user",
     "mine", "enterprise", "agency",
 ]
@@ -126,6 +129,8 @@ def _isolated(app):
     db.session.rollback()
     db.session.remove()
     with db.engine.begin() as conn:
+        # agency and ab_user point at each other (an agency's user; who disqualified it).
+        conn.execute(text("UPDATE agency SET disqualified_by_id = NULL"))
         for table in _DOMAIN_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
     ctx.pop()

@@ -15,3 +15,7 @@ from app.models.account import AccountEvent, LoginThrottle  # noqa: F401
 from app.models.notice import Notice  # noqa: F401
 from app.models.audit import AuditEntry  # noqa: F401
 from app.models.notification import Notification  # noqa: F401
+from app.models.evaluation import AgencyAssignment, AgencyConflict, EvaluationScore, ProvinceIndicatorAdoption  # noqa: F401,E501
+from app.models.review import Objection, PublicNotice, ReviewDecision, ReviewMeeting  # noqa: F401
+from app.models.directory import AnomalyEntry, Certificate, DirectoryEntry, NationalRecommendation  # noqa: F401
+from app.models.demozone import DemoZoneApplication  # noqa: F401

@@ -128,10 +128,19 @@ class Application(TimestampMixin, Model):
     cond_plan_reviewed: Mapped[Optional[bool]] = mapped_column(Boolean, nullable=True)
     conditions_note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
+    # --- Evaluation and selection (SPEC E1-E5) ----------------------------------------------
+    # The catalogue version the application is scored against (fixed when scoring starts).
+    indicator_version_id: Mapped[Optional[int]] = mapped_column(ForeignKey("indicator_version.id"), nullable=True)
+    public_notice_id: Mapped[Optional[int]] = mapped_column(ForeignKey("public_notice.id"), nullable=True,
+                                                            index=True)
+
     predeclaration: Mapped[PreDeclaration] = relationship(PreDeclaration, lazy="joined")
     enterprise: Mapped[Enterprise] = relationship(Enterprise, lazy="joined")
     mine: Mapped[Mine] = relationship(Mine, lazy="joined")
     region: Mapped[Region] = relationship(Region, lazy="joined")
+    indicator_version = relationship("IndicatorVersion")
+    assignment = relationship("AgencyAssignment", back_populates="application", uselist=False)
+    public_notice = relationship("PublicNotice", back_populates="applications")
 
     @property
     def status_label(self) -> str:

@@ -6,7 +6,7 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Date, Float, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.choices import (
@@ -77,6 +77,11 @@ class Mine(TimestampMixin, Model):
     )
     licence_valid_from: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
     licence_valid_to: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
+    # New or expanded mines (新建/改扩建, SPEC E7): accepted no earlier than one year after
+    # production starts.
+    is_new_or_expanded: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                     server_default=false())
+    production_started_on: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
 
     # --- Underground details (seed 003: 非煤地下矿山基本信息) ---------------------------
     # 设计生产能力, 万吨/年

@@ -29,7 +29,7 @@ class GreenMineUser(User):
 
     region = relationship("Region", lazy="joined")
     enterprise = relationship("Enterprise", lazy="joined")
-    agency = relationship("Agency", lazy="joined")
+    agency = relationship("Agency", foreign_keys=[agency_id], lazy="joined")
 
     @property
     def enterprise_uscc(self) -> str:

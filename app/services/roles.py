@@ -57,6 +57,28 @@ PASSWORD_RESET = ("AccountView",)
 # Notices (SPEC A6): authorities publish to their region; everyone reads them on the home page.
 NOTICES = ("NoticeView",)
 RESET = ("can_reset",)
+# Evaluation, selection, directory (SPEC E1-E8, F1-F4). Resource names are the view and API
+# classes of app/views and app/api that serve them.
+INDICATORS = ("IndicatorVersionView", "IndicatorVersionApi", "IndicatorItemView", "IndicatorItemApi")
+INDICATOR_ADOPTION = ("ProvinceIndicatorAdoptionView", "ProvinceIndicatorAdoptionApi")
+AGENCIES = ("AgencyView", "AgencyApi")
+DISQUALIFY = ("can_disqualify",)
+AGENCY_CONFLICTS = ("AgencyConflictView", "AgencyConflictApi")
+# Scores: can_read for everyone who reaches the application; the enterprise scores its own
+# self-evaluation, the drawn agency its assessment.
+EVALUATION = ("EvaluationView", "EvaluationApi")
+SCORES_READ = ("can_read",)
+SELF_SCORE = ("can_self_score",)
+AGENCY_SCORE = ("can_agency_score",)
+REVIEW_MEETINGS = ("ReviewMeetingView", "ReviewMeetingApi")
+PUBLIC_NOTICES = ("PublicNoticeView", "PublicNoticeApi")
+OBJECTIONS = ("ObjectionView", "ObjectionApi")
+DIRECTORY = ("DirectoryEntryView", "DirectoryEntryApi")
+RECOMMENDATIONS = ("NationalRecommendationView", "NationalRecommendationApi")
+ANOMALIES = ("AnomalyEntryView", "AnomalyEntryApi")
+CERTIFICATES = ("CertificateView", "CertificateApi")
+CERTIFICATE_DOWNLOAD = ("can_download",)
+DEMO_ZONES = ("DemoZoneApplicationView", "DemoZoneApplicationApi")
 # Menu links without a view of their own: the permission of the page each opens.
 MENU_LINKS = {
     "Change password": ("can_profile", "AccountView"),
@@ -104,6 +126,21 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool, impo
             Grant(ATTACHMENTS, UPLOAD),
             Grant(NOTICES, READ + WRITE + DELETE),
             *((Grant(PASSWORD_RESET, RESET),) if resets_passwords else ()),
+            Grant(INDICATORS, READ),
+            Grant(INDICATOR_ADOPTION, READ + (WRITE if level == 1 else ())),
+            Grant(AGENCIES, READ + ((WRITE + DISQUALIFY) if level == 1 else ())),
+            Grant(AGENCY_CONFLICTS, READ + ((WRITE + DELETE) if level == 1 else ())),
+            Grant(EVALUATION, SCORES_READ),
+            Grant(REVIEW_MEETINGS, READ + (WRITE if level == 1 else ())),
+            Grant(PUBLIC_NOTICES, READ + (WRITE if level == 1 else ())),
+            Grant(OBJECTIONS, READ + ((WRITE + TRANSITION) if level == 1 else ())),
+            Grant(DIRECTORY, READ + (TRANSITION if level == 1 else ())),
+            Grant(RECOMMENDATIONS, READ + (WRITE if level == 1 else ())),
+            Grant(ANOMALIES, READ + ((WRITE + TRANSITION) if level == 1 else ())),
+            Grant(CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
+            # A county government applies for a demonstration zone; the city and the province
+            # review it.
+            Grant(DEMO_ZONES, READ + TRANSITION + (WRITE if level == 3 else ())),
         ),
     )
 
@@ -128,6 +165,19 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(ATTACHMENTS, UPLOAD),
                 Grant(NOTICES, READ + WRITE + DELETE),
                 Grant(PROCESS_LOG, READ),
+                Grant(INDICATORS, READ),
+                Grant(INDICATOR_ADOPTION, READ),
+                Grant(AGENCIES, READ + WRITE + DISQUALIFY),
+                Grant(AGENCY_CONFLICTS, READ),
+                Grant(EVALUATION, SCORES_READ),
+                Grant(REVIEW_MEETINGS, READ),
+                Grant(PUBLIC_NOTICES, READ),
+                Grant(OBJECTIONS, READ),
+                Grant(DIRECTORY, READ + TRANSITION),
+                Grant(RECOMMENDATIONS, READ + TRANSITION),
+                Grant(ANOMALIES, READ),
+                Grant(CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
+                Grant(DEMO_ZONES, READ),
             ),
         ),
         _staff("province", _l("Province authority"), PROVINCE, 1, registry_delete=True, import_excel=True,
@@ -148,9 +198,25 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(PREDECLARATION, READ + WRITE + DELETE + TRANSITION),
                 Grant(APPLICATION, READ + WRITE + DELETE + TRANSITION + EVIDENCE),
                 Grant(ATTACHMENTS, UPLOAD),
+                Grant(INDICATORS, READ),
+                Grant(EVALUATION, SCORES_READ + SELF_SCORE),
+                Grant(OBJECTIONS, READ),
+                Grant(DIRECTORY, READ),
+                Grant(ANOMALIES, READ),
+                Grant(CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
+                # A large local state enterprise applies for a demonstration zone.
+                Grant(DEMO_ZONES, READ + WRITE + TRANSITION),
             ),
         ),
-        RoleDefinition("agency", _l("Assessment agency"), AGENCY, grants=(Grant(REFERENCE, READ),)),
+        # The agency sees the applications it was drawn for, scores them and uploads its report
+        # and on-site record (app.services.uploads: the agency's owner types).
+        RoleDefinition("agency", _l("Assessment agency"), AGENCY, grants=(
+            Grant(REFERENCE, READ),
+            Grant(APPLICATION, READ + TRANSITION),
+            Grant(ATTACHMENTS, UPLOAD),
+            Grant(INDICATORS, READ),
+            Grant(EVALUATION, SCORES_READ + AGENCY_SCORE),
+        )),
         RoleDefinition("inspector", _l("Inspector"), INSPECTOR, grants=(Grant(REFERENCE, READ),)),
         RoleDefinition("certifier", _l("Certification body"), NONE, grants=(Grant(REFERENCE, READ),)),
     )

@@ -79,21 +79,57 @@ class ScopePath:
 @lru_cache(maxsize=None)
 def _scope_paths() -> dict[type, ScopePath]:
     from app.models import (
+        AgencyAssignment,
+        AgencyConflict,
+        AnomalyEntry,
         Application,
         ApplicationWindow,
+        Certificate,
+        DemoZoneApplication,
+        DirectoryEntry,
         Enterprise,
+        EvaluationScore,
         IndicatorEvidence,
         Mine,
+        NationalRecommendation,
         Notice,
+        Objection,
         PreDeclaration,
+        ProvinceIndicatorAdoption,
+        PublicNotice,
         ResponsiblePerson,
+        ReviewDecision,
+        ReviewMeeting,
     )
 
+    def assigned_applications(agency_ids):
+        return Application.id.in_(select(AgencyAssignment.application_id)
+                                  .where(AgencyAssignment.agency_id.in_(agency_ids)))
+
+    def assigned_to(record, agency_ids) -> bool:
+        return record.assignment is not None and record.assignment.agency_id in agency_ids
+
+    owned = dict(region="region_code", enterprise="enterprise_id")
     return {
         Enterprise: ScopePath(region="region_code", enterprise="id"),
-        Mine: ScopePath(region="region_code", enterprise="enterprise_id"),
-        PreDeclaration: ScopePath(region="region_code", enterprise="enterprise_id"),
-        Application: ScopePath(region="region_code", enterprise="enterprise_id"),
+        Mine: ScopePath(**owned),
+        PreDeclaration: ScopePath(**owned),
+        # An agency reaches the applications it was drawn for (and, through them, their files,
+        # evidence and scores).
+        Application: ScopePath(**owned, agency_sql=assigned_applications, agency_check=assigned_to),
+        EvaluationScore: ScopePath(parent=("application_id", "application", Application)),
+        AgencyAssignment: ScopePath(parent=("application_id", "application", Application)),
+        Objection: ScopePath(parent=("application_id", "application", Application)),
+        AgencyConflict: ScopePath(parent=("enterprise_id", "enterprise", Enterprise)),
+        ProvinceIndicatorAdoption: ScopePath(region="province_code"),
+        ReviewMeeting: ScopePath(region="province_code"),
+        ReviewDecision: ScopePath(parent=("meeting_id", "meeting", ReviewMeeting)),
+        PublicNotice: ScopePath(region="province_code"),
+        DirectoryEntry: ScopePath(**owned),
+        Certificate: ScopePath(**owned),
+        NationalRecommendation: ScopePath(**owned),
+        AnomalyEntry: ScopePath(**owned),
+        DemoZoneApplication: ScopePath(**owned),
         ApplicationWindow: ScopePath(region="province_code"),
         ResponsiblePerson: ScopePath(parent=("mine_id", "mine", Mine)),
         IndicatorEvidence: ScopePath(parent=("application_id", "application", Application)),
@@ -106,9 +142,11 @@ def _scope_paths() -> dict[type, ScopePath]:
 @lru_cache(maxsize=None)
 def _unscoped_reference() -> frozenset[type]:
     """Reference data every signed-in user may read (permissions still decide who edits)."""
-    from app.models import IndicatorItem, IndicatorVersion, Mineral, MineSizeThreshold, Region
+    from app.models import Agency, IndicatorItem, IndicatorVersion, Mineral, MineSizeThreshold, Region
 
-    return frozenset({Region, Mineral, MineSizeThreshold, IndicatorVersion, IndicatorItem})
+    # The agencies' registry is public within the system (name, credit code, qualification,
+    # status); who may change it is a permission.
+    return frozenset({Region, Mineral, MineSizeThreshold, IndicatorVersion, IndicatorItem, Agency})
 
 
 def scope_path(model: type) -> Optional[ScopePath]:

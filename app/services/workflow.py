@@ -92,17 +92,20 @@ def _stamp_decision(record, user, comment) -> dict:
     return {"decided_at": _now(), "decision_comment": comment or None}
 
 
+def _service(path: str):
+    """A guard or effect living in a service module ("module:function"), looked up when the step
+    is attempted (the services import this module)."""
+    module, name = path.split(":")
+
+    def call(record, user, comment):
+        return getattr(__import__(f"app.services.{module}", fromlist=[name]), name)(record, user, comment)
+
+    call.__name__ = name
+    return call
+
+
 def _application_guard(name: str) -> Guard:
-    """A guard of app.services.applications, looked up when the step is attempted (that module
-    imports this one)."""
-
-    def guard(record, user, comment) -> None:
-        from app.services import applications
-
-        getattr(applications, name)(record, user, comment)
-
-    guard.__name__ = name
-    return guard
+    return _service(f"applications:{name}")
 
 
 # ---------------------------------------------------------------------------
@@ -142,6 +145,15 @@ WORKFLOWS: dict[str, Workflow] = {
                 "city_recommended": _l("Recommended by the city, awaiting the province"),
                 "accepted": _l("Accepted by the province"),
                 "returned": _l("Returned for revision"),
+                # Evaluation and selection (seed 001 §一(二)2-5, SPEC E2-E5).
+                "self_evaluated": _l("Self-evaluation submitted, awaiting the agency draw"),
+                "under_assessment": _l("Under third-party assessment"),
+                "assessed": _l("Assessed, awaiting the collective review"),
+                "rectifying": _l("Rectification ordered"),
+                "review_passed": _l("Passed the collective review, awaiting the public notice"),
+                "in_notice": _l("In public notice"),
+                "listed": _l("Listed in the directory"),
+                "not_selected": _l("Not selected"),
             },
             actions={
                 "submit": _l("Submit"),
@@ -149,6 +161,68 @@ WORKFLOWS: dict[str, Workflow] = {
                 "county_pass": _l("Pass the initial review"),
                 "city_recommend": _l("Recommend to the province"),
                 "province_accept": _l("Accept"),
+                "return": _l("Return for revision"),
+                "submit_self_evaluation": _l("Submit the self-evaluation"),
+                "assign_agency": _l("Draw a third-party agency"),
+                "submit_assessment": _l("Submit the assessment"),
+                "review_pass": _l("Pass the collective review"),
+                "review_fail": _l("Fail the collective review"),
+                "order_rectification": _l("Order rectification"),
+                "submit_rectification": _l("Submit the rectification"),
+                "start_notice": _l("Put in public notice"),
+                "list": _l("List in the directory"),
+                "reject_after_notice": _l("Not selected after the notice"),
+            },
+        ),
+        # An objection raised during the public notice (SPEC E5).
+        Workflow(
+            name="objection",
+            model_path="app.models.review:Objection",
+            initial="open",
+            states={"open": _l("Open"), "upheld": _l("Upheld"), "dismissed": _l("Dismissed")},
+            actions={"uphold": _l("Uphold"), "dismiss": _l("Dismiss")},
+        ),
+        # The directory (SPEC F1): an entry is listed, later perhaps removed (有进有出).
+        Workflow(
+            name="directory",
+            model_path="app.models.directory:DirectoryEntry",
+            initial="listed",
+            states={"listed": _l("Listed"), "removed": _l("Removed")},
+            actions={"remove": _l("Remove from the directory")},
+        ),
+        # A province's recommendation of a provincial entry to the national list (SPEC E6).
+        Workflow(
+            name="recommendation",
+            model_path="app.models.directory:NationalRecommendation",
+            initial="recommended",
+            states={"recommended": _l("Recommended"), "accepted": _l("Listed nationally"),
+                    "declined": _l("Declined")},
+            actions={"accept": _l("List nationally"), "decline": _l("Decline")},
+        ),
+        # The anomaly list (SPEC F4).
+        Workflow(
+            name="anomaly",
+            model_path="app.models.directory:AnomalyEntry",
+            initial="listed",
+            states={"listed": _l("On the anomaly list"), "released": _l("Released")},
+            actions={"release": _l("Release from the anomaly list")},
+        ),
+        # Demonstration zones (SPEC E8): county government or large SOE -> city -> province.
+        Workflow(
+            name="demozone",
+            model_path="app.models.demozone:DemoZoneApplication",
+            initial="draft",
+            states={
+                "draft": _l("Not submitted"),
+                "submitted": _l("Submitted, awaiting the city"),
+                "city_passed": _l("Passed by the city, awaiting the province"),
+                "confirmed": _l("Confirmed by the province"),
+                "returned": _l("Returned for revision"),
+            },
+            actions={
+                "submit": _l("Submit"),
+                "city_pass": _l("Pass the city review"),
+                "confirm": _l("Confirm"),
                 "return": _l("Return for revision"),
             },
         ),
@@ -187,6 +261,58 @@ TRANSITIONS: tuple[Transition, ...] = (
                style="success"),
     Transition("application", "city_recommended", "return", frozenset({"province"}), "returned",
                comment_required=True, style="warning"),
+    # Evaluation (E2, E3): the enterprise's self-evaluation, the province's random draw of an
+    # agency (recorded for replay), the agency's scores and report.
+    Transition("application", "accepted", "submit_self_evaluation", frozenset({"enterprise"}), "self_evaluated",
+               guard=_service("evaluation:check_self_evaluation_complete")),
+    Transition("application", "self_evaluated", "assign_agency", frozenset({"province"}), "under_assessment",
+               guard=_service("agencies:check_drawable"), effect=_service("agencies:draw_for")),
+    Transition("application", "under_assessment", "submit_assessment", frozenset({"agency"}), "assessed",
+               guard=_service("evaluation:check_assessment_complete")),
+    # Collective review (E4): the steps follow the meeting's recorded decision; a new or
+    # expanded mine that fails may be given a rectification first (E7).
+    Transition("application", "assessed", "review_pass", frozenset({"province"}), "review_passed",
+               guard=_service("selection:check_meeting_passed"), style="success"),
+    Transition("application", "assessed", "review_fail", frozenset({"province"}), "not_selected",
+               comment_required=True, guard=_service("selection:check_meeting_failed"),
+               effect=_service("selection:on_review_failed"), style="danger"),
+    Transition("application", "assessed", "order_rectification", frozenset({"province"}), "rectifying",
+               comment_required=True, guard=_service("selection:check_rectification_allowed"), style="warning"),
+    Transition("application", "rectifying", "submit_rectification", frozenset({"enterprise"}), "under_assessment"),
+    # Public notice (E5) and listing (E6, F1).
+    Transition("application", "review_passed", "start_notice", frozenset({"province"}), "in_notice",
+               guard=_service("selection:check_in_a_notice")),
+    Transition("application", "in_notice", "list", frozenset({"province"}), "listed",
+               guard=_service("selection:check_listable"), effect=_service("directory:list_application"),
+               style="success"),
+    Transition("application", "in_notice", "reject_after_notice", frozenset({"province"}), "not_selected",
+               comment_required=True, guard=_service("selection:check_objection_upheld"), style="danger"),
+    Transition("objection", "open", "uphold", frozenset({"province"}), "upheld", comment_required=True,
+               effect=_stamp_decision, style="danger"),
+    Transition("objection", "open", "dismiss", frozenset({"province"}), "dismissed", comment_required=True,
+               effect=_stamp_decision),
+    # The directory: removal by the authority of the entry's level, with reason and decision.
+    Transition("directory", "listed", "remove", frozenset({"national", "province"}), "removed",
+               comment_required=True, guard=_service("directory:check_removable"),
+               effect=_service("directory:stamp_removal"), style="danger"),
+    Transition("recommendation", "recommended", "accept", frozenset({"national"}), "accepted",
+               effect=_service("directory:list_nationally"), style="success"),
+    Transition("recommendation", "recommended", "decline", frozenset({"national"}), "declined",
+               comment_required=True, effect=_stamp_decision, style="danger"),
+    Transition("anomaly", "listed", "release", frozenset({"province"}), "released", comment_required=True,
+               effect=_stamp_decision),
+    # Demonstration zones (E8).
+    Transition("demozone", "draft", "submit", frozenset({"county", "enterprise"}), "submitted",
+               effect=_stamp_submitted),
+    Transition("demozone", "returned", "submit", frozenset({"county", "enterprise"}), "submitted",
+               effect=_stamp_submitted),
+    Transition("demozone", "submitted", "city_pass", frozenset({"city"}), "city_passed", style="success"),
+    Transition("demozone", "submitted", "return", frozenset({"city"}), "returned", comment_required=True,
+               style="warning"),
+    Transition("demozone", "city_passed", "confirm", frozenset({"province"}), "confirmed",
+               effect=_stamp_decision, style="success"),
+    Transition("demozone", "city_passed", "return", frozenset({"province"}), "returned", comment_required=True,
+               style="warning"),
 )
 
 _BY_KEY: dict[tuple[str, str, str], Transition] = {

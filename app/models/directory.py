@@ -1,0 +1,145 @@
+"""The directory (绿色矿山名录, SPEC F1, E6), its certificates (F2), the provinces'
+recommendations to the national list (E6) and the anomaly list (异常名录, F4).
+
+Every entry and exit is a status change of the transition table (workflows ``directory``,
+``recommendation``, ``anomaly``): listing and removal carry their reason, decision and date."""
+from __future__ import annotations
+
+import datetime
+from typing import Optional
+
+from flask_appbuilder import Model
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.enterprise import Enterprise, Mine
+from app.models.mixins import TimestampMixin
+from app.models.region import Region
+
+# Directory levels, highest first.
+NATIONAL, PROVINCIAL, CITY, COUNTY = "national", "province", "city", "county"
+LEVELS = (NATIONAL, PROVINCIAL, CITY, COUNTY)
+
+
+class _StatusLabel:
+    @property
+    def status_label(self) -> str:
+        from app.services.workflow import state_label
+
+        return state_label(self, self.status)
+
+
+class DirectoryEntry(_StatusLabel, TimestampMixin, Model):
+    """A mine on the directory of one level from one year: listed, then perhaps removed."""
+
+    __tablename__ = "directory_entry"
+    __table_args__ = (Index("ix_directory_entry_level_year", "level", "year", "status"),)
+    workflow_name = "directory"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mine_id: Mapped[int] = mapped_column(ForeignKey("mine.id"), nullable=False, index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), nullable=False, index=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False, index=True)
+    level: Mapped[str] = mapped_column(String(8), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The state is set only by the transition engine: listed -> removed.
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="listed", index=True)
+    # Copied at listing: the public pages show these without reading the registry.
+    mine_name: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    enterprise_name: Mapped[str] = mapped_column(String(128), nullable=False)
+    mineral_name: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    # Entry: when, why, by which decision (文号); the application it came from, if any.
+    listed_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    entry_reason: Mapped[str] = mapped_column(Text, nullable=False)
+    entry_decision: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    application_id: Mapped[Optional[int]] = mapped_column(ForeignKey("application.id"), nullable=True, index=True)
+    # Exit (有进有出): when, why, by which decision.
+    removed_on: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
+    exit_reason: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    exit_decision: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    decided_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
+    decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+
+    mine: Mapped[Mine] = relationship(Mine, lazy="joined")
+    enterprise: Mapped[Enterprise] = relationship(Enterprise, lazy="joined")
+    region: Mapped[Region] = relationship(Region, lazy="joined")
+
+    @property
+    def level_label(self) -> str:
+        from app.services.directory import LEVEL_LABELS
+
+        return str(LEVEL_LABELS.get(self.level, self.level))
+
+    def __repr__(self) -> str:
+        return f"{self.year} {self.mine_name}"
+
+
+class Certificate(Model):
+    """The certificate of a directory entry. Valid, revoked (its entry was removed) or expired
+    (past ``valid_until``): app.services.certificates computes which; nothing is stored twice."""
+
+    __tablename__ = "certificate"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Level, province, year, sequence: e.g. GM-P-14-2026-0001 (app.services.certificates).
+    number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("directory_entry.id"), unique=True, nullable=False)
+    # Copied from the entry: the scope rule reads them.
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), nullable=False, index=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False, index=True)
+    issued_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    valid_until: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+
+    entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry, lazy="joined")
+
+    def __repr__(self) -> str:
+        return self.number
+
+
+class NationalRecommendation(_StatusLabel, TimestampMixin, Model):
+    """A province's recommendation of one of its provincial entries to the national list,
+    within its quota; the national user accepts (a national entry is made) or declines."""
+
+    __tablename__ = "national_recommendation"
+    workflow_name = "recommendation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("directory_entry.id"), nullable=False, index=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False, index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="recommended", index=True)
+    reason: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    national_entry_id: Mapped[Optional[int]] = mapped_column(ForeignKey("directory_entry.id"), nullable=True)
+    decided_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
+    decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+
+    entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry, foreign_keys=[entry_id], lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"{self.year} {self.entry.mine_name if self.entry else self.entry_id}"
+
+
+class AnomalyEntry(_StatusLabel, TimestampMixin, Model):
+    """A mine on the anomaly list (异常名录): listed with reason and decision, later released."""
+
+    __tablename__ = "anomaly_entry"
+    workflow_name = "anomaly"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mine_id: Mapped[int] = mapped_column(ForeignKey("mine.id"), nullable=False, index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), nullable=False, index=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False, index=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="listed", index=True)
+    listed_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    decision: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    application_id: Mapped[Optional[int]] = mapped_column(ForeignKey("application.id"), nullable=True)
+    decided_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
+    decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+
+    mine: Mapped[Mine] = relationship(Mine, lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"{self.year} {self.mine.name if self.mine else self.mine_id}"
