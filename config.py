@@ -106,6 +106,19 @@ UPLOAD_APPLICATION_MAX_VIDEOS = 5
 UPLOAD_EVIDENCE_MAX_FILES = 10
 # A notice's attachments (SPEC A6): PDF or images, this many per notice.
 UPLOAD_NOTICE_MAX_FILES = 5
+# Evaluation files (SPEC E2, E3): the self-evaluation report, the agency's assessment report
+# (PDF) and its on-site record (PDF or images), at most this many files each.
+UPLOAD_EVALUATION_MAX_FILES = 5
+
+# Evaluation (SPEC E2): a self-evaluation below the pass rules (2020: 800 points and 75 % of
+# each area) cannot be submitted ("below 800 a mine cannot take part"). Off: it is submitted
+# and the result is only shown.
+EVALUATION_SELF_MUST_PASS = True
+
+# Selection (SPEC E5, E6): the shortest public-notice period in days, and the share of a
+# province's listed provincial mines it may recommend to the national list.
+PUBLIC_NOTICE_MIN_DAYS = 5
+NATIONAL_RECOMMENDATION_QUOTA = 0.5
 
 # Deadline reminders (`flask gm remind`, SPEC I3): this many days before a deadline.
 REMIND_DAYS_BEFORE = (7, 1)
@@ -138,3 +151,14 @@ REFERENCE_DATA_DIR = os.path.join(BASE_DIR, "app", "data")
 UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(BASE_DIR, "instance", "uploads"))
 # Technical-support contact shown on the home page.
 SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT", "信息中心技术支持（请在部署时配置联系方式）")
+
+# Certificates (SPEC F2): a certificate is valid this many years from its issue date
+# (app.services.certificates; afterwards it shows as expired on the verification page).
+CERTIFICATE_VALID_YEARS = int(os.environ.get("CERTIFICATE_VALID_YEARS", "3"))
+# The absolute base URL of the public pages (e.g. "https://greenmine.example.gov.cn"), used in
+# the certificate's QR code. Empty: taken from the request (or SERVER_NAME outside a request);
+# set it when requests come through a proxy that changes the host or scheme.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+# The public directory's page size (SPEC F3); a ?size= above the cap is cut to it.
+PUBLIC_PAGE_SIZE = 20
+PUBLIC_MAX_PAGE_SIZE = 100

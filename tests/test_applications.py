@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Application, ApplicationWindow, IndicatorEvidence, IndicatorItem, TransitionLog
+from app.models import (Application, ApplicationWindow, IndicatorEvidence, IndicatorItem, IndicatorVersion,
+                        TransitionLog)
 from app.services import applications, predeclarations, workflow
 from app.services.exceptions import AccessDenied, DomainError, TransitionRefused, ValidationFailed
 from tests.conftest import is_postgres
@@ -337,7 +338,8 @@ def test_windows_are_kept_by_their_province(people, browser, make_user):
 # D10 evidence
 # ---------------------------------------------------------------------------
 def test_evidence_only_after_submission_by_the_applicant(people, browser):
-    item = db.session.scalars(select(IndicatorItem).where(IndicatorItem.code == "1.2")).one()
+    item = db.session.scalars(select(IndicatorItem).join(IndicatorItem.version)
+                              .where(IndicatorItem.code == "1.2", IndicatorVersion.code == "national-2020")).one()
     application = draft(people)
     client = browser(people["enterprise"])
     assert client.get(f"/applicationview/evidence/{application.id}").status_code == 302
@@ -355,7 +357,8 @@ def test_evidence_only_after_submission_by_the_applicant(people, browser):
 
 
 def test_the_catalogue_has_the_six_areas():
-    names = [i.name for i in db.session.scalars(select(IndicatorItem).where(IndicatorItem.level == 1)
+    names = [i.name for i in db.session.scalars(select(IndicatorItem).join(IndicatorItem.version)
+                                                .where(IndicatorItem.level == 1, IndicatorVersion.code == "national-2020")
                                                 .order_by(IndicatorItem.sort_order))]
     assert names == ["矿区环境", "资源开发方式", "资源综合利用", "节能减排", "科技创新与数字化矿山", "企业管理与企业形象"]
 

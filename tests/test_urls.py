@@ -14,6 +14,11 @@ PUBLIC_ENDPOINTS = {
     "UtilView.back": "a redirect to the previous page",
     "HomeView.index": "redirects anonymous users to the login page",
     "SecurityApi.login": "REST login",
+    "PublicView.index": "the public pages (SPEC F3): redirect to the directory",
+    "PublicView.directory": "the public directory (SPEC F3)",
+    "PublicView.verify": "public certificate verification (SPEC F3)",
+    "PublicView.verify_json": "public certificate verification as JSON",
+    "PublicView.directory_json": "the public directory as JSON",
     "SecurityApi.refresh": "REST token refresh (needs a refresh token)",
 }
 # A request that succeeds: what an unauthorised caller must never get.

@@ -54,8 +54,8 @@ class MineApi(ScopedModelRestApi):
                     "production_status", "max_depth_m", "workers_per_shift"]
     show_columns = ["id", "name", "address", "licence_no", "enterprise_id", "employees", "mineral_id",
                     "mining_method", "production_scale", "area_km2", "issuing_authority", "size",
-                    "region_code", "licence_valid_from", "licence_valid_to",
-                    "design_capacity", "development_method", "max_depth_m", "workers_per_shift",
+                    "region_code", "licence_valid_from", "licence_valid_to", "is_new_or_expanded",
+                    "production_started_on", "design_capacity", "development_method", "max_depth_m", "workers_per_shift",
                     "production_status", "supervision_level", "latitude", "longitude",
                     "principal_name", "principal_phone"]
     add_columns = edit_columns = [c for c in show_columns if c != "id"]

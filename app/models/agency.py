@@ -14,6 +14,8 @@ from app.models.mixins import TimestampMixin
 
 class Agency(TimestampMixin, Model):
     __tablename__ = "agency"
+    # The status changes through the transition table only (disqualification, SPEC E3).
+    workflow_name = "agency"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
@@ -25,7 +27,9 @@ class Agency(TimestampMixin, Model):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
     disqualified_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
     disqualification_reason: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    disqualified_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
+    # use_alter: agency and ab_user point at each other (an agency's users; who disqualified it).
+    disqualified_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("ab_user.id", use_alter=True, name="fk_agency_disqualified_by_id"), nullable=True)
 
     def __repr__(self) -> str:
         return self.name

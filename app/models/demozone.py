@@ -26,7 +26,7 @@ class DemoZoneApplication(TimestampMixin, Model):
     # The county the zone lies in (the scope rule reads it); the enterprise for an SOE applicant.
     region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False, index=True)
     enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprise.id"), nullable=True, index=True)
-    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False, default=lambda: datetime.date.today().year)
     plan_summary: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft", index=True)
     submitted_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
@@ -36,6 +36,12 @@ class DemoZoneApplication(TimestampMixin, Model):
 
     region: Mapped[Region] = relationship(Region, lazy="joined")
     enterprise = relationship("Enterprise", lazy="joined")
+
+    @property
+    def applicant_kind_label(self) -> str:
+        from app.services.demozones import APPLICANT_KINDS
+
+        return str(APPLICANT_KINDS.get(self.applicant_kind, self.applicant_kind))
 
     @property
     def status_label(self) -> str:

@@ -92,6 +92,35 @@ class Certificate(Model):
 
     entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry, lazy="joined")
 
+    # Read-only views of the computed state and of the entry, for lists and detail pages.
+    @property
+    def validity(self) -> str:
+        from app.services.certificates import status_of
+
+        return status_of(self)
+
+    @property
+    def validity_label(self) -> str:
+        from app.services.certificates import status_label
+
+        return status_label(self.validity)
+
+    @property
+    def mine_name(self) -> str:
+        return self.entry.mine_name if self.entry else ""
+
+    @property
+    def enterprise_name(self) -> str:
+        return self.entry.enterprise_name if self.entry else ""
+
+    @property
+    def level_label(self) -> str:
+        return self.entry.level_label if self.entry else ""
+
+    @property
+    def year(self) -> int | None:
+        return self.entry.year if self.entry else None
+
     def __repr__(self) -> str:
         return self.number
 

@@ -58,8 +58,13 @@ def check_window(application, today: Optional[datetime.date] = None) -> None:
 
 
 def check_submittable(application, user, comment) -> None:
-    """Guard of the submit step: the window is open and the form is complete."""
+    """Guard of the submit step: the window is open, the mine may apply (not on the anomaly
+    list; a new or expanded mine a year after production started, E7), the form is complete."""
+    from app.services import directory, selection
+
     check_window(application)
+    directory.check_not_on_anomaly_list(application.mine)
+    selection.check_new_mine_ready(application.mine)
     missing = missing_items(application)
     if missing:
         raise TransitionRefused(_("The application is not complete: %(fields)s.", fields="、".join(missing)))
@@ -353,12 +358,13 @@ def window_rule(window, user, action: str) -> None:
 # ---------------------------------------------------------------------------
 # D10: indicator evidence
 # ---------------------------------------------------------------------------
-def active_indicator_items() -> list:
-    from app.models import IndicatorItem, IndicatorVersion
+def indicator_items(application) -> list:
+    """The items of the catalogue the application is evaluated against (the province's adopted
+    version, else the national one: app.services.evaluation.version_for)."""
+    from app.models import IndicatorItem
+    from app.services import evaluation
 
-    version = db.session.scalars(
-        select(IndicatorVersion).where(IndicatorVersion.is_active.is_(True)).order_by(IndicatorVersion.id.desc())
-    ).first()
+    version = evaluation.version_for(application)
     if version is None:
         return []
     return list(db.session.scalars(
@@ -388,7 +394,7 @@ def save_evidence(application, user, item_id: int, note: Optional[str]):
 
     check_evidence_editable(application, user)
     item = db.session.get(IndicatorItem, int(item_id)) if item_id else None
-    if item is None or item.id not in {i.id for i in active_indicator_items()}:
+    if item is None or item.id not in {i.id for i in indicator_items(application)}:
         raise ValidationFailed(_("Choose an item of the indicator catalogue."), field="item_id")
     note = _strip(note)
     if note and len(note) > 4000:

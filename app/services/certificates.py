@@ -1,7 +1,479 @@
-"""Certificates of directory entries (SPEC F2). Being written."""
+"""Certificates of directory entries (SPEC F2) and their public verification (F3).
+
+Number scheme: ``GM-{L}-{PP}-{YYYY}-{NNNN}``
+
+- ``L``    the level of the entry: N national, P province, C city, X county (县);
+- ``PP``   the two-digit GB/T 2260 province code of the mine (a national entry keeps the
+           province of its mine: GM-N-14-2026-0001 is a mine of 山西省);
+- ``YYYY`` the entry's directory year;
+- ``NNNN`` a sequence per (level, province, year) from 0001 (a fifth digit appears only after
+           9999 certificates of one level, province and year).
+
+e.g. ``GM-P-14-2026-0007``: the 7th certificate of 山西省's provincial directory of 2026.
+
+``issue`` is called by app.services.directory inside the listing transaction. Two listings of
+the same (level, province, year) at once cannot take the same number: on PostgreSQL the issue
+takes a transaction-scoped advisory lock on the sequence, and everywhere the unique constraint
+on ``certificate.number`` is the last word: a collision is retried with the next number inside
+a savepoint, so the caller's transaction goes on.
+
+A certificate stores no status: ``status_of`` computes it. Revoked when its entry was removed
+from the directory, else expired after ``valid_until``, else valid. ``issued_on`` is the day of
+issue, ``valid_until`` the same day CERTIFICATE_VALID_YEARS (config, default 3) years later.
+
+``render_pdf`` prints it with xhtml2pdf (template gm/certificate_pdf.html) in the WenQuanYi
+Micro Hei font shipped in app/data/fonts/ (embedded, subset, in every PDF) with a QR code of
+the public verification page (``verification_url``).
+"""
 from __future__ import annotations
 
+import base64
+import datetime
+import io
+import re
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Optional
 
-def issue(entry, session):
-    """Create the certificate of ``entry`` in the caller's transaction."""
-    return None
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models.directory import CITY, COUNTY, NATIONAL, PROVINCIAL, Certificate, DirectoryEntry
+from app.services.exceptions import ValidationFailed
+
+LEVEL_LETTERS = {NATIONAL: "N", PROVINCIAL: "P", CITY: "C", COUNTY: "X"}
+DEFAULT_VALID_YEARS = 3
+# What a certificate number looks like (after upper-casing and trimming the input).
+NUMBER_PATTERN = re.compile(r"^GM-[NPCX]-\d{2}-\d{4}-\d{4,5}$")
+NUMBER_MAX_LENGTH = 32
+_ISSUE_ATTEMPTS = 5
+
+VALID, REVOKED, EXPIRED = "valid", "revoked", "expired"
+STATUS_LABELS = {VALID: _l("Valid"), REVOKED: _l("Revoked"), EXPIRED: _l("Expired")}
+# The title printed on the certificate, per level of the directory.
+TITLES = {
+    NATIONAL: _l("National green mine"),
+    PROVINCIAL: _l("Provincial green mine"),
+    CITY: _l("City-level green mine"),
+    COUNTY: _l("County-level green mine"),
+}
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "data" / "fonts"
+FONT_FILE = FONT_DIR / "wqy-microhei.ttc"
+# The name the PDF template's @font-face declares.
+FONT_FAMILY = "WenQuanYiMicroHei"
+
+
+def _today() -> datetime.date:
+    return datetime.date.today()
+
+
+def _add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+# ---------------------------------------------------------------------------
+# Issue
+# ---------------------------------------------------------------------------
+def number_prefix(entry: DirectoryEntry) -> str:
+    letter = LEVEL_LETTERS.get(entry.level)
+    if letter is None:
+        raise ValidationFailed(_("Unknown directory level: %(level)s.", level=entry.level))
+    return f"GM-{letter}-{entry.region_code[:2]}-{int(entry.year):04d}-"
+
+
+def _next_number(session: Session, prefix: str) -> str:
+    """The next free number of ``prefix``: one more than the highest issued (the range scan
+    uses the unique index on ``number``)."""
+    numbers = session.scalars(
+        select(Certificate.number).where(Certificate.number > prefix, Certificate.number < prefix + "~")
+    ).all()
+    highest = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
+    return f"{prefix}{highest + 1:04d}"
+
+
+def _lock_sequence(session: Session, prefix: str) -> None:
+    """On PostgreSQL, serialise the issues of one sequence until the transaction ends."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    # A stable 31-bit key per sequence (crc32 is the same in every process).
+    key = zlib.crc32(("gm-certificate:" + prefix).encode()) & 0x7FFFFFFF
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def issue(entry: DirectoryEntry, session: Session) -> Certificate:
+    """Create the certificate of ``entry`` in the caller's transaction (flushed, not committed).
+
+    Idempotent: an entry that already has its certificate gets that one back."""
+    if entry.id is None:
+        session.add(entry)
+        session.flush()
+    existing = session.scalar(select(Certificate).where(Certificate.entry_id == entry.id))
+    if existing is not None:
+        return existing
+    prefix = number_prefix(entry)
+    issued_on = _today()
+    years = int(current_app.config.get("CERTIFICATE_VALID_YEARS", DEFAULT_VALID_YEARS))
+    _lock_sequence(session, prefix)
+    last_error: Optional[Exception] = None
+    for _attempt in range(_ISSUE_ATTEMPTS):
+        certificate = Certificate(
+            number=_next_number(session, prefix), entry_id=entry.id, enterprise_id=entry.enterprise_id,
+            region_code=entry.region_code, issued_on=issued_on, valid_until=_add_years(issued_on, years),
+        )
+        savepoint = session.begin_nested()
+        try:
+            session.add(certificate)
+            session.flush()
+        except IntegrityError as exc:  # another transaction took the number first
+            savepoint.rollback()
+            last_error = exc
+            continue
+        savepoint.commit()
+        return certificate
+    raise last_error  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------
+# Status
+# ---------------------------------------------------------------------------
+def status_from(entry_status: Optional[str], valid_until: datetime.date,
+                today: Optional[datetime.date] = None) -> str:
+    """The rule: revoked once the entry has left the directory (whatever the date), else
+    expired after ``valid_until`` (the last valid day), else valid."""
+    if entry_status != "listed":
+        return REVOKED
+    if (today or _today()) > valid_until:
+        return EXPIRED
+    return VALID
+
+
+def status_of(certificate: Certificate, today: Optional[datetime.date] = None) -> str:
+    """valid, revoked (its entry was removed from the directory) or expired (past valid_until)."""
+    entry = certificate.entry
+    return status_from(entry.status if entry is not None else None, certificate.valid_until, today)
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def normalise_number(number: Any) -> Optional[str]:
+    """The number as stored, or None when the input cannot be a certificate number."""
+    if not isinstance(number, str):
+        return None
+    candidate = number.strip().upper()[: NUMBER_MAX_LENGTH + 1]
+    if len(candidate) > NUMBER_MAX_LENGTH or not NUMBER_PATTERN.match(candidate):
+        return None
+    return candidate
+
+
+def find(number: Any, session: Optional[Session] = None) -> Optional[Certificate]:
+    from app.extensions import db
+
+    normalised = normalise_number(number)
+    if normalised is None:
+        return None
+    return (session or db.session).scalar(select(Certificate).where(Certificate.number == normalised))
+
+
+def _province_name(region_code: str) -> str:
+    from app.extensions import db
+    from app.models import Region
+
+    province = db.session.get(Region, region_code[:2] + "0000")
+    return province.name if province is not None else ""
+
+
+def public_view(certificate: Certificate, today: Optional[datetime.date] = None) -> dict:
+    """What the public may know of a certificate: no contact data, nothing from the registry
+    beyond the names copied into the directory entry."""
+    entry = certificate.entry
+    status = status_of(certificate, today)
+    return {
+        "number": certificate.number,
+        "status": status,
+        "status_label": status_label(status),
+        "mine_name": entry.mine_name,
+        "enterprise_name": entry.enterprise_name,
+        "mineral_name": entry.mineral_name or "",
+        "province": _province_name(certificate.region_code),
+        "level": entry.level,
+        "level_label": entry.level_label,
+        "year": entry.year,
+        "issued_on": certificate.issued_on.isoformat(),
+        "valid_until": certificate.valid_until.isoformat(),
+        "removed_on": entry.removed_on.isoformat() if status == REVOKED and entry.removed_on else None,
+    }
+
+
+def verify(number: Any, today: Optional[datetime.date] = None) -> Optional[dict]:
+    """The public facts of the certificate with this number, or None (unknown or malformed)."""
+    certificate = find(number)
+    return public_view(certificate, today) if certificate is not None else None
+
+
+# ---------------------------------------------------------------------------
+# The PDF
+# ---------------------------------------------------------------------------
+VERIFY_ENDPOINT = "PublicView.verify"
+
+
+def verification_url(number: str) -> str:
+    """The absolute address of the public verification page of ``number``.
+
+    PUBLIC_BASE_URL (config) wins when set (a proxy in front of the app); else the request's
+    own host; outside a request, SERVER_NAME or http://localhost."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if base:
+        if has_request_context():
+            path = url_for(VERIFY_ENDPOINT, number=number)
+        else:
+            with current_app.test_request_context():
+                path = url_for(VERIFY_ENDPOINT, number=number)
+        return base + path
+    if has_request_context():
+        return url_for(VERIFY_ENDPOINT, number=number, _external=True)
+    with current_app.test_request_context():
+        return url_for(VERIFY_ENDPOINT, number=number, _external=True)
+
+
+def qr_data_uri(text: str) -> str:
+    """A PNG QR code of ``text`` as a data: URI (error correction M, no Pillow needed)."""
+    import segno
+
+    code = segno.make(text, error="m", micro=False)
+    out = io.BytesIO()
+    code.save(out, kind="png", scale=6, border=2)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def _resource_policy():
+    from xhtml2pdf.config.resources import ResourceAccessPolicy
+
+    # The template is ours, but it prints names typed by users: no network, local reads only
+    # from the font folder (without this policy xhtml2pdf would silently fall back to
+    # Helvetica and print no Chinese).
+    return ResourceAccessPolicy.server(base_dir=FONT_DIR, allow_remote=False)
+
+
+def _font_link(uri: str, rel: str) -> str:
+    """link_callback: the template names the font by its file name only."""
+    if uri == FONT_FILE.name:
+        return str(FONT_FILE)
+    return uri
+
+
+def render_html(certificate: Certificate, today: Optional[datetime.date] = None) -> str:
+    entry = certificate.entry
+    url = verification_url(certificate.number)
+    with force_locale("zh"):
+        return render_template(
+            "gm/certificate_pdf.html",
+            certificate=certificate, entry=entry, status=status_of(certificate, today),
+            status_label=status_label(status_of(certificate, today)),
+            title=str(TITLES.get(entry.level, "")), level_label=entry.level_label,
+            province=_province_name(certificate.region_code),
+            region_name=entry.region.full_name if entry.region is not None else "",
+            verification_url=url, qr_code=qr_data_uri(url),
+            font_family=FONT_FAMILY, font_file=FONT_FILE.name,
+        )
+
+
+def render_pdf(certificate: Certificate, today: Optional[datetime.date] = None) -> bytes:
+    """The certificate as a PDF (A4 landscape), Chinese text in the embedded WenQuanYi font."""
+    from xhtml2pdf import pisa
+
+    html = render_html(certificate, today)
+    out = io.BytesIO()
+    result = pisa.CreatePDF(html, dest=out, encoding="utf-8", link_callback=_font_link,
+                            resource_policy=_resource_policy())
+    if result.err:
+        raise RuntimeError(f"certificate PDF failed: {result.err} error(s)")
+    return out.getvalue()
+
+
+def file_name(certificate: Certificate) -> str:
+    return f"{certificate.number}.pdf"
+
+
+# ---------------------------------------------------------------------------
+# The public directory (SPEC F3)
+# ---------------------------------------------------------------------------
+# Only entries *listed* now are public: an entry that was removed (有进有出) leaves the public
+# directory (its certificate shows as revoked on the verification page), and nothing that is
+# not an entry at all (applications, notices, drafts) is ever read here. Only the columns
+# copied into the entry at listing are shown, never the registry's contact data.
+PUBLIC_STATUS = "listed"
+YEAR_RANGE = (1990, 2100)
+MAX_PAGE = 10_000
+NAME_MAX_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class DirectoryQuery:
+    name: str = ""
+    province: str = ""  # two-digit province code
+    level: str = ""
+    year: Optional[int] = None
+    page: int = 1
+    size: int = 20
+
+
+@dataclass(frozen=True)
+class DirectoryRow:
+    mine_name: str
+    enterprise_name: str
+    mineral_name: str
+    province: str
+    region: str
+    level: str
+    level_label: str
+    year: int
+    listed_on: str
+    certificate_number: Optional[str]
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    query: DirectoryQuery
+    rows: list[DirectoryRow]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.size))
+
+
+def _int_or_none(value: Any) -> Optional[int]:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_directory_query(args: Any) -> DirectoryQuery:
+    """Search parameters from a request's arguments; anything malformed is dropped (never an
+    error): name (substring of the mine's or enterprise's name), province (2 or 6 digits),
+    level, year, page, size (capped at PUBLIC_MAX_PAGE_SIZE)."""
+    from app.models.directory import LEVELS
+
+    name = str(args.get("name", "") or "").strip()[:NAME_MAX_LENGTH]
+    province = str(args.get("province", "") or "").strip()
+    province = province[:2] if re.fullmatch(r"\d{2}(0000)?", province) else ""
+    level = str(args.get("level", "") or "").strip()
+    level = level if level in LEVELS else ""
+    year = _int_or_none(args.get("year"))
+    year = year if year is not None and YEAR_RANGE[0] <= year <= YEAR_RANGE[1] else None
+    default_size = int(current_app.config.get("PUBLIC_PAGE_SIZE", 20))
+    max_size = int(current_app.config.get("PUBLIC_MAX_PAGE_SIZE", 100))
+    size = _int_or_none(args.get("size")) or default_size
+    size = min(max(size, 1), max_size)
+    page = _int_or_none(args.get("page")) or 1
+    page = min(max(page, 1), MAX_PAGE)
+    return DirectoryQuery(name=name, province=province, level=level, year=year, page=page, size=size)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _directory_conditions(query: DirectoryQuery) -> list:
+    from sqlalchemy import or_
+
+    from app.services.scoping import region_condition
+
+    conditions = [DirectoryEntry.status == PUBLIC_STATUS]
+    if query.level:
+        conditions.append(DirectoryEntry.level == query.level)
+    if query.year is not None:
+        conditions.append(DirectoryEntry.year == query.year)
+    if query.province:
+        # A range on the indexed code, as the scope rule does.
+        conditions.append(region_condition(DirectoryEntry.region_code, [query.province]))
+    if query.name:
+        pattern = f"%{_like_escape(query.name)}%"
+        conditions.append(or_(DirectoryEntry.mine_name.ilike(pattern, escape="\\"),
+                              DirectoryEntry.enterprise_name.ilike(pattern, escape="\\")))
+    return conditions
+
+
+def _region_names(codes: set[str]) -> dict[str, tuple[str, str]]:
+    """code -> (province name, full name) for the regions of one page: one query for them and
+    their ancestors (at most three levels)."""
+    from app.extensions import db
+    from app.models import Region
+    from app.models.region import GROUPING_NAMES
+
+    wanted = set(codes)
+    for code in codes:
+        wanted.update({code[:2] + "0000", code[:4] + "00"})
+    names = dict(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(wanted))).all())
+    result = {}
+    for code in codes:
+        parts = []
+        for ancestor in (code[:2] + "0000", code[:4] + "00", code):
+            name = names.get(ancestor)
+            if name and name not in GROUPING_NAMES and name not in parts:
+                parts.append(name)
+        result[code] = (names.get(code[:2] + "0000", ""), "".join(parts))
+    return result
+
+
+def public_directory(query: DirectoryQuery) -> DirectoryPage:
+    """One page of the public directory: three statements (count, rows, region names)."""
+    from sqlalchemy import func
+
+    from app.extensions import db
+
+    conditions = _directory_conditions(query)
+    total = db.session.scalar(select(func.count(DirectoryEntry.id)).where(*conditions)) or 0
+    statement = (
+        select(DirectoryEntry.mine_name, DirectoryEntry.enterprise_name, DirectoryEntry.mineral_name,
+               DirectoryEntry.region_code, DirectoryEntry.level, DirectoryEntry.year, DirectoryEntry.listed_on,
+               Certificate.number)
+        .outerjoin(Certificate, Certificate.entry_id == DirectoryEntry.id)
+        .where(*conditions)
+        .order_by(DirectoryEntry.year.desc(), DirectoryEntry.id.desc())
+        .limit(query.size)
+        .offset((query.page - 1) * query.size)
+    )
+    records = db.session.execute(statement).all()
+    regions = _region_names({record.region_code for record in records})
+    from app.services.directory import LEVEL_LABELS
+
+    rows = [
+        DirectoryRow(
+            mine_name=record.mine_name, enterprise_name=record.enterprise_name,
+            mineral_name=record.mineral_name or "", province=regions[record.region_code][0],
+            region=regions[record.region_code][1], level=record.level,
+            level_label=str(LEVEL_LABELS.get(record.level, record.level)), year=record.year,
+            listed_on=record.listed_on.isoformat(), certificate_number=record.number,
+        )
+        for record in records
+    ]
+    return DirectoryPage(query=query, rows=rows, total=total)
+
+
+def provinces() -> list[tuple[str, str]]:
+    """(two-digit code, name) of every province, for the search form."""
+    from app.extensions import db
+    from app.models import Region
+
+    return [(code[:2], name) for code, name in
+            db.session.execute(select(Region.code, Region.name).where(Region.level == 1).order_by(Region.code))]
+
+
+def directory_row_dict(row: DirectoryRow) -> dict:
+    return asdict(row)

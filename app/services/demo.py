@@ -249,9 +249,11 @@ def _users(enterprises) -> None:
 
 # Four more mines for each demo enterprise user (licence serials of their own), so that its
 # pre-declarations and applications can stand in every state.
-_WORKFLOW_MINE_SERIALS = {"qiye1": range(900, 904), "qiye2": range(910, 914)}
+_WORKFLOW_MINE_SERIALS = {"qiye1": range(900, 904), "qiye2": range(910, 918)}
 # Per demo enterprise user: the pre-declaration steps for each of its mines, then (for passed ones)
 # the application steps. Together they show every state of both workflows.
+_ACCEPTED = ["submit", "county_pass", "city_recommend", "province_accept"]
+_ASSESSED = _ACCEPTED + ["self_evaluate", "assign_agency", "assess"]
 _PLANS = {
     "qiye1": [
         ([], None),                                    # 预申报 未提交
@@ -264,8 +266,19 @@ _PLANS = {
     ],
     "qiye2": [
         (["submit", "approve"], ["submit", "county_pass", "city_recommend"]),
-        (["submit", "approve"], ["submit", "county_pass", "city_recommend", "province_accept"]),
+        (["submit", "approve"], _ACCEPTED),
         (["submit", "approve"], None),                 # passed, no application yet
+        # Evaluation and selection (issue 6): self-evaluated, under assessment, assessed, listed.
+        (["submit", "approve"], _ACCEPTED + ["self_evaluate"]),
+        (["submit", "approve"], _ACCEPTED + ["self_evaluate", "assign_agency"]),
+        (["submit", "approve"], _ACCEPTED + ["self_evaluate", "assign_agency", "assess"]),
+        (["submit", "approve"], _ACCEPTED + ["self_evaluate", "assign_agency", "assess", "review_pass",
+                                             "notice", "list"]),
+        (["submit", "approve"], _ASSESSED + ["review_pass"]),
+        (["submit", "approve"], _ASSESSED + ["review_pass", "notice_open"]),
+        (["submit", "approve"], _ASSESSED + ["review_fail"]),
+        # A new mine (production started two years ago) that failed once: rectifying (E7).
+        (["submit", "approve"], ["new_mine"] + _ASSESSED + ["review_fail"]),
     ],
 }
 _ACTOR_OF_STEP = {"approve": "shanxi", "reject": "shanxi", "province_accept": "shanxi"}
@@ -344,8 +357,96 @@ def _ensure_window(year: int) -> None:
         db.session.commit()
 
 
+# A minimal PDF standing in for the reports (synthetic).
+_DEMO_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _attach_pdf(owner_type: str, owner_id: int, slot: str, name: str, user) -> None:
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.services import uploads
+
+    uploads.attach(owner_type, owner_id, slot, FileStorage(stream=io.BytesIO(_DEMO_PDF), filename=name), user)
+
+
+def _score_everything(application, user, source: str) -> None:
+    """Nine tenths of every item's points: above 800 of 1000 and 75 % of each area."""
+    from app.models import IndicatorItem
+    from app.services import evaluation
+
+    version = evaluation.version_for(application)
+    items = db.session.scalars(select(IndicatorItem).where(IndicatorItem.version_id == version.id,
+                                                           IndicatorItem.level == 3)).all()
+    evaluation.save_scores(application, user, source, {item.id: round((item.points or 0) * 0.9, 1) for item in items})
+
+
+def _evaluation_step(record, step: str, enterprise_user, reviewers) -> None:
+    """The issue-6 steps of the demo: scores and reports, the draw, the assessment, the
+    collective review, the public notice (already over) and the listing."""
+    import datetime
+
+    from app.services import evaluation, selection
+
+    province = reviewers["shanxi"]
+    if step == "self_evaluate":
+        _score_everything(record, enterprise_user, evaluation.SELF)
+        _attach_pdf("SelfEvaluation", record.id, "report", "自评报告（演示）.pdf", enterprise_user)
+        workflow.transition(record, "submit_self_evaluation", enterprise_user)
+    elif step == "assign_agency":
+        workflow.transition(record, "assign_agency", province, "演示数据：随机抽取")
+    elif step == "assess":
+        agency_user = current_app.appbuilder.sm.find_user(username="pinggu")
+        _score_everything(record, agency_user, evaluation.AGENCY)
+        assignment_id = record.assignment.id
+        _attach_pdf("AgencyAssignment", assignment_id, "report", "第三方评估报告（演示）.pdf", agency_user)
+        _attach_pdf("AgencyAssignment", assignment_id, "onsite_record", "现场核查记录（演示）.pdf", agency_user)
+        workflow.transition(record, "submit_assessment", agency_user)
+    elif step == "review_pass":
+        selection.decide(_demo_meeting(), record, "pass", "演示数据：评分达标，会审通过", province)
+    elif step == "review_fail":
+        selection.decide(_demo_meeting(), record, "fail", "演示数据：第三方评估得分未达标", province)
+    elif step in ("notice", "notice_open"):
+        # A notice already over (the mine is then listed), or one still running.
+        today = datetime.date.today()
+        starts_on = today - datetime.timedelta(days=20 if step == "notice" else 1)
+        selection.publish_notice(province, f"{record.year}年度省级绿色矿山遴选结果公示（演示）", starts_on,
+                                 starts_on + datetime.timedelta(days=10), [record.id])
+    elif step == "new_mine":
+        record.mine.is_new_or_expanded = True
+        record.mine.production_started_on = datetime.date.today() - datetime.timedelta(days=730)
+        db.session.commit()
+    elif step == "list":
+        workflow.transition(record, "list", province)
+
+
+_EVALUATION_STEPS = {"self_evaluate", "assign_agency", "assess", "review_pass", "review_fail", "notice",
+                     "notice_open", "list", "new_mine"}
+
+
+def _demo_meeting():
+    """The demo's collective review meeting, a month ago (idempotent)."""
+    import datetime
+
+    from app.models import ReviewMeeting
+
+    held_on = datetime.date.today() - datetime.timedelta(days=30)
+    meeting = db.session.scalars(select(ReviewMeeting).where(ReviewMeeting.province_code == PROVINCE,
+                                                             ReviewMeeting.held_on == held_on)).first()
+    if meeting is None:
+        meeting = ReviewMeeting(province_code=PROVINCE, held_on=held_on,
+                                members="演示委员甲（组长）\n演示委员乙\n演示委员丙")
+        db.session.add(meeting)
+        db.session.commit()
+    return meeting
+
+
 def _walk(record, steps, enterprise_user, reviewers) -> None:
     for step in steps:
+        if step in _EVALUATION_STEPS:
+            _evaluation_step(record, step, enterprise_user, reviewers)
+            continue
         actor = reviewers.get(_ACTOR_OF_STEP.get(step, ""), enterprise_user)
         if step in ("county_pass", "return") and record.status == "submitted":
             actor = reviewers["county"]
@@ -382,6 +483,23 @@ def _workflows(year: int) -> None:
             application = applications.create_from_predeclaration(enterprise_user, record)
             _complete_application(application)
             _walk(db.session.get(Application, application.id), application_steps, enterprise_user, reviewers)
+    _demo_zone(sm.find_user(username="xiaodian"), year)
+
+
+def _demo_zone(county_user, year: int) -> None:
+    """A demonstration-zone application of 小店区, submitted to 太原市 (E8)."""
+    from app.models import DemoZoneApplication
+
+    name = "小店区绿色矿业发展示范区（演示）"
+    if db.session.scalars(select(DemoZoneApplication).where(DemoZoneApplication.name == name)).first() is not None:
+        return
+    zone = DemoZoneApplication(name=name, year=year, plan_summary="（演示文本）三年建设方案：矿区生态修复、资源综合利用与数字化矿山建设。")
+    from app.services import demozones
+
+    demozones.record_rule(zone, county_user, "edit")
+    db.session.add(zone)
+    db.session.commit()
+    workflow.transition(zone, "submit", county_user)
 
 
 def seed_demo(year: int | None = None) -> dict[str, int]:

@@ -39,7 +39,7 @@ def pending_work(user) -> list[StateCount]:
     roles = _role_names(user)
     result = []
     for wf in workflow.WORKFLOWS.values():
-        states = {t.source for t in workflow.TRANSITIONS if t.workflow == wf.name and t.roles & roles}
+        states = {t.source for t in workflow.TRANSITIONS if t.workflow == wf.name and t.roles & roles and t.pending}
         if not states:
             continue
         counts = _counts_by_state(wf, user, states)

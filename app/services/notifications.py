@@ -80,12 +80,15 @@ def next_reviewers(record, state: str) -> list:
     from app.services.workflow import TRANSITIONS, workflow_of
 
     workflow_name = workflow_of(record).name
-    roles = {role for step in TRANSITIONS if step.workflow == workflow_name and step.source == state
+    roles = {role for step in TRANSITIONS if step.workflow == workflow_name and step.source == state and step.pending
              for role in step.roles} - {"enterprise"}
     region_code = getattr(record, "region_code", None)
     if not roles or not region_code:
         return []
-    candidates = _active_users(GreenMineUser.region_code.in_(codes.ancestor_codes(region_code))
+    # Staff of the record's region and the regions above it, and agency users (their scope is
+    # their assignments); the scope rule then decides exactly.
+    candidates = _active_users((GreenMineUser.region_code.in_(codes.ancestor_codes(region_code))
+                                | GreenMineUser.agency_id.is_not(None))
                                & GreenMineUser.roles.any(Role.name.in_(roles)))
     return [user for user in candidates if scoping.can_access(user, record, scoping.ACT)]
 

@@ -132,30 +132,58 @@ INDICATOR_VERSION = {
     "area_min_ratio": 0.75,
     "source": "indicators_national_2020.csv; see indicators_national_2020.SOURCE.md",
 }
+# The 2024 national indicators (自然资规〔2024〕1号): 6 areas, 49 items, 100 points. No pass line
+# or per-area share was found in a public text, so none is stated (null: no pass rule applies
+# until the admin or a province's adoption sets one). Everything below the areas is
+# reconstructed (see the SOURCE note), so the version is loaded *inactive*: the admin
+# activates it after checking it against the original table.
+INDICATOR_VERSION_2024 = {
+    "code": "national-2024",
+    "name": "绿色矿山建设评价指标（自然资规〔2024〕1号）",
+    "total_points": 100.0,
+    "pass_points": None,
+    "area_min_ratio": None,
+    "source": "indicators_national_2024.csv; see indicators_national_2024.SOURCE.md "
+              "(items and points below the areas are inferred)",
+}
+# (version values, data file, is_active when first inserted; later runs keep the admin's choice)
+INDICATOR_CATALOGUES = (
+    (INDICATOR_VERSION, "indicators_national_2020.csv", True),
+    (INDICATOR_VERSION_2024, "indicators_national_2024.csv", False),
+)
 
 
 def load_indicators() -> LoadResult:
-    """The 2020 national indicator catalogue (minimal: areas and second-level indicators)."""
+    """The national indicator catalogues (2020 and 2024), each a versioned tree of areas,
+    second-level indicators and items with points. Idempotent: a re-run updates in place."""
+    result = LoadResult()
+    for values, filename, active_when_new in INDICATOR_CATALOGUES:
+        _load_indicator_catalogue(values, filename, active_when_new, result)
+    return result
+
+
+def _load_indicator_catalogue(values: dict, filename: str, active_when_new: bool, result: LoadResult) -> None:
     from app.models import IndicatorItem, IndicatorVersion
 
-    result = LoadResult()
-    _upsert(IndicatorVersion, ("code",), [dict(INDICATOR_VERSION)], result)
+    exists = db.session.scalars(select(IndicatorVersion).where(IndicatorVersion.code == values["code"])).first()
+    row = dict(values) if exists is not None else dict(values, is_active=active_when_new)
+    _upsert(IndicatorVersion, ("code",), [row], result)
     db.session.flush()
     version = db.session.scalars(
-        select(IndicatorVersion).where(IndicatorVersion.code == INDICATOR_VERSION["code"])
+        select(IndicatorVersion).where(IndicatorVersion.code == values["code"])
     ).one()
-    rows = _read_csv("indicators_national_2020.csv")
+    rows = _read_csv(filename)
     # Parents before children: each level is flushed before the next names its parents.
     for level in sorted({int(row["level"]) for row in rows}):
         ids = {item.code: item.id for item in db.session.scalars(
             select(IndicatorItem).where(IndicatorItem.version_id == version.id))}
-        values = []
+        items = []
         for index, row in enumerate(rows, start=1):
             if int(row["level"]) != level:
                 continue
             code = row["code"].strip()
             parent = code.rsplit(".", 1)[0] if "." in code else None
-            values.append({
+            items.append({
                 "version_id": version.id,
                 "code": code,
                 "level": level,
@@ -164,9 +192,8 @@ def load_indicators() -> LoadResult:
                 "parent_id": ids[parent] if parent else None,
                 "sort_order": index,
             })
-        _upsert(IndicatorItem, ("version_id", "code"), values, result)
+        _upsert(IndicatorItem, ("version_id", "code"), items, result)
         db.session.flush()
-    return result
 
 
 def load_all() -> dict[str, LoadResult]:

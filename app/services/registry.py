@@ -1,6 +1,7 @@
 """Rules of the mine registry (enterprises and mines) shared by screens, API, CLI and import."""
 from __future__ import annotations
 
+import datetime
 import re
 
 from flask_babel import gettext as _
@@ -121,6 +122,8 @@ def validate_mine(mine) -> None:
         mine.principal_phone = normalize_phone(mine.principal_phone)
     if mine.licence_valid_from and mine.licence_valid_to and mine.licence_valid_to < mine.licence_valid_from:
         raise ValidationFailed(_("The licence cannot expire before it starts."), field="licence_valid_to")
+    if mine.production_started_on and mine.production_started_on > datetime.date.today():
+        raise ValidationFailed(_("The production start cannot lie in the future."), field="production_started_on")
     mine.mineral = _chosen(mine, "mineral", "mineral_id", Mineral)
     with on_field("size"):
         mine.size = _checked_size(mine)

@@ -167,6 +167,27 @@ def _evidence_refusal(owner) -> str:
     return _("Evidence can be uploaded only after the application is submitted and until it is accepted.")
 
 
+def _evaluation_max_files() -> int:
+    return int(current_app.config.get("UPLOAD_EVALUATION_MAX_FILES", 5))
+
+
+def _self_evaluation_slots(owner) -> dict[str, SlotRule]:
+    return {"report": SlotRule(frozenset({PDF}), _evaluation_max_files(), str(_l("Self-evaluation report")))}
+
+
+def _assessment_slots(owner) -> dict[str, SlotRule]:
+    return {
+        "report": SlotRule(frozenset({PDF}), _evaluation_max_files(), str(_l("Assessment report"))),
+        "onsite_record": SlotRule(frozenset({PDF, IMAGE}), _evaluation_max_files(),
+                                  str(_l("On-site assessment record"))),
+    }
+
+
+def _evaluation_refusal(owner) -> str:
+    application = getattr(owner, "application", None) or owner
+    return _("Files can no longer be changed: the record is “%(state)s”.", state=application.status_label)
+
+
 POLICIES: dict[str, OwnerPolicy] = {
     "PreDeclaration": OwnerPolicy(
         "app.models.predeclaration:PreDeclaration", _predeclaration_slots,
@@ -178,6 +199,24 @@ POLICIES: dict[str, OwnerPolicy] = {
     ),
     "IndicatorEvidence": OwnerPolicy(
         "app.models.indicator:IndicatorEvidence", _evidence_slots, _evidence_editable, _evidence_refusal,
+    ),
+    # The demonstration zone's construction plan (E8), while the application may change.
+    "DemoZoneApplication": OwnerPolicy(
+        "app.models.demozone:DemoZoneApplication",
+        lambda owner: {"plan": SlotRule(frozenset({PDF}), 3, str(_l("Construction plan")))},
+        lambda owner: owner.status in ("draft", "returned"), _state_refusal,
+        uploader_roles=frozenset({"county", "enterprise"}),
+    ),
+    # The enterprise's self-evaluation report (SPEC E2), while it scores (accepted).
+    "SelfEvaluation": OwnerPolicy(
+        "app.models.application:Application", _self_evaluation_slots,
+        lambda owner: owner.status == "accepted", _evaluation_refusal,
+    ),
+    # The drawn agency's assessment report and on-site record (SPEC E3), while it assesses.
+    "AgencyAssignment": OwnerPolicy(
+        "app.models.evaluation:AgencyAssignment", _assessment_slots,
+        lambda owner: owner.application is not None and owner.application.status == "under_assessment",
+        _evaluation_refusal, uploader_roles=frozenset({"agency"}),
     ),
     # Its authority may change a notice's files at any time; readers download them.
     "Notice": OwnerPolicy(

@@ -58,6 +58,13 @@ class Transition:
     effect: Optional[Effect] = None
     # Bootstrap button style for the UI.
     style: str = field(default="primary")
+    # The page where the step is taken, when it is not a button on the record's own page (the
+    # collective review's decisions, the public notice): the endpoint to link to.
+    screen: Optional[str] = None
+    # Whether a record in the source state waits for this step (the home page's pending work);
+    # False for steps that are possible at any time but expected of nobody (removing a listed
+    # mine, releasing one from the anomaly list).
+    pending: bool = True
 
 
 def _now() -> datetime.datetime:
@@ -207,6 +214,14 @@ WORKFLOWS: dict[str, Workflow] = {
             states={"listed": _l("On the anomaly list"), "released": _l("Released")},
             actions={"release": _l("Release from the anomaly list")},
         ),
+        # Third-party agencies (SPEC E3): disqualification for fraud is final.
+        Workflow(
+            name="agency",
+            model_path="app.models.agency:Agency",
+            initial="active",
+            states={"active": _l("In good standing"), "disqualified": _l("Disqualified")},
+            actions={"disqualify": _l("Disqualify")},
+        ),
         # Demonstration zones (SPEC E8): county government or large SOE -> city -> province.
         Workflow(
             name="demozone",
@@ -272,16 +287,17 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Collective review (E4): the steps follow the meeting's recorded decision; a new or
     # expanded mine that fails may be given a rectification first (E7).
     Transition("application", "assessed", "review_pass", frozenset({"province"}), "review_passed",
-               guard=_service("selection:check_meeting_passed"), style="success"),
+               guard=_service("selection:check_meeting_passed"), style="success", screen="ReviewMeetingView.list"),
     Transition("application", "assessed", "review_fail", frozenset({"province"}), "not_selected",
                comment_required=True, guard=_service("selection:check_meeting_failed"),
-               effect=_service("selection:on_review_failed"), style="danger"),
+               effect=_service("selection:on_review_failed"), style="danger", screen="ReviewMeetingView.list"),
     Transition("application", "assessed", "order_rectification", frozenset({"province"}), "rectifying",
-               comment_required=True, guard=_service("selection:check_rectification_allowed"), style="warning"),
+               comment_required=True, guard=_service("selection:check_rectification_allowed"), style="warning",
+               screen="ReviewMeetingView.list"),
     Transition("application", "rectifying", "submit_rectification", frozenset({"enterprise"}), "under_assessment"),
     # Public notice (E5) and listing (E6, F1).
     Transition("application", "review_passed", "start_notice", frozenset({"province"}), "in_notice",
-               guard=_service("selection:check_in_a_notice")),
+               guard=_service("selection:check_in_a_notice"), screen="PublicNoticeView.publish"),
     Transition("application", "in_notice", "list", frozenset({"province"}), "listed",
                guard=_service("selection:check_listable"), effect=_service("directory:list_application"),
                style="success"),
@@ -294,13 +310,17 @@ TRANSITIONS: tuple[Transition, ...] = (
     # The directory: removal by the authority of the entry's level, with reason and decision.
     Transition("directory", "listed", "remove", frozenset({"national", "province"}), "removed",
                comment_required=True, guard=_service("directory:check_removable"),
-               effect=_service("directory:stamp_removal"), style="danger"),
+               effect=_service("directory:stamp_removal"), style="danger", pending=False),
     Transition("recommendation", "recommended", "accept", frozenset({"national"}), "accepted",
                effect=_service("directory:list_nationally"), style="success"),
     Transition("recommendation", "recommended", "decline", frozenset({"national"}), "declined",
                comment_required=True, effect=_stamp_decision, style="danger"),
     Transition("anomaly", "listed", "release", frozenset({"province"}), "released", comment_required=True,
-               effect=_stamp_decision),
+               effect=_stamp_decision, pending=False),
+    # An agency found to have cheated leaves every later draw (E3); the comment is the reason.
+    Transition("agency", "active", "disqualify", frozenset({"national", "province"}), "disqualified",
+               comment_required=True, effect=_service("agencies:stamp_disqualification"), style="danger",
+               pending=False),
     # Demonstration zones (E8).
     Transition("demozone", "draft", "submit", frozenset({"county", "enterprise"}), "submitted",
                effect=_stamp_submitted),

@@ -228,7 +228,7 @@ class ApplicationView(ScopedModelView):
             editable = False
         return self.render_template(
             "gm/application_evidence.html", title=_("Indicator materials"), application=item,
-            items=applications.active_indicator_items(), evidence=applications.evidence_by_item(item),
+            items=applications.indicator_items(item), evidence=applications.evidence_by_item(item),
             editable=editable,
         )
 

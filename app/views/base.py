@@ -205,7 +205,10 @@ class ScopedModelView(RecordRules, ModelView):
         if template == self.show_template and "pk" in kwargs:
             item = self.datamodel.get(kwargs["pk"], self._base_filters)
             if item is not None and getattr(type(item), "workflow_name", None):
-                kwargs["workflow_actions"] = workflow.available_actions(item, g.user)
+                steps = workflow.available_actions(item, g.user)
+                kwargs["workflow_actions"] = [step for step in steps if step.screen is None]
+                # Steps taken on another page (a meeting's decisions, a public notice) link there.
+                kwargs["workflow_screens"] = [step for step in steps if step.screen is not None]
                 kwargs["workflow_history"] = workflow.history(item)
                 kwargs["workflow_name"] = item.workflow_name
         return super().render_template(template, **kwargs)
@@ -216,15 +219,19 @@ class ScopedModelRestApi(RecordRules, ModelRestApi):
 
     base_filters = SCOPE_BASE_FILTERS
 
+    def refusal(self, exc: DomainError):
+        """A domain refusal as JSON: its status code, the translated message, the field at fault."""
+        db.session.rollback()
+        g.pop(_REFUSAL, None)
+        if exc.field:
+            return self.response(exc.status_code, message=str(exc), field=exc.field)
+        return self.response(exc.status_code, message=str(exc))
+
     def _domain_errors(self, call, *args):
         try:
             return call(*args)
         except DomainError as exc:
-            db.session.rollback()
-            g.pop(_REFUSAL, None)
-            if exc.field:
-                return self.response(exc.status_code, message=str(exc), field=exc.field)
-            return self.response(exc.status_code, message=str(exc))
+            return self.refusal(exc)
 
     def _scoped_or_none(self, pk, action: str):
         item = self.datamodel.get(pk, self._base_filters)

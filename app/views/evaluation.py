@@ -1,5 +1,267 @@
-"""Views of the evaluation domain (issue 6). Being written."""
+"""Views of the evaluation domain (SPEC E1-E3): the indicator catalogue (versions and items),
+the provinces' adoptions, the score sheets of the self-evaluation and of the agency, the
+agencies' assignments and the draw record. Thin: the rules are app.services.evaluation and
+app.services.agencies; status changes go through the workflow engine (the application's page).
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Application, IndicatorItem, IndicatorVersion, ProvinceIndicatorAdoption
+from app.services import agencies, evaluation, scoping, uploads
+from app.services.exceptions import DomainError
+from app.views.base import ScopedModelView
+from app.views.formatting import formatters
+
+VERSION_LABELS = {
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "total_points": _l("Total points"),
+    "pass_points": _l("Pass line (points)"),
+    "area_min_ratio": _l("Minimum share of each area"),
+    "is_active": _l("Enabled for new evaluations"),
+    "source": _l("Source"),
+    "version": _l("Catalogue version"),
+    "parent": _l("Parent item"),
+    "level": _l("Level"),
+    "points": _l("Points"),
+    "sort_order": _l("Order"),
+    "province": _l("Province"),
+    "adopted_on": _l("Adopted on"),
+}
+
+
+class IndicatorVersionView(ScopedModelView):
+    """Catalogue versions (E1): everyone signed in reads them; the admin edits them."""
+
+    datamodel = SQLAInterface(IndicatorVersion)
+    list_title = _l("Indicator catalogues")
+    show_title = _l("Indicator catalogue")
+    add_title = _l("New indicator catalogue")
+    edit_title = _l("Edit indicator catalogue")
+    list_columns = ["code", "name", "total_points", "pass_points", "area_min_ratio", "is_active"]
+    show_columns = ["code", "name", "total_points", "pass_points", "area_min_ratio", "is_active", "source"]
+    add_columns = edit_columns = show_columns
+    search_columns = ["code", "name", "is_active"]
+    order_columns = ["code"]
+    base_order = ("code", "asc")
+    label_columns = VERSION_LABELS
+    description_columns = {
+        "pass_points": _l("Empty: no pass line (a province may set its own when adopting the version)."),
+        "area_min_ratio": _l("E.g. 0.75: each first-level area must reach three quarters of its maximum. Empty: no such rule."),
+    }
+    formatters_columns = formatters(optional=("pass_points", "area_min_ratio", "source"))
+    record_rule = evaluation.version_rule
+
+
+class IndicatorItemView(ScopedModelView):
+    datamodel = SQLAInterface(IndicatorItem)
+    list_title = _l("Indicator items")
+    show_title = _l("Indicator item")
+    add_title = _l("New indicator item")
+    edit_title = _l("Edit indicator item")
+    list_columns = ["version", "code", "level", "name", "points"]
+    show_columns = ["version", "code", "level", "name", "points", "parent", "sort_order"]
+    add_columns = edit_columns = ["version", "parent", "code", "level", "name", "points", "sort_order"]
+    search_columns = ["version", "code", "level", "name"]
+    order_columns = ["code", "sort_order"]
+    base_order = ("sort_order", "asc")
+    page_size = 50
+    label_columns = VERSION_LABELS
+    formatters_columns = formatters(optional=("points", "parent"))
+    record_rule = evaluation.item_rule
+
+
+class ProvinceIndicatorAdoptionView(ScopedModelView):
+    """Which version a province evaluates against, with its own pass line if it sets one."""
+
+    datamodel = SQLAInterface(ProvinceIndicatorAdoption)
+    list_title = _l("Adopted indicator catalogues")
+    show_title = _l("Adopted indicator catalogue")
+    add_title = _l("Adopt an indicator catalogue")
+    edit_title = _l("Edit the adopted indicator catalogue")
+    list_columns = ["province", "version", "pass_points", "area_min_ratio", "adopted_on"]
+    show_columns = list_columns
+    add_columns = edit_columns = ["province", "version", "pass_points", "area_min_ratio", "adopted_on"]
+    search_columns = ["version"]
+    order_columns = ["adopted_on"]
+    label_columns = VERSION_LABELS
+    description_columns = {
+        "pass_points": _l("Empty: the version's own pass line (2020 national: 800)."),
+        "area_min_ratio": _l("Empty: the version's own share (2020 national: 0.75)."),
+    }
+    formatters_columns = formatters(optional=("pass_points", "area_min_ratio"))
+    record_rule = evaluation.adoption_rule
+    # Only provinces and active versions are offered.
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "province": [["level", FilterEqual, 1]],
+        "version": [["is_active", FilterEqual, True]],
+    }
+
+
+# ---------------------------------------------------------------------------
+# Score sheets, assignments, the draw record
+# ---------------------------------------------------------------------------
+def _application_or_404(pk) -> Application:
+    try:
+        application = db.session.get(Application, int(pk))
+    except (TypeError, ValueError):
+        application = None
+    if application is None or not scoping.can_access(g.user, application, scoping.READ):
+        abort(404)
+    return application
+
+
+def overview(application) -> dict:
+    """What the application's page shows of its evaluation (gm/evaluation_section.html)."""
+    sm = current_app.appbuilder.sm
+    if not sm.has_access("can_read", "EvaluationView") or not scoping.can_access(g.user, application):
+        return {"visible": False}
+    version = evaluation.version_for(application)
+    tree = evaluation.catalogue(version) if version is not None else None
+    summaries = []
+    if tree is not None and application.indicator_version_id:
+        summaries = [evaluation.summarize(application, source, tree) for source in evaluation.SOURCES
+                     if evaluation.may_read_scores(application, g.user, source)]
+    assignment = application.assignment
+    return {
+        "visible": True,
+        "version": version,
+        "summaries": [s for s in summaries if s is not None and (s.scored or s.source == evaluation.SELF)],
+        "assignment": assignment,
+        "may_see_draw": assignment is not None and agencies.may_see_draw(g.user),
+        "may_self_score": sm.has_access("can_self_score", "EvaluationView")
+        and evaluation.may_score(application, g.user, evaluation.SELF),
+        "may_agency_score": sm.has_access("can_agency_score", "EvaluationView")
+        and evaluation.may_score(application, g.user, evaluation.AGENCY),
+        "self_report_editable": sm.has_access("can_upload", "AttachmentView")
+        and uploads.may_upload("SelfEvaluation", application, g.user),
+        "assessment_editable": assignment is not None and sm.has_access("can_upload", "AttachmentView")
+        and uploads.may_upload("AgencyAssignment", assignment, g.user),
+        "show_self_report": application.status not in ("draft", "submitted", "county_passed", "city_recommended",
+                                                       "returned"),
+    }
+
+
+class EvaluationView(BaseView):
+    """评分: the score sheets of one application, the agencies' assignments, the draw record."""
+
+    route_base = "/evaluation"
+    default_view = "assignments"
+    method_permission_name = {
+        "assignments": "read",
+        "sheet": "read",
+        "draw": "read",
+        "save_self": "self_score",
+        "save_agency": "agency_score",
+    }
+
+    def _sheet_page(self, application, source: str, values=None, errors=None, status: int = 200):
+        if not evaluation.may_read_scores(application, g.user, source):
+            abort(404)
+        version = evaluation.version_for(application)
+        if version is None:
+            flash(_("No indicator catalogue is active."), "warning")
+            return redirect(url_for("ApplicationView.show", pk=application.id))
+        tree = evaluation.catalogue(version)
+        permission = "can_self_score" if source == evaluation.SELF else "can_agency_score"
+        editable = (self.appbuilder.sm.has_access(permission, self.class_permission_name)
+                    and evaluation.may_score(application, g.user, source))
+        page = self.render_template(
+            "gm/evaluation_sheet.html", title=str(evaluation.SOURCE_LABELS[source]), application=application,
+            source=source, source_label=evaluation.SOURCE_LABELS[source], tree=tree,
+            leaf_ids={leaf.id for leaf in tree.leaves}, scores=evaluation.scores_of(application, source),
+            summary=evaluation.summarize(application, source, tree), editable=editable,
+            values=values, errors=errors or {},
+            save_endpoint=f"{self.endpoint}.save_self" if source == evaluation.SELF else f"{self.endpoint}.save_agency",
+        )
+        return (page, status) if status != 200 else page
+
+    @expose("/<int:pk>/<source>")
+    @has_access
+    def sheet(self, pk, source):
+        application = _application_or_404(pk)
+        if source not in evaluation.SOURCES:
+            abort(404)
+        return self._sheet_page(application, source)
+
+    def _save(self, pk, source: str):
+        application = _application_or_404(pk)
+        scores, notes = {}, {}
+        for key, value in request.form.items():
+            if key.startswith("score_") and key[6:].isdigit():
+                scores[int(key[6:])] = value
+            elif key.startswith("note_") and key[5:].isdigit():
+                notes[int(key[5:])] = value
+        try:
+            summary = evaluation.save_scores(application, g.user, source, scores, notes)
+        except evaluation.ScoreErrors as exc:
+            flash(str(exc), "danger")
+            return self._sheet_page(application, source, values=request.form, errors=exc.errors, status=422)
+        except DomainError as exc:
+            if exc.status_code == 404:
+                abort(404)
+            flash(str(exc), "danger")
+            return redirect(url_for("ApplicationView.show", pk=application.id))
+        flash(_("The scores were saved: %(total)s of %(maximum)s points, %(scored)s of %(count)s items scored.",
+                total=summary.total, maximum=summary.maximum, scored=summary.scored, count=summary.count), "success")
+        return redirect(url_for(f"{self.endpoint}.sheet", pk=application.id, source=source))
+
+    @expose("/<int:pk>/self", methods=["POST"])
+    @has_access
+    def save_self(self, pk):
+        return self._save(pk, evaluation.SELF)
+
+    @expose("/<int:pk>/agency", methods=["POST"])
+    @has_access
+    def save_agency(self, pk):
+        return self._save(pk, evaluation.AGENCY)
+
+    @expose("/<int:pk>/draw")
+    @has_access
+    def draw(self, pk):
+        application = _application_or_404(pk)
+        if application.assignment is None or not agencies.may_see_draw(g.user):
+            abort(404)
+        return self.render_template("gm/evaluation_draw.html", title=_("Agency draw record"),
+                                    application=application, record=agencies.draw_record(application.assignment))
+
+    @expose("/assignments/")
+    @has_access
+    def assignments(self):
+        """The assignments in the user's scope: an agency sees exactly its own."""
+        from app.models import AgencyAssignment
+
+        rows = db.session.scalars(
+            select(AgencyAssignment).where(scoping.scope_filter(AgencyAssignment, g.user))
+            .options(selectinload(AgencyAssignment.application))
+            .order_by(AgencyAssignment.id.desc()).limit(500)).all()
+        return self.render_template("gm/evaluation_assignments.html", title=_("Third-party assessments"),
+                                    assignments=rows)
 
 
 def register(appbuilder) -> None:
     """Add this domain's views and APIs to ``appbuilder``."""
+    from app.api.evaluation import register_apis
+    from app.views import agencies as agency_views
+
+    current_app.jinja_env.globals.update(evaluation_overview=overview, agency_status_label=agencies.status_label)
+    appbuilder.add_view(IndicatorVersionView, "Indicator catalogues", label=_l("Indicator catalogues"),
+                        icon="fa-list-ol", category="Reference")
+    appbuilder.add_view(IndicatorItemView, "Indicator items", label=_l("Indicator items"), icon="fa-list",
+                        category="Reference")
+    appbuilder.add_view(ProvinceIndicatorAdoptionView, "Adopted indicator catalogues",
+                        label=_l("Adopted indicator catalogues"), icon="fa-check-square-o", category="Reference")
+    appbuilder.add_view(EvaluationView, "Third-party assessments", label=_l("Third-party assessments"),
+                        icon="fa-balance-scale", category="GreenMine")
+    agency_views.register(appbuilder)
+    register_apis(appbuilder)

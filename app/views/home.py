@@ -8,8 +8,26 @@ from app.services import home
 from app.services.notices import latest_for as home_notices
 
 # Where each workflow's records are listed; a state is selected with FAB's "equal" filter.
-_LIST_OF_WORKFLOW = {"predeclaration": "PreDeclarationView.list", "application": "ApplicationView.list"}
-_WORKFLOW_TITLES = {"predeclaration": _l("Pre-declarations"), "application": _l("Green-mine applications")}
+_LIST_OF_WORKFLOW = {
+    "predeclaration": "PreDeclarationView.list",
+    "application": "ApplicationView.list",
+    "objection": "ObjectionView.list",
+    "directory": "DirectoryEntryView.list",
+    "recommendation": "NationalRecommendationView.list",
+    "anomaly": "AnomalyEntryView.list",
+    "demozone": "DemoZoneApplicationView.list",
+    "agency": "AgencyView.list",
+}
+_WORKFLOW_TITLES = {
+    "predeclaration": _l("Pre-declarations"),
+    "application": _l("Green-mine applications"),
+    "objection": _l("Objections"),
+    "directory": _l("Green-mine directory"),
+    "recommendation": _l("Recommendations to the national list"),
+    "anomaly": _l("Anomaly list"),
+    "demozone": _l("Demonstration zones"),
+    "agency": _l("Third-party agencies"),
+}
 _EQUAL_FILTER = "_flt_3_status"
 
 

@@ -1,5 +1,94 @@
-"""Views of the public domain (issue 6). Being written."""
+"""The public pages (SPEC F3): no login, no permission. The green-mine directory with its search,
+and the verification of a certificate by its number, as HTML and as JSON.
+
+What they show comes from app.services.certificates: listed directory entries only (no
+application, no draft, nothing removed), and only the names copied into the entry at listing,
+never the registry's contact data. Every parameter is parsed leniently: a malformed one is
+dropped, never a 500.
+"""
+from __future__ import annotations
+
+from flask import jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_babel import gettext as _
+
+from app.models.directory import LEVELS
+from app.services import certificates
+
+
+def _level_choices() -> list[tuple[str, str]]:
+    from app.services.directory import LEVEL_LABELS
+
+    return [(level, str(LEVEL_LABELS.get(level, level))) for level in LEVELS]
+
+
+def _public(response):
+    """Anonymous answers may be cached for a minute (a revocation shows quickly); a signed-in
+    user's page carries his name in the navigation bar and is never stored by a proxy."""
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False):
+        response.headers["Cache-Control"] = "private, no-store"
+    else:
+        response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+class PublicView(BaseView):
+    """Anonymous pages under /public. No @has_access: nothing here needs a permission."""
+
+    route_base = "/public"
+    default_view = "directory"
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for("PublicView.directory"))
+
+    @expose("/directory")
+    def directory(self):
+        query = certificates.parse_directory_query(request.args)
+        page = certificates.public_directory(query)
+        args = {key: value for key, value in (("name", query.name), ("province", query.province),
+                                               ("level", query.level), ("year", query.year)) if value}
+        return _public(self.make_response_html(
+            "public/directory.html", title=_("Green mine directory"), page=page, query=query, args=args,
+            provinces=certificates.provinces(), levels=_level_choices(),
+        ))
+
+    @expose("/certificate")
+    @expose("/certificate/<string:number>")
+    def verify(self, number=None):
+        asked = number if number is not None else request.args.get("number")
+        asked = (asked or "").strip()[:64]
+        result = certificates.verify(asked) if asked else None
+        return _public(self.make_response_html(
+            "public/verify.html", title=_("Certificate verification"), asked=asked, result=result,
+        ))
+
+    @expose("/api/certificate/<string:number>")
+    def verify_json(self, number):
+        result = certificates.verify(number)
+        if result is None:
+            return _public(jsonify(found=False, number=number[:64],
+                                   message=_("No certificate has this number."))), 404
+        return _public(jsonify(found=True, **result))
+
+    @expose("/api/directory")
+    def directory_json(self):
+        query = certificates.parse_directory_query(request.args)
+        page = certificates.public_directory(query)
+        return _public(jsonify(count=page.total, page=query.page, size=query.size,
+                               result=[certificates.directory_row_dict(row) for row in page.rows]))
+
+    def make_response_html(self, template, **kwargs):
+        from flask import make_response
+
+        return make_response(self.render_template(template, **kwargs))
 
 
 def register(appbuilder) -> None:
-    """Add this domain's views and APIs to ``appbuilder``."""
+    """Add the public pages and the certificate screens and API to ``appbuilder``."""
+    appbuilder.add_view_no_menu(PublicView)
+    from app.views import certificates as certificate_views
+
+    certificate_views.register(appbuilder)

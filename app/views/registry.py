@@ -9,7 +9,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.extensions import db
@@ -79,6 +79,8 @@ MINE_LABELS = {
     "region_code": _l("Region (county level)"),
     "licence_valid_from": _l("Licence valid from"),
     "licence_valid_to": _l("Licence valid to"),
+    "is_new_or_expanded": _l("New or expanded mine"),
+    "production_started_on": _l("Production started on"),
     "design_capacity": _l("Design capacity (10,000 t/year)"),
     "development_method": _l("Development method"),
     "development_method_label": _l("Development method"),
@@ -143,7 +145,7 @@ class MineView(ScopedModelView):
         (_l("Basic information"), {"fields": [
             "name", "address", "licence_no", "enterprise", "employees", "mineral", "mining_method_label",
             "production_scale", "area_km2", "issuing_authority", "size_label", "region",
-            "licence_valid_from", "licence_valid_to"]}),
+            "licence_valid_from", "licence_valid_to", "is_new_or_expanded", "production_started_on"]}),
         (_l("Underground details"), {"fields": [
             "design_capacity", "development_method_label", "max_depth_m", "workers_per_shift",
             "production_status_label", "supervision_level_label"]}),
@@ -151,7 +153,7 @@ class MineView(ScopedModelView):
     _form_fields = [
         "name", "address", "licence_no", "enterprise", "employees", "mineral", "mining_method",
         "production_scale", "area_km2", "issuing_authority", "size", "region_code",
-        "licence_valid_from", "licence_valid_to",
+        "licence_valid_from", "licence_valid_to", "is_new_or_expanded", "production_started_on",
         "design_capacity", "development_method", "max_depth_m", "workers_per_shift",
         "production_status", "supervision_level", "latitude", "longitude", "principal_name", "principal_phone",
     ]
@@ -162,6 +164,7 @@ class MineView(ScopedModelView):
     description_columns = {
         "size": _l("Leave empty to derive it from the mineral and the production scale "
                    "(national thresholds); a size given by hand must agree with them."),
+        "production_started_on": _l("New or expanded mines: the selection accepts them one year after this day."),
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "mining_method": _choice_field(_l("Mining method"), MINING_METHODS),
@@ -169,6 +172,8 @@ class MineView(ScopedModelView):
         "development_method": _choice_field(_l("Development method"), DEVELOPMENT_METHODS),
         "production_status": _choice_field(_l("Production status"), PRODUCTION_STATUSES),
         "supervision_level": _choice_field(_l("Daily supervision"), SUPERVISION_LEVELS),
+        # Not null in the table, but unticked is a valid answer (FAB would make it required).
+        "is_new_or_expanded": BooleanField(_l("New or expanded mine")),
         "region_code": _region_field("MineView"),
         "enterprise": SearchSelectField(
             _l("Licence holder"), model=Enterprise,
@@ -180,7 +185,7 @@ class MineView(ScopedModelView):
     record_rule = registry.mine_rule
     formatters_columns = formatters(optional=(
         "address", "employees", "production_scale", "area_km2", "issuing_authority", "licence_valid_from",
-        "licence_valid_to", "design_capacity", "max_depth_m", "workers_per_shift"))
+        "licence_valid_to", "design_capacity", "max_depth_m", "workers_per_shift", "production_started_on"))
 
     def render_template(self, template, **kwargs):
         if template == self.list_template:

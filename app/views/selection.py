@@ -1,5 +1,359 @@
-"""Views of the selection domain (issue 6). Being written."""
+"""Selection screens and REST (SPEC E4, E5, E8): collective review meetings with their decisions,
+public notices with their objections, demonstration-zone applications. Rules in
+app.services.selection and app.services.demozones; these routes load, call and report."""
+from __future__ import annotations
+
+import datetime
+
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_appbuilder.api import expose as api_expose, protect, safe
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.views import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import Application, DemoZoneApplication, Objection, PublicNotice, ReviewMeeting
+from app.services import demozones, scoping, selection, uploads
+from app.services.exceptions import DomainError, NotFound
+from app.views.base import ScopedModelRestApi, ScopedModelView, ScopeFilter
+from app.views.formatting import formatters
+
+_COMMON_LABELS = {
+    "province": _l("Province"),
+    "province_code": _l("Province"),
+    "created_at": _l("Created at"),
+    "status": _l("Status"),
+    "status_label": _l("Status"),
+    "region": _l("Region"),
+    "region_code": _l("Region"),
+    "year": _l("Year"),
+}
+
+
+def _date(value: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------
+# E4: collective review meetings
+# ---------------------------------------------------------------------------
+class ReviewMeetingView(ScopedModelView):
+    datamodel = SQLAInterface(ReviewMeeting)
+    list_title = _l("Collective review meetings")
+    show_title = _l("Collective review meeting")
+    add_title = _l("Record a collective review meeting")
+    edit_title = _l("Edit meeting")
+    list_columns = ["held_on", "province", "members"]
+    show_columns = ["held_on", "province", "members", "note"]
+    add_columns = edit_columns = ["held_on", "members", "note"]
+    search_columns = ["held_on"]
+    base_order = ("held_on", "desc")
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    label_columns = dict(_COMMON_LABELS, held_on=_l("Date"), members=_l("Members present"), note=_l("Note"))
+    description_columns = {"members": _l("One member per line, with his or her function.")}
+    formatters_columns = formatters(optional=("note",))
+    record_rule = selection.meeting_rule
+    show_template = "gm/review_meeting_show.html"
+    method_permission_name = {"choices": "list", "decide": "edit"}
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            meeting = self.get_scoped_or_404(kwargs["pk"])
+            may_decide = self.appbuilder.sm.has_access("can_edit", "ReviewMeetingView")
+            kwargs.update(meeting=meeting, decisions=meeting.decisions,
+                          candidates=selection.reviewable_applications(g.user, meeting) if may_decide else [],
+                          may_decide=may_decide)
+        return super().render_template(template, **kwargs)
+
+    @expose("/decide/<int:pk>", methods=["POST"])
+    @has_access
+    def decide(self, pk):
+        meeting = self.get_scoped_or_404(pk, scoping.EDIT)
+        application = db.session.get(Application, request.form.get("application_id", type=int) or 0)
+        if application is None or not scoping.can_access(g.user, application, scoping.ACT):
+            abort(404)
+        try:
+            selection.decide(meeting, application, request.form.get("decision", ""),
+                             request.form.get("reasons", ""), g.user)
+        except DomainError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("The decision on “%(name)s” is recorded.", name=application.mine_name), "success")
+        return redirect(url_for("ReviewMeetingView.show", pk=pk))
+
+
+class ReviewMeetingApi(ScopedModelRestApi):
+    """Meetings (E4). POST …/<id>/decide with {"application_id", "decision": pass|fail|defer,
+    "reasons"} records a decision and takes the matching step."""
+
+    resource_name = "review_meeting"
+    datamodel = SQLAInterface(ReviewMeeting)
+    list_columns = show_columns = ["id", "province_code", "held_on", "members", "note"]
+    add_columns = edit_columns = ["held_on", "members", "note"]
+    search_columns = ["province_code", "held_on"]
+    record_rule = selection.meeting_rule
+    method_permission_name = dict(ScopedModelRestApi.method_permission_name or {}, decide="put")
+
+    @api_expose("/<int:pk>/decide", methods=["POST"])
+    @protect()
+    @safe
+    def decide(self, pk):
+        """Record the meeting's decision on one application.
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    application_id: {type: integer}
+                    decision: {type: string, enum: [pass, fail, defer]}
+                    reasons: {type: string}
+          responses:
+            200: {description: the decision and the application's status}
+            404: {$ref: '#/components/responses/404'}
+            422: {description: refused}
+        """
+        meeting = self._scoped_or_none(pk, scoping.EDIT)
+        body = request.get_json(silent=True) or {}
+        try:
+            application = db.session.get(Application, int(body.get("application_id") or 0))
+        except (TypeError, ValueError):
+            application = None
+        if meeting is None or application is None or not scoping.can_access(g.user, application, scoping.ACT):
+            return self.response_404()
+        try:
+            decision = selection.decide(meeting, application, str(body.get("decision", "")),
+                                        str(body.get("reasons", "")), g.user)
+        except DomainError as exc:
+            return self.refusal(exc)
+        db.session.refresh(application)
+        return self.response(200, id=decision.id, decision=decision.decision, status=application.status)
+
+
+# ---------------------------------------------------------------------------
+# E5: public notices and objections
+# ---------------------------------------------------------------------------
+class PublicNoticeView(ScopedModelView):
+    datamodel = SQLAInterface(PublicNotice)
+    list_title = _l("Public notices of selection results")
+    show_title = _l("Public notice")
+    list_columns = ["title", "province", "starts_on", "ends_on"]
+    show_columns = ["title", "province", "starts_on", "ends_on"]
+    search_columns = ["title", "starts_on", "ends_on"]
+    base_order = ("starts_on", "desc")
+    base_permissions = ["can_list", "can_show", "can_add"]
+    label_columns = dict(_COMMON_LABELS, title=_l("Title"), starts_on=_l("From"), ends_on=_l("Until"))
+    show_template = "gm/public_notice_show.html"
+    method_permission_name = {"choices": "list", "publish": "add", "list_eligible": "add"}
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            notice = self.get_scoped_or_404(kwargs["pk"])
+            kwargs.update(notice=notice, may_list=self.appbuilder.sm.has_access("can_add", "PublicNoticeView"))
+        return super().render_template(template, **kwargs)
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        return redirect(url_for("PublicNoticeView.publish"))
+
+    @expose("/publish", methods=["GET", "POST"])
+    @has_access
+    def publish(self):
+        error = None
+        if request.method == "POST":
+            try:
+                notice, refusals = selection.publish_notice(
+                    g.user, request.form.get("title"), _date(request.form.get("starts_on")),
+                    _date(request.form.get("ends_on")), request.form.getlist("application_ids"))
+            except NotFound:
+                abort(404)
+            except DomainError as exc:
+                error = exc
+            else:
+                for refusal in refusals:
+                    flash(refusal, "warning")
+                flash(_("The public notice is published."), "success")
+                return redirect(url_for("PublicNoticeView.show", pk=notice.id))
+        return self.render_template("gm/public_notice_publish.html", title=_("Publish a public notice"),
+                                    applications=selection.publishable_applications(g.user), error=error,
+                                    form=request.form, min_days=selection.notice_min_days())
+
+    @expose("/list-eligible/<int:pk>", methods=["POST"])
+    @has_access
+    def list_eligible(self, pk):
+        notice = self.get_scoped_or_404(pk, scoping.ACT)
+        try:
+            listed, refusals = selection.list_after_notice(notice, g.user)
+        except DomainError as exc:
+            flash(str(exc), "danger")
+        else:
+            for refusal in refusals:
+                flash(refusal, "warning")
+            flash(_("%(n)s mine(s) listed in the directory.", n=listed), "success")
+        return redirect(url_for("PublicNoticeView.show", pk=pk))
+
+
+class PublicNoticeApi(ScopedModelRestApi):
+    """Public notices (E5). POST / with {"title", "starts_on", "ends_on", "application_ids"}
+    publishes; POST …/<id>/list lists every application whose notice ended without objection."""
+
+    resource_name = "public_notice"
+    datamodel = SQLAInterface(PublicNotice)
+    list_columns = show_columns = ["id", "province_code", "title", "starts_on", "ends_on"]
+    search_columns = ["province_code", "title", "starts_on", "ends_on"]
+    include_route_methods = {"get", "get_list", "info", "publish", "list_eligible"}
+    method_permission_name = {"get": "get", "get_list": "get", "info": "info", "publish": "post",
+                              "list_eligible": "post"}
+
+    @api_expose("/", methods=["POST"])
+    @protect()
+    @safe
+    def publish(self):
+        """Publish passed applications for a period.
+        ---
+        post:
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    title: {type: string}
+                    starts_on: {type: string, format: date}
+                    ends_on: {type: string, format: date}
+                    application_ids: {type: array, items: {type: integer}}
+          responses:
+            201: {description: published}
+            422: {description: refused}
+        """
+        body = request.get_json(silent=True) or {}
+        ids = body.get("application_ids") if isinstance(body.get("application_ids"), list) else []
+        try:
+            notice, refusals = selection.publish_notice(g.user, str(body.get("title") or ""),
+                                                        _date(str(body.get("starts_on") or "")),
+                                                        _date(str(body.get("ends_on") or "")), ids)
+        except NotFound:
+            return self.response_404()
+        except DomainError as exc:
+            return self.refusal(exc)
+        return self.response(201, id=notice.id, refused=refusals)
+
+    @api_expose("/<int:pk>/list", methods=["POST"])
+    @protect()
+    @safe
+    def list_eligible(self, pk):
+        """List every application of the notice that may be listed now.
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: how many were listed and why the others were not}
+            404: {$ref: '#/components/responses/404'}
+        """
+        notice = self._scoped_or_none(pk, scoping.ACT)
+        if notice is None:
+            return self.response_404()
+        try:
+            listed, refusals = selection.list_after_notice(notice, g.user)
+        except DomainError as exc:
+            return self.refusal(exc)
+        return self.response(200, listed=listed, refused=refusals)
+
+
+class ObjectionView(ScopedModelView):
+    datamodel = SQLAInterface(Objection)
+    list_title = _l("Objections")
+    show_title = _l("Objection")
+    add_title = _l("Record an objection")
+    list_columns = ["received_on", "application", "status_label", "content"]
+    show_columns = ["received_on", "application", "content", "status_label", "decision_comment"]
+    add_columns = ["application", "received_on", "content"]
+    search_columns = ["received_on", "status"]
+    base_order = ("received_on", "desc")
+    base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
+    label_columns = dict(_COMMON_LABELS, received_on=_l("Received on"), application=_l("Application"),
+                         content=_l("Content"), decision_comment=_l("Resolution"))
+    formatters_columns = formatters(optional=("decision_comment",))
+    record_rule = selection.objection_rule
+    # The applications in public notice that the user reaches.
+    add_form_query_rel_fields = {"application": [["id", ScopeFilter, None], ["status", FilterEqual, "in_notice"]]}
+
+
+class ObjectionApi(ScopedModelRestApi):
+    resource_name = "objection"
+    datamodel = SQLAInterface(Objection)
+    list_columns = show_columns = ["id", "application_id", "region_code", "received_on", "content", "status",
+                                   "decided_at", "decision_comment"]
+    add_columns = ["application_id", "received_on", "content"]
+    search_columns = ["application_id", "status", "received_on"]
+    include_route_methods = {"get", "get_list", "info", "post", "transition"}
+    record_rule = selection.objection_rule
+
+
+# ---------------------------------------------------------------------------
+# E8: demonstration zones
+# ---------------------------------------------------------------------------
+class DemoZoneApplicationView(ScopedModelView):
+    datamodel = SQLAInterface(DemoZoneApplication)
+    list_title = _l("Demonstration zone applications")
+    show_title = _l("Demonstration zone application")
+    add_title = _l("Apply for a demonstration zone")
+    edit_title = _l("Edit the demonstration zone application")
+    list_columns = ["year", "name", "applicant_kind_label", "region", "status_label"]
+    show_columns = ["year", "name", "applicant_kind_label", "region", "enterprise", "plan_summary", "status_label",
+                    "submitted_at", "decision_comment"]
+    add_columns = edit_columns = ["name", "year", "plan_summary"]
+    search_columns = ["name", "year", "status"]
+    base_order = ("id", "desc")
+    label_columns = dict(_COMMON_LABELS, name=_l("Zone name"), applicant_kind_label=_l("Applicant"),
+                         enterprise=_l("Enterprise"), plan_summary=_l("Construction plan (summary)"),
+                         submitted_at=_l("Submitted at"), decision_comment=_l("Decision"))
+    formatters_columns = formatters(datetimes=("submitted_at",), optional=("enterprise", "decision_comment",
+                                                                           "submitted_at"))
+    record_rule = demozones.record_rule
+    show_template = "gm/demo_zone_show.html"
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            zone = self.get_scoped_or_404(kwargs["pk"])
+            kwargs.update(zone=zone, attachments_editable=self.appbuilder.sm.has_access("can_upload", "AttachmentView")
+                          and uploads.may_upload("DemoZoneApplication", zone, g.user))
+        return super().render_template(template, **kwargs)
+
+
+class DemoZoneApplicationApi(ScopedModelRestApi):
+    resource_name = "demo_zone"
+    datamodel = SQLAInterface(DemoZoneApplication)
+    list_columns = show_columns = ["id", "name", "applicant_kind", "region_code", "enterprise_id", "year",
+                                   "plan_summary", "status", "submitted_at", "decision_comment"]
+    add_columns = edit_columns = ["name", "year", "plan_summary"]
+    search_columns = ["name", "year", "status", "region_code"]
+    record_rule = demozones.record_rule
 
 
 def register(appbuilder) -> None:
-    """Add this domain's views and APIs to ``appbuilder``."""
+    current_app.jinja_env.globals["decision_label"] = lambda code: str(selection.DECISION_LABELS.get(code, code))
+    selection_label = _l("Selection")
+    appbuilder.add_view(ReviewMeetingView, "Collective review", label=_l("Collective review meetings"),
+                        icon="fa-users", category="Selection", category_label=selection_label,
+                        category_icon="fa-gavel")
+    appbuilder.add_view(PublicNoticeView, "Public notices of results", label=_l("Public notices of results"),
+                        icon="fa-bullhorn", category="Selection")
+    appbuilder.add_view(ObjectionView, "Objections", label=_l("Objections"), icon="fa-exclamation-circle",
+                        category="Selection")
+    appbuilder.add_view(DemoZoneApplicationView, "Demonstration zones", label=_l("Demonstration zones"),
+                        icon="fa-map-o", category="Selection")
+    for api in (ReviewMeetingApi, PublicNoticeApi, ObjectionApi, DemoZoneApplicationApi):
+        appbuilder.add_api(api)

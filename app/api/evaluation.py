@@ -1,0 +1,294 @@
+"""REST for the evaluation domain (SPEC E1-E3, I2), with the screens' scope and rules.
+
+  /api/v1/indicatorversion/, /api/v1/indicatoritem/       the catalogue (read; admin writes)
+  /api/v1/provinceindicatoradoption/                      a province's adopted version
+  /api/v1/agency/  (+ POST /api/v1/agency/<id>/disqualify {"reason"})
+  /api/v1/agencyconflict/
+  GET  /api/v1/evaluation/assignments                      the assignments in scope
+  GET  /api/v1/evaluation/<application id>                 totals, areas and pass rules per source
+  GET  /api/v1/evaluation/<application id>/scores/<source> item scores ("self" or "agency")
+  POST /api/v1/evaluation/<application id>/scores/self     {"scores": [{"item": "1.1.1", "score": 10,
+  POST /api/v1/evaluation/<application id>/scores/agency     "note": "..."}]}  (item: code or id)
+  GET  /api/v1/evaluation/<application id>/draw            the draw record and its replay
+Status changes (submit_self_evaluation, assign_agency, submit_assessment) are
+POST /api/v1/application/<id>/transition.
+"""
+from __future__ import annotations
+
+from flask import g, request
+from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import (Agency, AgencyAssignment, AgencyConflict, Application, IndicatorItem, IndicatorVersion,
+                        ProvinceIndicatorAdoption)
+from app.services import agencies, evaluation, scoping
+from app.services.exceptions import DomainError
+from app.views.base import ScopedModelRestApi
+
+
+class IndicatorVersionApi(ScopedModelRestApi):
+    resource_name = "indicatorversion"
+    datamodel = SQLAInterface(IndicatorVersion)
+    list_columns = show_columns = ["id", "code", "name", "total_points", "pass_points", "area_min_ratio",
+                                   "is_active", "source"]
+    add_columns = edit_columns = show_columns[1:]
+    search_columns = ["code", "name", "is_active"]
+    order_columns = ["code", "id"]
+    record_rule = evaluation.version_rule
+
+
+class IndicatorItemApi(ScopedModelRestApi):
+    resource_name = "indicatoritem"
+    datamodel = SQLAInterface(IndicatorItem)
+    list_columns = show_columns = ["id", "version_id", "parent_id", "code", "level", "name", "points", "sort_order"]
+    add_columns = edit_columns = show_columns[1:]
+    search_columns = ["version_id", "parent_id", "code", "level", "name"]
+    order_columns = ["sort_order", "code", "id"]
+    page_size = 100
+    max_page_size = 500
+    record_rule = evaluation.item_rule
+
+
+class ProvinceIndicatorAdoptionApi(ScopedModelRestApi):
+    resource_name = "provinceindicatoradoption"
+    datamodel = SQLAInterface(ProvinceIndicatorAdoption)
+    list_columns = show_columns = ["id", "province_code", "version_id", "pass_points", "area_min_ratio", "adopted_on"]
+    add_columns = edit_columns = show_columns[1:]
+    search_columns = ["province_code", "version_id"]
+    order_columns = ["province_code", "adopted_on"]
+    record_rule = evaluation.adoption_rule
+
+
+class AgencyApi(ScopedModelRestApi):
+    resource_name = "agency"
+    datamodel = SQLAInterface(Agency)
+    list_columns = show_columns = ["id", "name", "uscc", "qualification", "status", "disqualified_at",
+                                   "disqualification_reason"]
+    add_columns = edit_columns = ["name", "uscc", "qualification"]
+    search_columns = ["name", "uscc", "status"]
+    order_columns = ["name", "id"]
+    # POST …/disqualify needs can_disqualify (FAB names it after the method).
+    record_rule = agencies.agency_rule
+
+    @expose("/<int:pk>/disqualify", methods=["POST"])
+    @protect()
+    @safe
+    def disqualify(self, pk):
+        """Disqualify the agency for fraud (final): body ``{"reason": "..."}``.
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: disqualified}
+            404: {$ref: '#/components/responses/404'}
+            422: {description: refused (no reason, already disqualified)}
+        """
+        agency = self._scoped_or_none(pk, scoping.EDIT)
+        if agency is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+
+        def run():
+            agencies.disqualify(agency, g.user, body.get("reason"))
+            return self.response(200, id=agency.id, status=agency.status,
+                                 disqualified_at=agency.disqualified_at.isoformat())
+
+        return self._domain_errors(run)
+
+
+class AgencyConflictApi(ScopedModelRestApi):
+    resource_name = "agencyconflict"
+    datamodel = SQLAInterface(AgencyConflict)
+    list_columns = show_columns = ["id", "agency_id", "enterprise_id", "reason", "declared_at", "declared_by_id"]
+    add_columns = ["agency_id", "enterprise_id", "reason"]
+    edit_columns = ["reason"]
+    search_columns = ["agency_id", "enterprise_id"]
+    order_columns = ["declared_at", "id"]
+    record_rule = agencies.conflict_rule
+
+
+def _score_json(row) -> dict:
+    return {"item_id": row.item_id, "code": row.item.code, "score": row.score, "note": row.note,
+            "scored_at": row.scored_at.isoformat() if row.scored_at else None}
+
+
+class EvaluationApi(BaseApi):
+    """Scores, totals and pass rules of one application; the draw record; assignments."""
+
+    resource_name = "evaluation"
+    openapi_spec_tag = "Evaluation"
+    method_permission_name = {"assignments": "read", "summary": "read", "scores": "read", "draw": "read",
+                              "save_self": "self_score", "save_agency": "agency_score"}
+
+    def _application(self, pk):
+        application = db.session.get(Application, pk)
+        if application is None or not scoping.can_access(g.user, application, scoping.READ):
+            return None
+        return application
+
+    def _refusal(self, exc: DomainError):
+        if exc.status_code == 404:
+            return self.response_404()
+        body = {"message": str(exc)}
+        if exc.field:
+            body["field"] = exc.field
+        if isinstance(exc, evaluation.ScoreErrors):
+            body["errors"] = {str(key): message for key, message in exc.errors.items()}
+        return self.response(exc.status_code, **body)
+
+    @expose("/assignments", methods=["GET"])
+    @protect()
+    @safe
+    def assignments(self):
+        """The agency assignments in the caller's scope (an agency: exactly its own).
+        ---
+        get:
+          responses:
+            200: {description: the assignments}
+        """
+        rows = db.session.scalars(select(AgencyAssignment).where(scoping.scope_filter(AgencyAssignment, g.user))
+                                  .options(selectinload(AgencyAssignment.application))
+                                  .order_by(AgencyAssignment.id.desc()).limit(1000)).all()
+        return self.response(200, result=[{
+            "application_id": row.application_id, "agency_id": row.agency_id, "agency": row.agency.name,
+            "status": row.application.status, "mine_name": row.application.mine_name,
+            "drawn_at": row.drawn_at.isoformat() if row.drawn_at else None,
+        } for row in rows])
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    def summary(self, pk):
+        """Totals per first-level area and overall, and the pass rules, per source.
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: the summaries}
+            404: {$ref: '#/components/responses/404'}
+        """
+        application = self._application(pk)
+        if application is None:
+            return self.response_404()
+        version = evaluation.version_for(application)
+        result = {}
+        if version is not None:
+            tree = evaluation.catalogue(version)
+            for source in evaluation.SOURCES:
+                if evaluation.may_read_scores(application, g.user, source):
+                    result[source] = evaluation.summarize(application, source, tree).as_dict()
+        return self.response(200, application_id=application.id, status=application.status,
+                             version=version.code if version is not None else None,
+                             version_fixed=application.indicator_version_id is not None, result=result)
+
+    @expose("/<int:pk>/scores/<source>", methods=["GET"])
+    @protect()
+    @safe
+    def scores(self, pk, source):
+        """The item scores of one source (``self`` or ``agency``).
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: source, schema: {type: string}}
+          responses:
+            200: {description: the scores}
+            404: {$ref: '#/components/responses/404'}
+        """
+        application = self._application(pk)
+        if application is None or not evaluation.may_read_scores(application, g.user, source):
+            return self.response_404()
+        rows = sorted(evaluation.scores_of(application, source).values(), key=lambda r: r.item.sort_order)
+        return self.response(200, result=[_score_json(row) for row in rows])
+
+    def _save(self, pk, source: str):
+        application = self._application(pk)
+        if application is None:
+            return self.response_404()
+        body = request.get_json(silent=True)
+        entries = body.get("scores") if isinstance(body, dict) else None
+        malformed = self.response(422, message=evaluation.malformed_scores_message(), field="scores")
+        if not isinstance(entries, list):
+            return malformed
+        scores, notes = {}, {}
+        for entry in entries:
+            if not isinstance(entry, dict) or "item" not in entry:
+                return malformed
+            key = entry["item"]
+            if not isinstance(key, (int, str)) or isinstance(key, bool):
+                return malformed
+            if "score" in entry:
+                scores[key] = entry["score"]
+            if "note" in entry:
+                notes[key] = entry["note"]
+        try:
+            summary = evaluation.save_scores(application, g.user, source, scores, notes)
+        except DomainError as exc:
+            return self._refusal(exc)
+        return self.response(200, **summary.as_dict())
+
+    @expose("/<int:pk>/scores/self", methods=["POST"])
+    @protect()
+    @safe
+    def save_self(self, pk):
+        """The enterprise's self-evaluation scores, while the application is accepted:
+        ``{"scores": [{"item": "1.1.1", "score": 10, "note": "..."}]}`` (item: code or id; a saved
+        score can be changed, not removed). All or nothing.
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: saved; the new summary}
+            403: {description: not the applicant}
+            404: {$ref: '#/components/responses/404'}
+            422: {description: refused scores (errors per item) or wrong state}
+        """
+        return self._save(pk, evaluation.SELF)
+
+    @expose("/<int:pk>/scores/agency", methods=["POST"])
+    @protect()
+    @safe
+    def save_agency(self, pk):
+        """The drawn agency's scores, while the application is under assessment (same body).
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: saved; the new summary}
+            403: {description: not the drawn agency}
+            404: {$ref: '#/components/responses/404'}
+            422: {description: refused scores (errors per item) or wrong state}
+        """
+        return self._save(pk, evaluation.AGENCY)
+
+    @expose("/<int:pk>/draw", methods=["GET"])
+    @protect()
+    @safe
+    def draw(self, pk):
+        """The draw record (seed, ordered candidates, exclusions) and its replay; for the
+        authorities in scope.
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: the draw record}
+            404: {$ref: '#/components/responses/404'}
+        """
+        application = self._application(pk)
+        if application is None or application.assignment is None or not agencies.may_see_draw(g.user):
+            return self.response_404()
+        return self.response(200, **agencies.draw_record(application.assignment))
+
+
+def register_apis(appbuilder) -> None:
+    for api in (IndicatorVersionApi, IndicatorItemApi, ProvinceIndicatorAdoptionApi, AgencyApi, AgencyConflictApi,
+                EvaluationApi):
+        appbuilder.add_api(api)

@@ -1,0 +1,227 @@
+"""The directory (绿色矿山名录, SPEC F1, E6), the recommendations to the national list and the
+anomaly list (异常名录, F4). Entries enter and leave through the transition table (有进有出):
+
+- an application is listed when its public notice ended without objection (the ``list`` step of
+  the application workflow, whose effect is ``list_application``): a provincial entry and its
+  certificate are made in the same transaction;
+- a province recommends provincial entries to the national list, at most
+  NATIONAL_RECOMMENDATION_QUOTA (default one half) of its listed provincial entries
+  (``recommend``); the national user accepts (``list_nationally`` makes the national entry and
+  its certificate) or declines;
+- an entry is removed by the authority of its level (national entries by the national user,
+  the others by their province) with the reason and the decision (``remove``); the removal
+  revokes the certificate (app.services.certificates reads the entry's state);
+- a mine is put on the anomaly list with reason and decision (``put_on_anomaly_list``; the
+  selection puts a new mine there when it fails again after rectification, E7) and released
+  through the ``release`` step.
+"""
+from __future__ import annotations
+
+import contextvars
+import datetime
+import math
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models.directory import CITY, COUNTY, NATIONAL, PROVINCIAL
+from app.services import scoping, workflow
+from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
+
+LEVEL_LABELS = {NATIONAL: _l("National"), PROVINCIAL: _l("Provincial"), CITY: _l("City-level"),
+                COUNTY: _l("County-level")}
+DEFAULT_RECOMMENDATION_QUOTA = 0.5
+# The decision document (文号) of the step under way, handed from ``remove`` to its effect.
+_pending_decision: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("gm_decision", default=None)
+
+
+def _today() -> datetime.date:
+    return datetime.date.today()
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _role_names(user) -> set[str]:
+    return {role.name for role in getattr(user, "roles", ())}
+
+
+@contextmanager
+def _decision(decision: Optional[str]) -> Iterator[None]:
+    token = _pending_decision.set((decision or "").strip()[:128] or None)
+    try:
+        yield
+    finally:
+        _pending_decision.reset(token)
+
+
+def _new_entry(source, level: str, year: int, reason: str, decision: Optional[str], application_id=None):
+    """A directory entry copied from ``source`` (an application or another entry), with its
+    certificate, added to the session (the caller's transaction)."""
+    from app.models import DirectoryEntry
+    from app.services import certificates
+
+    mine = source.mine
+    entry = DirectoryEntry(
+        mine_id=mine.id, enterprise_id=source.enterprise_id, region_code=source.region_code, level=level,
+        year=year, mine_name=mine.name, enterprise_name=source.enterprise_name if hasattr(source, "enterprise_name")
+        else mine.enterprise.name, mineral_name=mine.mineral.name if mine.mineral else None,
+        listed_on=_today(), entry_reason=reason, entry_decision=decision, application_id=application_id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    certificates.issue(entry, db.session)
+    return entry
+
+
+# ---------------------------------------------------------------------------
+# Effects and guards named in the transition table
+# ---------------------------------------------------------------------------
+def list_application(application, user, comment) -> dict:
+    """Effect of the application's ``list`` step: the provincial entry and its certificate."""
+    notice = application.public_notice
+    reason = comment or _("Selected: passed the third-party assessment and the collective review; the public "
+                          "notice ended without objection.")
+    _new_entry(application, PROVINCIAL, application.year, reason, notice.title if notice else None,
+               application_id=application.id)
+    return {}
+
+
+def check_removable(entry, user, comment) -> None:
+    """A national entry is removed by the national level, the others by their province."""
+    roles = _role_names(user)
+    if entry.level == NATIONAL and "national" not in roles:
+        raise AccessDenied(_("Only the national level removes a mine from the national directory."))
+    if entry.level != NATIONAL and "province" not in roles:
+        raise AccessDenied(_("The province removes a mine from the provincial, city and county directories."))
+
+
+def stamp_removal(entry, user, comment) -> dict:
+    return {"removed_on": _today(), "exit_reason": comment, "exit_decision": _pending_decision.get(),
+            "decided_at": _now(), "decision_comment": comment}
+
+
+def list_nationally(recommendation, user, comment) -> dict:
+    """Effect of ``accept``: the national entry and its certificate."""
+    provincial = recommendation.entry
+    reason = comment or _("Recommended by the province and listed nationally.")
+    entry = _new_entry(provincial, NATIONAL, recommendation.year, reason, None,
+                       application_id=provincial.application_id)
+    return {"national_entry_id": entry.id, "decided_at": _now(), "decision_comment": comment}
+
+
+# ---------------------------------------------------------------------------
+# Removal with its decision document
+# ---------------------------------------------------------------------------
+def remove(entry, user, reason: str, decision: Optional[str] = None):
+    """Take ``entry`` off the directory with the reason and the decision (文号)."""
+    with _decision(decision):
+        return workflow.transition(entry, "remove", user, reason)
+
+
+# ---------------------------------------------------------------------------
+# Recommendation to the national list
+# ---------------------------------------------------------------------------
+def recommendation_quota(province_code: str) -> tuple[int, int]:
+    """(how many the province may have recommended, how many it has) for the current list."""
+    from app.models import DirectoryEntry, NationalRecommendation
+
+    prefix = province_code[:2]
+    listed = db.session.scalar(select(func.count(DirectoryEntry.id)).where(
+        DirectoryEntry.level == PROVINCIAL, DirectoryEntry.status == "listed",
+        scoping.region_condition(DirectoryEntry.region_code, [prefix]))) or 0
+    ratio = float(current_app.config.get("NATIONAL_RECOMMENDATION_QUOTA", DEFAULT_RECOMMENDATION_QUOTA))
+    used = db.session.scalar(select(func.count(NationalRecommendation.id)).where(
+        NationalRecommendation.status.in_(("recommended", "accepted")),
+        scoping.region_condition(NationalRecommendation.region_code, [prefix]))) or 0
+    return math.floor(ratio * listed), used
+
+
+def recommend(entry, user, reason: Optional[str] = None):
+    """A province recommends one of its listed provincial entries to the national list."""
+    from app.models import NationalRecommendation
+
+    if "province" not in _role_names(user):
+        raise AccessDenied(_("The province recommends mines to the national list."))
+    scoping.check_access(user, entry, scoping.ACT)
+    if entry.level != PROVINCIAL or entry.status != "listed":
+        raise ValidationFailed(_("Only a mine listed in the provincial directory can be recommended."))
+    pending = db.session.scalar(select(func.count(NationalRecommendation.id)).where(
+        NationalRecommendation.entry_id == entry.id, NationalRecommendation.status.in_(("recommended", "accepted"))))
+    if pending:
+        raise ValidationFailed(_("This mine has already been recommended."))
+    quota, used = recommendation_quota(entry.region_code)
+    if used >= quota:
+        raise ValidationFailed(_("The province's quota is used up: at most %(quota)s of its listed mines may be "
+                                 "recommended, and %(used)s are.", quota=quota, used=used))
+    recommendation = NationalRecommendation(entry_id=entry.id, region_code=entry.region_code,
+                                            enterprise_id=entry.enterprise_id, year=_today().year,
+                                            reason=(reason or "").strip() or None)
+    try:
+        db.session.add(recommendation)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return recommendation
+
+
+# ---------------------------------------------------------------------------
+# The anomaly list
+# ---------------------------------------------------------------------------
+def put_on_anomaly_list(mine, reason: str, decision: Optional[str] = None, application_id=None,
+                        commit: bool = True):
+    """Add ``mine`` to the anomaly list (in the caller's transaction when ``commit`` is False)."""
+    from app.models import AnomalyEntry
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Give the reason."), field="reason")
+    entry = AnomalyEntry(mine_id=mine.id, enterprise_id=mine.enterprise_id, region_code=mine.region_code,
+                         year=_today().year, listed_on=_today(), reason=reason,
+                         decision=(decision or "").strip() or None, application_id=application_id)
+    db.session.add(entry)
+    if commit:
+        try:
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+    return entry
+
+
+def is_on_anomaly_list(mine_id: int) -> bool:
+    from app.models import AnomalyEntry
+
+    return bool(db.session.scalar(select(func.count(AnomalyEntry.id)).where(
+        AnomalyEntry.mine_id == mine_id, AnomalyEntry.status == "listed")))
+
+
+def anomaly_rule(entry, user, action: str) -> None:
+    """The manual listing form (province): the mine in scope, a reason; the rest derived."""
+    from app.models import Mine
+
+    if action != scoping.EDIT or entry.id is not None:
+        if entry.id is not None and action == scoping.EDIT:
+            raise ValidationFailed(_("An anomaly-list entry is not edited; release it instead."))
+        return
+    mine = entry.mine or (db.session.get(Mine, entry.mine_id) if entry.mine_id else None)
+    if mine is None:
+        raise ValidationFailed(_("Choose the mine."), field="mine")
+    scoping.check_access(user, mine, scoping.LINK)
+    if not (entry.reason or "").strip():
+        raise ValidationFailed(_("Give the reason."), field="reason")
+    entry.mine_id, entry.enterprise_id, entry.region_code = mine.id, mine.enterprise_id, mine.region_code
+    entry.year = entry.year or _today().year
+    entry.listed_on = entry.listed_on or _today()
+
+
+def check_not_on_anomaly_list(mine) -> None:
+    if is_on_anomaly_list(mine.id):
+        raise TransitionRefused(_("The mine is on the anomaly list and cannot apply."))
