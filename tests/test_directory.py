@@ -151,3 +151,38 @@ def test_a_state_enterprise_applies_for_its_zone(make_enterprise, make_user, api
     assert (zone.applicant_kind, zone.enterprise_id, zone.region_code) == ("state_enterprise", enterprise.id, "140121")
     response = api(user).post("/api/v1/demo_zone/", json={"name": " ", "plan_summary": "方案"})
     assert response.status_code == 422 and response.get_json()["field"] == "name"
+
+
+def test_each_level_keeps_its_own_directory(staff, make_mine, make_user, browser, api):
+    """A city lists on the city-level directory and removes from it; a county cannot remove a
+    city-level entry; the province removes below it; a mine of another region is not found."""
+    mine = make_mine("140105")
+    city = api(staff["city"])
+    response = city.post("/api/v1/directory/", json={"licence_no": mine.licence_no.lower(), "year": 2026,
+                                                     "reason": "市级绿色矿山遴选", "decision": "并自然资发〔2026〕8号"})
+    assert response.status_code == 201 and response.get_json()["level"] == "city"
+    entry = db.session.get(DirectoryEntry, response.get_json()["id"])
+    assert entry.entry_decision == "并自然资发〔2026〕8号" and entry.mine_name == mine.name
+    from app.models import Certificate
+
+    assert db.session.scalars(select(Certificate).where(Certificate.entry_id == entry.id)).one().number.startswith(
+        "GM-C-14-2026-")
+    again = city.post("/api/v1/directory/", json={"licence_no": mine.licence_no, "reason": "重复"})
+    assert again.status_code == 422 and again.get_json()["field"] == "licence_no"
+    far = make_mine("610102")
+    refused = city.post("/api/v1/directory/", json={"licence_no": far.licence_no, "reason": "越权"})
+    assert refused.status_code == 422 and refused.get_json()["field"] == "licence_no"
+    with pytest.raises(DomainError):
+        directory.remove(entry, staff["county"], "县级不能移出市级名录")
+    # The county keeps its own list: the screen form.
+    page = browser(staff["county"]).post("/directoryentryview/add", data={
+        "licence_no": mine.licence_no, "year": "2026", "reason": "县级名录"})
+    assert page.status_code == 302
+    county_entry = db.session.scalars(select(DirectoryEntry).where(DirectoryEntry.level == "county")).one()
+    directory.remove(county_entry, staff["city"], "市级核查不达标")
+    directory.remove(entry, staff["city"], "市级复核不达标", "并自然资发〔2026〕9号")
+    assert {e.status for e in db.session.scalars(select(DirectoryEntry))} == {"removed"}
+    # An enterprise keeps no directory.
+    owner = make_user("enterprise", enterprise=mine.enterprise)
+    assert api(owner).post("/api/v1/directory/", json={"licence_no": mine.licence_no, "reason": "x"}).status_code \
+        in (401, 403)

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.directory import CITY, COUNTY, NATIONAL, PROVINCIAL
 from app.services import scoping, workflow
-from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
+from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed, on_field
 
 LEVEL_LABELS = {NATIONAL: _l("National"), PROVINCIAL: _l("Provincial"), CITY: _l("City-level"),
                 COUNTY: _l("County-level")}
@@ -61,18 +61,18 @@ def _decision(decision: Optional[str]) -> Iterator[None]:
         _pending_decision.reset(token)
 
 
-def _new_entry(source, level: str, year: int, reason: str, decision: Optional[str], application_id=None):
-    """A directory entry copied from ``source`` (an application or another entry), with its
-    certificate, added to the session (the caller's transaction)."""
+def _new_entry(mine, level: str, year: int, reason: str, decision: Optional[str], application_id=None,
+               enterprise_name: Optional[str] = None):
+    """A directory entry of ``mine``, with its certificate, added to the session (the caller's
+    transaction)."""
     from app.models import DirectoryEntry
     from app.services import certificates
 
-    mine = source.mine
     entry = DirectoryEntry(
-        mine_id=mine.id, enterprise_id=source.enterprise_id, region_code=source.region_code, level=level,
-        year=year, mine_name=mine.name, enterprise_name=source.enterprise_name if hasattr(source, "enterprise_name")
-        else mine.enterprise.name, mineral_name=mine.mineral.name if mine.mineral else None,
-        listed_on=_today(), entry_reason=reason, entry_decision=decision, application_id=application_id,
+        mine_id=mine.id, enterprise_id=mine.enterprise_id, region_code=mine.region_code, level=level, year=year,
+        mine_name=mine.name, enterprise_name=enterprise_name or mine.enterprise.name,
+        mineral_name=mine.mineral.name if mine.mineral else None, listed_on=_today(), entry_reason=reason,
+        entry_decision=decision, application_id=application_id,
     )
     db.session.add(entry)
     db.session.flush()
@@ -88,18 +88,25 @@ def list_application(application, user, comment) -> dict:
     notice = application.public_notice
     reason = comment or _("Selected: passed the third-party assessment and the collective review; the public "
                           "notice ended without objection.")
-    _new_entry(application, PROVINCIAL, application.year, reason, notice.title if notice else None,
-               application_id=application.id)
+    _new_entry(application.mine, PROVINCIAL, application.year, reason, notice.title if notice else None,
+               application_id=application.id, enterprise_name=application.enterprise_name)
     return {}
 
 
+# Who keeps the directory of each level: it lists there, and it (or an authority above it in
+# scope) removes from there.
+KEEPERS = {NATIONAL: ("national",), PROVINCIAL: ("province",), CITY: ("city", "province"),
+           COUNTY: ("county", "city", "province")}
+LEVEL_OF_ROLE = {"national": NATIONAL, "province": PROVINCIAL, "city": CITY, "county": COUNTY}
+
+
 def check_removable(entry, user, comment) -> None:
-    """A national entry is removed by the national level, the others by their province."""
-    roles = _role_names(user)
-    if entry.level == NATIONAL and "national" not in roles:
-        raise AccessDenied(_("Only the national level removes a mine from the national directory."))
-    if entry.level != NATIONAL and "province" not in roles:
-        raise AccessDenied(_("The province removes a mine from the provincial, city and county directories."))
+    """An entry leaves by its level's authority: the national list by the national level, the
+    provincial by the province, a city's by the city or its province, a county's by the county,
+    its city or its province (the scope rule has checked the region)."""
+    if not _role_names(user) & set(KEEPERS[entry.level]):
+        raise AccessDenied(_("Your level does not keep the %(level)s directory.",
+                             level=LEVEL_LABELS[entry.level]))
 
 
 def stamp_removal(entry, user, comment) -> dict:
@@ -111,8 +118,8 @@ def list_nationally(recommendation, user, comment) -> dict:
     """Effect of ``accept``: the national entry and its certificate."""
     provincial = recommendation.entry
     reason = comment or _("Recommended by the province and listed nationally.")
-    entry = _new_entry(provincial, NATIONAL, recommendation.year, reason, None,
-                       application_id=provincial.application_id)
+    entry = _new_entry(provincial.mine, NATIONAL, recommendation.year, reason, None,
+                       application_id=provincial.application_id, enterprise_name=provincial.enterprise_name)
     return {"national_entry_id": entry.id, "decided_at": _now(), "decision_comment": comment}
 
 
@@ -123,6 +130,46 @@ def remove(entry, user, reason: str, decision: Optional[str] = None):
     """Take ``entry`` off the directory with the reason and the decision (文号)."""
     with _decision(decision):
         return workflow.transition(entry, "remove", user, reason)
+
+
+def list_mine(user, licence_no: str, year, reason: str, decision: Optional[str] = None):
+    """List a mine by hand on the directory of the user's own level (a city keeps its city-level
+    directory, a county its county-level one; the province and the national level may also record
+    entries decided outside the system). The entry and its certificate, in one transaction."""
+    from app.models import DirectoryEntry, Mine
+    from app.services import codes
+
+    level = next((LEVEL_OF_ROLE[name] for name in ("national", "province", "city", "county")
+                  if name in _role_names(user)), None)
+    if level is None:
+        raise AccessDenied(_("Only an authority keeps a directory."))
+    with on_field("licence_no"):
+        number = codes.normalize_licence_no(licence_no)
+        mine = db.session.scalars(select(Mine).where(Mine.licence_no == number)).first() if number else None
+        if mine is None or not scoping.can_access(user, mine, scoping.LINK):
+            raise ValidationFailed(_("No mine in your region has this licence number."))
+    with on_field("year"):
+        try:
+            year = int(year or _today().year)
+        except (TypeError, ValueError):
+            raise ValidationFailed(_("Enter a year."))
+        if not 2000 <= year <= _today().year + 1:
+            raise ValidationFailed(_("Enter a year."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Give the reason."), field="reason")
+    listed_now = db.session.scalar(select(func.count(DirectoryEntry.id)).where(
+        DirectoryEntry.mine_id == mine.id, DirectoryEntry.level == level, DirectoryEntry.status == "listed"))
+    if listed_now:
+        raise ValidationFailed(_("The mine is already on the %(level)s directory.", level=LEVEL_LABELS[level]),
+                               field="licence_no")
+    try:
+        entry = _new_entry(mine, level, year, reason, (decision or "").strip()[:128] or None)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return entry
 
 
 # ---------------------------------------------------------------------------

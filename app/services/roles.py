@@ -134,7 +134,8 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool, impo
             Grant(REVIEW_MEETINGS, READ + (WRITE if level == 1 else ())),
             Grant(PUBLIC_NOTICES, READ + (WRITE if level == 1 else ())),
             Grant(OBJECTIONS, READ + ((WRITE + TRANSITION) if level == 1 else ())),
-            Grant(DIRECTORY, READ + (TRANSITION if level == 1 else ())),
+            # Each level keeps its own directory: it lists and removes there.
+            Grant(DIRECTORY, READ + WRITE + TRANSITION),
             Grant(RECOMMENDATIONS, READ + (WRITE if level == 1 else ())),
             Grant(ANOMALIES, READ + ((WRITE + TRANSITION) if level == 1 else ())),
             Grant(CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
@@ -173,7 +174,7 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(REVIEW_MEETINGS, READ),
                 Grant(PUBLIC_NOTICES, READ),
                 Grant(OBJECTIONS, READ),
-                Grant(DIRECTORY, READ + TRANSITION),
+                Grant(DIRECTORY, READ + WRITE + TRANSITION),
                 Grant(RECOMMENDATIONS, READ + TRANSITION),
                 Grant(ANOMALIES, READ),
                 Grant(CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),

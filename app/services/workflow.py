@@ -307,8 +307,9 @@ TRANSITIONS: tuple[Transition, ...] = (
                effect=_stamp_decision, style="danger"),
     Transition("objection", "open", "dismiss", frozenset({"province"}), "dismissed", comment_required=True,
                effect=_stamp_decision),
-    # The directory: removal by the authority of the entry's level, with reason and decision.
-    Transition("directory", "listed", "remove", frozenset({"national", "province"}), "removed",
+    # The directory: removal by the authority that keeps the entry's level (directory.KEEPERS),
+    # with reason and decision.
+    Transition("directory", "listed", "remove", frozenset({"national", "province", "city", "county"}), "removed",
                comment_required=True, guard=_service("directory:check_removable"),
                effect=_service("directory:stamp_removal"), style="danger", pending=False),
     Transition("recommendation", "recommended", "accept", frozenset({"national"}), "accepted",

@@ -51,12 +51,30 @@ class DirectoryEntryView(ScopedModelView):
     search_columns = ["year", "level", "status", "mine_name", "listed_on"]
     order_columns = ["year", "listed_on", "mine_name"]
     base_order = ("listed_on", "desc")
-    base_permissions = ["can_list", "can_show", "can_transition"]
+    base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
     label_columns = _LABELS
     formatters_columns = formatters(optional=("removed_on", "exit_reason", "exit_decision", "entry_decision",
                                               "mineral_name"))
     show_template = "gm/directory_entry_show.html"
-    method_permission_name = {"choices": "list", "remove": "transition", "recommend": "transition"}
+    method_permission_name = {"choices": "list", "remove": "transition", "recommend": "transition", "add": "add"}
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        """List a mine by hand on the directory of the user's level (directory.list_mine)."""
+        error = None
+        if request.method == "POST":
+            try:
+                entry = directory.list_mine(g.user, request.form.get("licence_no", ""), request.form.get("year"),
+                                            request.form.get("reason", ""), request.form.get("decision"))
+            except DomainError as exc:
+                error = exc
+            else:
+                flash(_("“%(name)s” is listed on the %(level)s directory.", name=entry.mine_name,
+                        level=entry.level_label), "success")
+                return redirect(url_for("DirectoryEntryView.show", pk=entry.id))
+        return self.render_template("gm/directory_entry_add.html", title=_("List a mine on the directory"),
+                                    error=error, form=request.form)
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and "pk" in kwargs:
@@ -107,9 +125,38 @@ class DirectoryEntryApi(ScopedModelRestApi):
                                    "entry_decision", "application_id", "removed_on", "exit_reason", "exit_decision"]
     search_columns = ["level", "year", "status", "region_code", "mine_name", "mine_id", "enterprise_id"]
     order_columns = ["year", "listed_on", "id"]
-    include_route_methods = {"get", "get_list", "info", "remove", "recommend"}
-    method_permission_name = {"get": "get", "get_list": "get", "info": "info", "remove": "transition",
-                              "recommend": "transition"}
+    include_route_methods = {"get", "get_list", "info", "list_mine", "remove", "recommend"}
+    method_permission_name = {"get": "get", "get_list": "get", "info": "info", "list_mine": "post",
+                              "remove": "transition", "recommend": "transition"}
+
+    @api_expose("/", methods=["POST"])
+    @protect()
+    @safe
+    def list_mine(self):
+        """List a mine on the directory of the user's own level.
+        ---
+        post:
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    licence_no: {type: string}
+                    year: {type: integer}
+                    reason: {type: string}
+                    decision: {type: string}
+          responses:
+            201: {description: listed, with its certificate}
+            422: {description: refused}
+        """
+        body = request.get_json(silent=True) or {}
+        try:
+            entry = directory.list_mine(g.user, str(body.get("licence_no") or ""), body.get("year"),
+                                        str(body.get("reason") or ""), body.get("decision"))
+        except DomainError as exc:
+            return self.refusal(exc)
+        return self.response(201, id=entry.id, level=entry.level, status=entry.status)
 
     @api_expose("/<int:pk>/remove", methods=["POST"])
     @protect()
