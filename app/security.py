@@ -16,6 +16,8 @@ from app.services.exceptions import DomainError
 
 # Where auth_user_db leaves a lock-out refusal for the login views (HTML and REST).
 LOGIN_REFUSAL = "gm_login_refusal"
+# The request's cache of its user's role permissions (GreenMineSecurityManager).
+_PERMISSION_CACHE = "gm.role_permissions"
 
 
 class GreenMineUserView(UserDBModelView):
@@ -101,6 +103,25 @@ class GreenMineSecurityManager(SecurityManager):
     user_model = GreenMineUser
     userdbmodelview = GreenMineUserView
     authdbview = AuthDBView
+
+    def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids) -> bool:
+        """FAB asks the database once per permission check (a page with its menu makes dozens).
+        Within a request, load the roles' (permission, view) pairs once and answer from them."""
+        if not has_request_context():
+            return super().exist_permission_on_roles(view_name, permission_name, role_ids)
+        cache = request.environ.setdefault(_PERMISSION_CACHE, {})
+        key = tuple(sorted(role_ids))
+        if key not in cache:
+            from flask_appbuilder.security.sqla.models import assoc_permissionview_role
+
+            rows = (self.session.query(self.permission_model.name, self.viewmenu_model.name)
+                    .select_from(self.permissionview_model)
+                    .join(self.permission_model).join(self.viewmenu_model)
+                    .join(assoc_permissionview_role,
+                          assoc_permissionview_role.c.permission_view_id == self.permissionview_model.id)
+                    .filter(assoc_permissionview_role.c.role_id.in_(key)))
+            cache[key] = frozenset(rows)
+        return (permission_name, view_name) in cache[key]
 
     def auth_user_db(self, username, password):
         """FAB's check (the same message and comparable time for an unknown name and a wrong
