@@ -197,3 +197,8 @@ def test_verification_valid_revoked_expired_and_unknown(listed, make_user, brows
     assert api().get("/public/api/certificate/GM-P-14-2026-9999").get_json()["found"] is False
     assert api().get("/public/api/certificate/GM-P-14-2026-9999").status_code == 404
     assert api().get("/public/api/certificate/%25%27").status_code == 404
+
+
+def test_the_login_page_links_to_the_public_pages(app):
+    page = app.test_client().get("/login/").get_data(as_text=True)
+    assert 'id="gm-public-links"' in page and "/public/directory" in page and "/public/certificate" in page
