@@ -296,3 +296,25 @@ def test_rest_api_for_position_and_responsible_persons(people, api):
     assert county.put(f"/api/v1/mine/{mine.id}", json={"max_depth_m": 820, "workers_per_shift": 31}).status_code == 200
     rows = county.get("/api/v1/mine/?q=(filters:!((col:max_depth_m,opr:gt,value:800)))").get_json()["result"]
     assert [row["id"] for row in rows] == [mine.id]
+
+
+def test_page_arguments_are_capped_and_checked(make_mine, make_user, browser):
+    for _ in range(3):
+        make_mine(XIAODIAN)
+    client = browser(make_user("county", XIAODIAN))
+    assert client.get("/mineview/list/?psize_MineView=100000").status_code == 200
+    for bad in ("psize_MineView=abc", "page_MineView=-1", "psize_MineView=99999999999"):
+        response = client.get(f"/mineview/list/?{bad}")
+        assert response.status_code == 400 and "无法识别的请求" in response.get_data(as_text=True), bad
+
+
+def test_the_page_size_is_capped(make_mine, make_enterprise, make_user, browser):
+    from app.views.base import ScopedModelView
+
+    enterprise = make_enterprise(XIAODIAN)
+    for _ in range(ScopedModelView.max_page_size + 5):
+        make_mine(XIAODIAN, enterprise=enterprise)
+    client = browser(make_user("county", XIAODIAN))
+    per_row = client.get("/mineview/list/?psize_MineView=10").get_data(as_text=True).count("/mineview/show/") / 10
+    page = client.get("/mineview/list/?psize_MineView=100000").get_data(as_text=True)
+    assert page.count("/mineview/show/") == ScopedModelView.max_page_size * per_row

@@ -108,6 +108,14 @@ class ScopedModelView(RecordRules, ModelView):
     # field name -> service function (user, q) -> [{"id", "text"}] (app.services.choices)
     search_choices: dict = {}
 
+    # FAB takes ?psize_<View>= as given: a page of 100,000 rows is one request away.
+    max_page_size = 100
+
+    def _get_list_widget(self, *args, page_size=None, **kwargs):
+        if page_size is not None:
+            page_size = min(max(int(page_size), 1), self.max_page_size)
+        return super()._get_list_widget(*args, page_size=page_size, **kwargs)
+
     @expose("/choices/<field>")
     @has_access
     def choices(self, field):
@@ -283,3 +291,11 @@ class ScopedModelRestApi(RecordRules, ModelRestApi):
         except DomainError as exc:
             return self.response(exc.status_code, message=str(exc))
         return self.response(200, id=item.id, status=log.to_state, from_status=log.from_state)
+
+
+def check_paging_args() -> None:
+    """FAB reads ?page_<View>= and ?psize_<View>= with int(): anything else would be a 500.
+    Refuse them with a 400 (installed as a before_request hook)."""
+    for key, value in request.args.items():
+        if key.startswith(("page_", "psize_")) and not (value.isdigit() and len(value) <= 9):
+            abort(400)
