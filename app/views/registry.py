@@ -110,6 +110,7 @@ class EnterpriseView(ScopedModelView):
                                   "address", "mobile", "phone", "fax", "email", "postcode", "region_code"]
     search_columns = ["name", "uscc"]
     order_columns = ["name", "uscc"]
+    base_order = ("id", "desc")
     label_columns = ENTERPRISE_LABELS
     add_form_extra_fields = edit_form_extra_fields = {
         "economic_type": _choice_field(_l("Economic type"), ECONOMIC_TYPES),
@@ -160,6 +161,8 @@ class MineView(ScopedModelView):
     add_columns = edit_columns = _form_fields
     search_columns = ["name", "licence_no"]
     order_columns = ["name", "licence_no"]
+    # A stable order: without one, PostgreSQL may return a row on two pages and skip another.
+    base_order = ("id", "desc")
     label_columns = MINE_LABELS
     description_columns = {
         "size": _l("Leave empty to derive it from the mineral and the production scale "
