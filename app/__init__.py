@@ -67,9 +67,10 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     # After FAB's own before_request (which sets g.user), so that a refusal page can render.
     _install_csrf_check(app)
     _install_account_guards(app, appbuilder)
-    from app.views.base import check_paging_args
+    from app.views.base import check_paging_args, check_path_ids
 
     app.before_request(check_paging_args)
+    app.before_request(check_path_ids)
 
     from app import cli, errors
     from app.services.roles import role_label

@@ -205,3 +205,33 @@ def test_unexpected_errors_are_a_translated_page_not_a_trace(app, make_user, bro
     response = browser(make_user("national")).get("/mineview/list/")
     body = response.get_data(as_text=True)
     assert response.status_code == 500 and "secret internals" not in body and "Traceback" not in body
+
+
+def test_malformed_ids_are_refused_not_500(make_user, make_mine, api, browser):
+    """Found by the fuzz run: ids of the wrong kind in a body, and ids beyond the id columns'
+    range in a path, were 500s."""
+    county_api = api(make_user("county", "140105"))
+    mine = make_mine("140105")
+    for body in ({"name": "x", "licence_no": "C1400002021061000000990", "enterprise_id": [1],
+                  "region_code": "140105"},
+                 {"name": "x", "licence_no": "C1400002021061000000991", "enterprise_id": {"a": 1},
+                  "region_code": "140105"},
+                 {"name": "x", "licence_no": "C1400002021061000000992", "enterprise_id": True,
+                  "region_code": "140105"}):
+        response = county_api.post("/api/v1/mine/", json=body)
+        assert response.status_code in (400, 422), (body, response.get_json())
+    enterprise = make_user("enterprise", enterprise=mine.enterprise)
+    response = api(enterprise).post("/api/v1/predeclaration/", json={"mine_id": {"a": 1}, "year": 2027})
+    assert response.status_code in (400, 422)
+    for url in ("/api/v1/mine/99999999999999999999", "/api/v1/evaluation/99999999999999999999",
+                "/api/v1/notification/99999999999/read"):
+        assert county_api.get(url).status_code in (404, 405), url
+    assert browser(make_user("county", "140105")).get("/mineview/show/99999999999999999999").status_code == 404
+    assert county_api.get("/api/v1/notification/?page=32589158477190044731").status_code == 200
+
+
+def test_a_second_agency_of_the_same_name_is_refused(make_user, api):
+    client = api(make_user("province", "140000"))
+    assert client.post("/api/v1/agency/", json={"name": "重复机构"}).status_code == 201
+    response = client.post("/api/v1/agency/", json={"name": "重复机构"})
+    assert response.status_code == 422 and response.get_json()["field"] == "name"

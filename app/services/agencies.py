@@ -183,6 +183,13 @@ def _agency_rule(agency, user, action: str) -> None:
     agency.name = (agency.name or "").strip()
     if not agency.name:
         raise ValidationFailed(_("This field is required."), field="name")
+    from app.models import Agency
+
+    same_name = select(Agency.id).where(Agency.name == agency.name)
+    if agency.id:
+        same_name = same_name.where(Agency.id != agency.id)
+    if db.session.scalar(same_name) is not None:
+        raise ValidationFailed(_("Another agency has this name."), field="name")
     if agency.uscc is not None and str(agency.uscc).strip():
         try:
             agency.uscc = codes.validate_uscc(agency.uscc)

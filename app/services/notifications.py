@@ -206,6 +206,7 @@ def inbox(user, page: int = 0, page_size: int = 20, unread_only: bool = False) -
     """(this page of the user's messages, newest first; the total)."""
     from app.models import Notification
 
+    page = min(max(page, 0), 100_000)  # beyond that there is nothing, and no overflow
     condition = Notification.user_id == user.id
     if unread_only:
         condition = condition & Notification.read_at.is_(None)

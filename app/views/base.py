@@ -57,8 +57,10 @@ class RecordRules:
         """The record, as it will be saved, must lie in the user's scope, and so must every
         record it points to (IDs in a form or body are checked like IDs in a path)."""
         try:
-            # Rules first: they normalise and derive fields (codes, the owning enterprise),
-            # then the scope is checked on the values that will be saved.
+            # The kinds of the referenced ids first, then the rules: they normalise and derive
+            # fields (codes, the owning enterprise); then the scope is checked on the values
+            # that will be saved.
+            scoping.check_reference_types(item)
             self.check_rules(item, action)
             scoping.check_access(g.user, item, action)
             scoping.check_related_access(g.user, item)
@@ -299,3 +301,12 @@ def check_paging_args() -> None:
     for key, value in request.args.items():
         if key.startswith(("page_", "psize_")) and not (value.isdigit() and len(value) <= 9):
             abort(400)
+
+
+def check_path_ids(*_args) -> None:
+    """An id in the URL beyond the id columns' range finds nothing (404), instead of an
+    overflow in the database (installed as a before_request hook)."""
+    for value in (request.view_args or {}).values():
+        digits = str(value).lstrip("-")
+        if digits.isdigit() and (len(digits) > 10 or int(digits) > scoping.MAX_ID):
+            abort(404)

@@ -75,7 +75,8 @@ class ReviewMeetingView(ScopedModelView):
     @has_access
     def decide(self, pk):
         meeting = self.get_scoped_or_404(pk, scoping.EDIT)
-        application = db.session.get(Application, request.form.get("application_id", type=int) or 0)
+        application_id = request.form.get("application_id", type=int)
+        application = db.session.get(Application, application_id) if scoping.is_record_id(application_id) else None
         if application is None or not scoping.can_access(g.user, application, scoping.ACT):
             abort(404)
         try:
@@ -125,10 +126,8 @@ class ReviewMeetingApi(ScopedModelRestApi):
         """
         meeting = self._scoped_or_none(pk, scoping.EDIT)
         body = request.get_json(silent=True) or {}
-        try:
-            application = db.session.get(Application, int(body.get("application_id") or 0))
-        except (TypeError, ValueError):
-            application = None
+        application_id = body.get("application_id")
+        application = db.session.get(Application, application_id) if scoping.is_record_id(application_id) else None
         if meeting is None or application is None or not scoping.can_access(g.user, application, scoping.ACT):
             return self.response_404()
         try:
