@@ -50,6 +50,9 @@ FAB_ADD_SECURITY_API = True
 FAB_API_SWAGGER_UI = False
 FAB_API_SHOW_STACKTRACE = False
 FAB_API_MAX_PAGE_SIZE = 100
+# Lists on PostgreSQL: above this many rows (the planner's estimate), the page shows the
+# estimate ("about N") instead of counting every row; 0 counts always (app/views/datamodel.py).
+LIST_EXACT_COUNT_LIMIT = int(os.environ.get("LIST_EXACT_COUNT_LIMIT", "20000"))
 
 # Password policy: at least 8 characters with upper case, lower case, a digit and a symbol.
 # (create_app() installs app.services.passwords.validate_password_complexity as the validator.)

@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import BadRequest, HTTPException
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -17,7 +19,30 @@ MESSAGES = {
 }
 
 
+class ValueOutOfRange(BadRequest):
+    """A number in a path, filter or body that the database column cannot hold."""
+
+    description = _l("A number is out of the allowed range.")
+
+    def __str__(self) -> str:
+        # FAB's @safe answers str(exc) as the JSON message: without werkzeug's English prefix.
+        return str(self.description)
+
+
+def _numeric_overflow(context) -> None:
+    """One place for every path: a huge integer fails in the driver (OverflowError from
+    sqlite3, SQLSTATE 22003 from PostgreSQL); it is the client's error, not the server's."""
+    original = context.original_exception
+    if isinstance(original, OverflowError) or getattr(original, "pgcode", None) == "22003":
+        raise ValueOutOfRange() from original
+
+
 def _respond(code: int, message):
+    # A failed statement may have aborted the transaction; the page below still reads the
+    # user and the menu.
+    from app.extensions import db
+
+    db.session.rollback()
     if request.path.startswith("/api/"):
         return jsonify(message=str(message)), code
     appbuilder = current_app.appbuilder
@@ -27,6 +52,9 @@ def _respond(code: int, message):
 
 
 def register(app: Flask) -> None:
+    if not event.contains(Engine, "handle_error", _numeric_overflow):
+        event.listen(Engine, "handle_error", _numeric_overflow)
+
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
         return _respond(400, _l("The form has expired or was not sent from this site. Please reload the page and try again."))
@@ -34,7 +62,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = exc.code or 500
-        response = _respond(code, MESSAGES.get(code, exc.description))
+        message = exc.description if isinstance(exc, ValueOutOfRange) else MESSAGES.get(code, exc.description)
+        response = _respond(code, message)
         if code == 429 and exc.get_response().headers.get("Retry-After"):
             body, status = response
             return body, status, {"Retry-After": exc.get_response().headers["Retry-After"]}

@@ -8,13 +8,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from app.extensions import db
+from app.extensions import db, migration_include_object
 from tests.conftest import is_postgres
 
 
 def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": migration_include_object})
         diff = compare_metadata(context, db.metadata)
     assert diff == [], "models changed without a migration: flask db migrate -d app/migrations"
 

@@ -230,6 +230,23 @@ def test_malformed_ids_are_refused_not_500(make_user, make_mine, api, browser):
     assert county_api.get("/api/v1/notification/?page=32589158477190044731").status_code == 200
 
 
+def test_a_number_too_large_for_its_column_is_a_400_not_a_500(make_mine, make_user, api, browser):
+    mine = make_mine("140105")
+    county_api = api(make_user("county", "140105"))
+    huge = 99999999999999999999
+    # in a filter (rison q), in a body field, in an HTML search
+    response = county_api.get(f"/api/v1/mine/?q=(filters:!((col:enterprise_id,opr:eq,value:{huge})))")
+    # PostgreSQL compares the column with a numeric and finds nothing; SQLite's driver refuses it.
+    assert (response.status_code, response.get_json().get("message")) in ((200, None), (400, "数值超出允许范围。"))
+    assert response.get_json().get("result", []) == []
+    response = county_api.put(f"/api/v1/mine/{mine.id}", json={"employees": huge})
+    assert response.status_code == 400, response.get_json()
+    page = browser(make_user("county", "140105")).get(f"/mineview/list/?_flt_0_employees={huge}")
+    assert page.status_code in (200, 400)
+    # nothing was written, and the session goes on working
+    assert county_api.get(f"/api/v1/mine/{mine.id}").get_json()["result"]["employees"] != huge
+
+
 def test_a_second_agency_of_the_same_name_is_refused(make_user, api):
     client = api(make_user("province", "140000"))
     assert client.post("/api/v1/agency/", json={"name": "重复机构"}).status_code == 201

@@ -4,7 +4,6 @@ Every API lists its columns explicitly: FAB would otherwise expose and allow fil
 every column of the model.
 """
 from flask_appbuilder import ModelRestApi
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from flask import g, request
 from flask_appbuilder.api import expose as api_expose, protect, safe
@@ -12,13 +11,14 @@ from flask_appbuilder.api import expose as api_expose, protect, safe
 from app.models import Application, Enterprise, Mine, Mineral, PreDeclaration, Region, ResponsiblePerson
 from app.services import applications, predeclarations, registry, responsibility, scoping
 from app.views.base import ScopedModelRestApi
+from app.views.datamodel import ListInterface, ListLoading
 
 READ_ONLY = {"can_get", "can_info"}
 
 
-class RegionApi(ModelRestApi):
+class RegionApi(ListLoading, ModelRestApi):
     resource_name = "region"
-    datamodel = SQLAInterface(Region)
+    datamodel = ListInterface(Region)
     base_permissions = READ_ONLY
     list_columns = show_columns = ["code", "name", "level", "parent_code", "is_leaf"]
     search_columns = ["code", "name", "level", "parent_code"]
@@ -27,7 +27,7 @@ class RegionApi(ModelRestApi):
 
 class MineralApi(ModelRestApi):
     resource_name = "mineral"
-    datamodel = SQLAInterface(Mineral)
+    datamodel = ListInterface(Mineral)
     base_permissions = READ_ONLY
     list_columns = show_columns = ["id", "name", "mineral_class", "subclass", "note"]
     search_columns = ["name", "mineral_class", "subclass"]
@@ -36,7 +36,7 @@ class MineralApi(ModelRestApi):
 
 class EnterpriseApi(ScopedModelRestApi):
     resource_name = "enterprise"
-    datamodel = SQLAInterface(Enterprise)
+    datamodel = ListInterface(Enterprise)
     list_columns = ["id", "name", "uscc", "region_code"]
     show_columns = ["id", "name", "uscc", "economic_type", "legal_representative", "contact_person",
                     "address", "mobile", "phone", "fax", "email", "postcode", "region_code"]
@@ -49,7 +49,7 @@ class EnterpriseApi(ScopedModelRestApi):
 
 class MineApi(ScopedModelRestApi):
     resource_name = "mine"
-    datamodel = SQLAInterface(Mine)
+    datamodel = ListInterface(Mine)
     list_columns = ["id", "name", "licence_no", "enterprise_id", "mineral_id", "size", "region_code",
                     "production_status", "max_depth_m", "workers_per_shift"]
     show_columns = ["id", "name", "address", "licence_no", "enterprise_id", "employees", "mineral_id",
@@ -123,7 +123,7 @@ class ResponsiblePersonApi(ScopedModelRestApi):
     """Read-only: persons are set through /api/v1/mine/<id>/responsible (one rule per level)."""
 
     resource_name = "responsibleperson"
-    datamodel = SQLAInterface(ResponsiblePerson)
+    datamodel = ListInterface(ResponsiblePerson)
     base_permissions = READ_ONLY
     list_columns = show_columns = ["id", "mine_id", "level", "name", "post", "phone", "created_at", "replaced_at"]
     search_columns = ["mine_id", "level", "name"]
@@ -132,7 +132,7 @@ class ResponsiblePersonApi(ScopedModelRestApi):
 
 class PreDeclarationApi(ScopedModelRestApi):
     resource_name = "predeclaration"
-    datamodel = SQLAInterface(PreDeclaration)
+    datamodel = ListInterface(PreDeclaration)
     list_columns = show_columns = ["id", "enterprise_id", "mine_id", "region_code", "year", "status",
                                    "submitted_at", "decided_at", "decision_comment"]
     add_columns = ["mine_id", "region_code", "year"]
@@ -149,7 +149,7 @@ class ApplicationApi(ScopedModelRestApi):
     while 未提交 or returned; POST …/<id>/transition runs the review chain."""
 
     resource_name = "application"
-    datamodel = SQLAInterface(Application)
+    datamodel = ListInterface(Application)
     _FORM = ["enterprise_name", "mine_name", "mine_address", "licence_no", "uscc", "economic_type", "employees",
              "mineral_name", "mining_method", "production_scale", "area_km2", "issuing_authority", "mine_size",
              "legal_representative", "contact_person", "contact_address", "mobile", "phone", "fax", "email",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from flask import g, request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -27,11 +26,12 @@ from app.models import (Agency, AgencyAssignment, AgencyConflict, Application, I
 from app.services import agencies, evaluation, scoping
 from app.services.exceptions import DomainError
 from app.views.base import ScopedModelRestApi
+from app.views.datamodel import ListInterface
 
 
 class IndicatorVersionApi(ScopedModelRestApi):
     resource_name = "indicatorversion"
-    datamodel = SQLAInterface(IndicatorVersion)
+    datamodel = ListInterface(IndicatorVersion)
     list_columns = show_columns = ["id", "code", "name", "total_points", "pass_points", "area_min_ratio",
                                    "is_active", "source"]
     add_columns = edit_columns = show_columns[1:]
@@ -42,7 +42,7 @@ class IndicatorVersionApi(ScopedModelRestApi):
 
 class IndicatorItemApi(ScopedModelRestApi):
     resource_name = "indicatoritem"
-    datamodel = SQLAInterface(IndicatorItem)
+    datamodel = ListInterface(IndicatorItem)
     list_columns = show_columns = ["id", "version_id", "parent_id", "code", "level", "name", "points", "sort_order"]
     add_columns = edit_columns = show_columns[1:]
     search_columns = ["version_id", "parent_id", "code", "level", "name"]
@@ -54,7 +54,7 @@ class IndicatorItemApi(ScopedModelRestApi):
 
 class ProvinceIndicatorAdoptionApi(ScopedModelRestApi):
     resource_name = "provinceindicatoradoption"
-    datamodel = SQLAInterface(ProvinceIndicatorAdoption)
+    datamodel = ListInterface(ProvinceIndicatorAdoption)
     list_columns = show_columns = ["id", "province_code", "version_id", "pass_points", "area_min_ratio", "adopted_on"]
     add_columns = edit_columns = show_columns[1:]
     search_columns = ["province_code", "version_id"]
@@ -64,7 +64,7 @@ class ProvinceIndicatorAdoptionApi(ScopedModelRestApi):
 
 class AgencyApi(ScopedModelRestApi):
     resource_name = "agency"
-    datamodel = SQLAInterface(Agency)
+    datamodel = ListInterface(Agency)
     list_columns = show_columns = ["id", "name", "uscc", "qualification", "status", "disqualified_at",
                                    "disqualification_reason"]
     add_columns = edit_columns = ["name", "uscc", "qualification"]
@@ -102,7 +102,7 @@ class AgencyApi(ScopedModelRestApi):
 
 class AgencyConflictApi(ScopedModelRestApi):
     resource_name = "agencyconflict"
-    datamodel = SQLAInterface(AgencyConflict)
+    datamodel = ListInterface(AgencyConflict)
     list_columns = show_columns = ["id", "agency_id", "enterprise_id", "reason", "declared_at", "declared_by_id"]
     add_columns = ["agency_id", "enterprise_id", "reason"]
     edit_columns = ["reason"]

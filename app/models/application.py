@@ -10,7 +10,7 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.enterprise import Enterprise, Mine
@@ -51,12 +51,14 @@ class ApplicationWindow(Model):
     opens_on: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
     deadline: Mapped[datetime.date] = mapped_column(Date, nullable=False)
 
-    province: Mapped[Region] = relationship(Region, lazy="joined")
+    province: Mapped[Region] = relationship(Region)
 
 
 class Application(TimestampMixin, Model):
     __tablename__ = "application"
-    __table_args__ = (UniqueConstraint("predeclaration_id", name="uq_application_predeclaration"),)
+    # Lists are scoped by region and ordered newest first: (region_code, id) serves both.
+    __table_args__ = (UniqueConstraint("predeclaration_id", name="uq_application_predeclaration"),
+                      Index("ix_application_region_code_id", "region_code", "id"))
     workflow_name = "application"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -64,7 +66,7 @@ class Application(TimestampMixin, Model):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), nullable=False, index=True)
     mine_id: Mapped[int] = mapped_column(ForeignKey("mine.id"), nullable=False, index=True)
     # County level: the county and city authorities of this region review it.
-    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False, index=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False)
     year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="draft", index=True)
     submitted_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
@@ -134,10 +136,10 @@ class Application(TimestampMixin, Model):
     public_notice_id: Mapped[Optional[int]] = mapped_column(ForeignKey("public_notice.id"), nullable=True,
                                                             index=True)
 
-    predeclaration: Mapped[PreDeclaration] = relationship(PreDeclaration, lazy="joined")
-    enterprise: Mapped[Enterprise] = relationship(Enterprise, lazy="joined")
-    mine: Mapped[Mine] = relationship(Mine, lazy="joined")
-    region: Mapped[Region] = relationship(Region, lazy="joined")
+    predeclaration: Mapped[PreDeclaration] = relationship(PreDeclaration)
+    enterprise: Mapped[Enterprise] = relationship(Enterprise)
+    mine: Mapped[Mine] = relationship(Mine)
+    region: Mapped[Region] = relationship(Region)
     indicator_version = relationship("IndicatorVersion")
     assignment = relationship("AgencyAssignment", back_populates="application", uselist=False)
     public_notice = relationship("PublicNotice", back_populates="applications")

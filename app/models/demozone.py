@@ -34,8 +34,8 @@ class DemoZoneApplication(TimestampMixin, Model):
     decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
 
-    region: Mapped[Region] = relationship(Region, lazy="joined")
-    enterprise = relationship("Enterprise", lazy="joined")
+    region: Mapped[Region] = relationship(Region)
+    enterprise = relationship("Enterprise")
 
     @property
     def applicant_kind_label(self) -> str:

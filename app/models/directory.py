@@ -60,9 +60,9 @@ class DirectoryEntry(_StatusLabel, TimestampMixin, Model):
     decided_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
     decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
-    mine: Mapped[Mine] = relationship(Mine, lazy="joined")
-    enterprise: Mapped[Enterprise] = relationship(Enterprise, lazy="joined")
-    region: Mapped[Region] = relationship(Region, lazy="joined")
+    mine: Mapped[Mine] = relationship(Mine)
+    enterprise: Mapped[Enterprise] = relationship(Enterprise)
+    region: Mapped[Region] = relationship(Region)
 
     @property
     def level_label(self) -> str:
@@ -90,7 +90,7 @@ class Certificate(Model):
     issued_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
     valid_until: Mapped[datetime.date] = mapped_column(Date, nullable=False)
 
-    entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry, lazy="joined")
+    entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry)
 
     # Read-only views of the computed state and of the entry, for lists and detail pages.
     @property
@@ -143,7 +143,7 @@ class NationalRecommendation(_StatusLabel, TimestampMixin, Model):
     decided_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
     decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
-    entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry, foreign_keys=[entry_id], lazy="joined")
+    entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry, foreign_keys=[entry_id])
 
     def __repr__(self) -> str:
         return f"{self.year} {self.entry.mine_name if self.entry else self.entry_id}"
@@ -168,7 +168,7 @@ class AnomalyEntry(_StatusLabel, TimestampMixin, Model):
     decided_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
     decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
-    mine: Mapped[Mine] = relationship(Mine, lazy="joined")
+    mine: Mapped[Mine] = relationship(Mine)
 
     def __repr__(self) -> str:
         return f"{self.year} {self.mine.name if self.mine else self.mine_id}"

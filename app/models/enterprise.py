@@ -6,7 +6,7 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, false
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.choices import (
@@ -25,6 +25,8 @@ from app.models.region import Region
 
 class Enterprise(TimestampMixin, Model):
     __tablename__ = "enterprise"
+    # Lists are scoped by region and ordered newest first: (region_code, id) serves both.
+    __table_args__ = (Index("ix_enterprise_region_code_id", "region_code", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
@@ -39,11 +41,9 @@ class Enterprise(TimestampMixin, Model):
     email: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
     postcode: Mapped[Optional[str]] = mapped_column(String(6), nullable=True)
     # Where the enterprise is registered (county level): decides which authorities see it.
-    region_code: Mapped[str] = mapped_column(
-        String(6), ForeignKey("region.code"), nullable=False, index=True
-    )
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False)
 
-    region: Mapped[Region] = relationship(Region, lazy="joined")
+    region: Mapped[Region] = relationship(Region)
     mines: Mapped[list["Mine"]] = relationship("Mine", back_populates="enterprise")
 
     @property
@@ -56,6 +56,8 @@ class Enterprise(TimestampMixin, Model):
 
 class Mine(TimestampMixin, Model):
     __tablename__ = "mine"
+    # Lists are scoped by region and ordered newest first: (region_code, id) serves both.
+    __table_args__ = (Index("ix_mine_region_code_id", "region_code", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
@@ -72,9 +74,7 @@ class Mine(TimestampMixin, Model):
     issuing_authority: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
     size: Mapped[Optional[str]] = mapped_column(String(8), nullable=True)
     # County-level region: the scope rule reads this column.
-    region_code: Mapped[str] = mapped_column(
-        String(6), ForeignKey("region.code"), nullable=False, index=True
-    )
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False)
     licence_valid_from: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
     licence_valid_to: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
     # New or expanded mines (新建/改扩建, SPEC E7): accepted no earlier than one year after
@@ -100,9 +100,9 @@ class Mine(TimestampMixin, Model):
     principal_name: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
     principal_phone: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
 
-    enterprise: Mapped[Enterprise] = relationship(Enterprise, back_populates="mines", lazy="joined")
-    mineral: Mapped[Optional[Mineral]] = relationship(Mineral, lazy="joined")
-    region: Mapped[Region] = relationship(Region, lazy="joined")
+    enterprise: Mapped[Enterprise] = relationship(Enterprise, back_populates="mines")
+    mineral: Mapped[Optional[Mineral]] = relationship(Mineral)
+    region: Mapped[Region] = relationship(Region)
 
     @property
     def mining_method_label(self) -> str:

@@ -32,8 +32,8 @@ class ProvinceIndicatorAdoption(TimestampMixin, Model):
     area_min_ratio: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
     adopted_on: Mapped[datetime.date] = mapped_column(Date, nullable=False, default=datetime.date.today)
 
-    province: Mapped[Region] = relationship(Region, lazy="joined")
-    version: Mapped[IndicatorVersion] = relationship(IndicatorVersion, lazy="joined")
+    province: Mapped[Region] = relationship(Region)
+    version: Mapped[IndicatorVersion] = relationship(IndicatorVersion)
 
     def __repr__(self) -> str:
         return f"{self.province_code} {self.version_id}"
@@ -54,7 +54,7 @@ class EvaluationScore(Model):
     scored_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
     scored_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
-    item: Mapped[IndicatorItem] = relationship(IndicatorItem, lazy="joined")
+    item: Mapped[IndicatorItem] = relationship(IndicatorItem)
     application = relationship("Application")
 
 
@@ -71,8 +71,8 @@ class AgencyConflict(Model):
     declared_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     declared_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
 
-    agency: Mapped[Agency] = relationship(Agency, lazy="joined")
-    enterprise = relationship("Enterprise", lazy="joined")
+    agency: Mapped[Agency] = relationship(Agency)
+    enterprise = relationship("Enterprise")
 
 
 class AgencyAssignment(Model):
@@ -91,5 +91,5 @@ class AgencyAssignment(Model):
     drawn_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     drawn_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
 
-    agency: Mapped[Agency] = relationship(Agency, lazy="joined")
+    agency: Mapped[Agency] = relationship(Agency)
     application = relationship("Application", back_populates="assignment")

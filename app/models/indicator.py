@@ -66,5 +66,5 @@ class IndicatorEvidence(Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("indicator_item.id"), nullable=False)
     note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
-    item: Mapped[IndicatorItem] = relationship(IndicatorItem, lazy="joined")
-    application = relationship("Application", lazy="joined")
+    item: Mapped[IndicatorItem] = relationship(IndicatorItem)
+    application = relationship("Application")

@@ -33,7 +33,7 @@ class TransitionLog(Model):
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
-    user = relationship("GreenMineUser", lazy="joined")
+    user = relationship("GreenMineUser")
 
     @property
     def action_label(self) -> str:

@@ -25,7 +25,7 @@ class Notice(TimestampMixin, Model):
     publish_date: Mapped[datetime.date] = mapped_column(Date, nullable=False, index=True)
     author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
 
-    region: Mapped[Optional[Region]] = relationship(Region, lazy="joined")
+    region: Mapped[Optional[Region]] = relationship(Region)
 
     def __repr__(self) -> str:
         return self.title

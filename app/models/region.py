@@ -27,10 +27,12 @@ class Region(Model):
     # True where records may be placed: county-level units, and the four prefecture-level
     # cities without counties (东莞, 中山, 儋州, 嘉峪关 ...).
     is_leaf: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Province, prefecture and county, skipping grouping rows: 北京市东城区, 山西省太原市小店区.
+    # Stored by the reference loader (regions change only with the data file), so that a list
+    # showing regions needs no walk up the parent chain (one query per prefecture otherwise).
+    full_name: Mapped[str] = mapped_column(String(128), nullable=False)
 
-    parent: Mapped[Optional["Region"]] = relationship(
-        "Region", remote_side=[code], lazy="joined", join_depth=2
-    )
+    parent: Mapped[Optional["Region"]] = relationship("Region", remote_side=[code])
 
     @property
     def display_name(self) -> str:
@@ -40,19 +42,23 @@ class Region(Model):
         return self.name
 
     @property
-    def full_name(self) -> str:
-        """Province, prefecture and county, skipping grouping rows: 北京市东城区, 山西省太原市小店区."""
-        parts = []
-        node: Optional[Region] = self
-        while node is not None:
-            if node.name not in GROUPING_NAMES:
-                parts.append(node.name)
-            node = node.parent
-        return "".join(reversed(parts))
-
-    @property
     def level_label(self) -> str:
         return str(LEVEL_LABELS.get(self.level, self.level))
 
     def __repr__(self) -> str:
         return f"{self.code} {self.full_name}"
+
+
+def full_region_names(rows: dict[str, tuple[str, Optional[str]]]) -> dict[str, str]:
+    """``Region.full_name`` for every row of ``{code: (name, parent_code)}``."""
+    names = {}
+    for code in rows:
+        parts = []
+        node: Optional[str] = code
+        while node is not None:
+            name, parent_code = rows[node]
+            if name not in GROUPING_NAMES:
+                parts.append(name)
+            node = parent_code
+        names[code] = "".join(reversed(parts))
+    return names

@@ -42,7 +42,7 @@ class ResponsiblePerson(Model):
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     replaced_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
 
-    mine: Mapped[Mine] = relationship(Mine, lazy="joined")
+    mine: Mapped[Mine] = relationship(Mine)
     entered_by = relationship("GreenMineUser", lazy="select")
 
     # The scope rule reads the mine's region and enterprise through these.

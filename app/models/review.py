@@ -25,7 +25,7 @@ class ReviewMeeting(TimestampMixin, Model):
     members: Mapped[str] = mapped_column(Text, nullable=False)
     note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
-    province: Mapped[Region] = relationship(Region, lazy="joined")
+    province: Mapped[Region] = relationship(Region)
     decisions: Mapped[list["ReviewDecision"]] = relationship("ReviewDecision", back_populates="meeting",
                                                              order_by="ReviewDecision.id")
 
@@ -45,8 +45,8 @@ class ReviewDecision(Model):
     decided_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
 
-    meeting: Mapped[ReviewMeeting] = relationship(ReviewMeeting, back_populates="decisions", lazy="joined")
-    application = relationship("Application", lazy="joined")
+    meeting: Mapped[ReviewMeeting] = relationship(ReviewMeeting, back_populates="decisions")
+    application = relationship("Application")
 
 
 class PublicNotice(TimestampMixin, Model):
@@ -61,7 +61,7 @@ class PublicNotice(TimestampMixin, Model):
     ends_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
     published_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
 
-    province: Mapped[Region] = relationship(Region, lazy="joined")
+    province: Mapped[Region] = relationship(Region)
     applications = relationship("Application", back_populates="public_notice", order_by="Application.id")
 
     def __repr__(self) -> str:
@@ -86,7 +86,7 @@ class Objection(TimestampMixin, Model):
     decided_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
     decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
-    application = relationship("Application", lazy="joined")
+    application = relationship("Application")
 
     @property
     def status_label(self) -> str:

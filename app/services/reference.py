@@ -56,6 +56,7 @@ def _upsert(model, key_attrs: tuple[str, ...], rows: list[dict], result: LoadRes
 
 def load_regions() -> LoadResult:
     from app.models import Region
+    from app.models.region import full_region_names
 
     rows = _read_csv("regions.csv")
     parents = {row["parent_code"] for row in rows if row["parent_code"]}
@@ -70,6 +71,9 @@ def load_regions() -> LoadResult:
         }
         for row in rows
     ]
+    full_names = full_region_names({v["code"]: (v["name"], v["parent_code"]) for v in values})
+    for value in values:
+        value["full_name"] = full_names[value["code"]]
     result = LoadResult()
     # Parents before children, so foreign keys hold at every flush.
     values.sort(key=lambda v: v["level"])

@@ -366,11 +366,15 @@ def region_path(prefix: Optional[str]) -> list[tuple[str, str]]:
     """(prefix, name) from the province down to the region of ``prefix``: one statement."""
     if not prefix:
         return []
-    region = db.session.get(Region, prefix.ljust(6, "0"))
-    if region is None:
+    code = prefix.ljust(6, "0")
+    # The region and its ancestors in one query (codes are hierarchical); the parents it
+    # reads for display names are then in the session already.
+    ancestors = {code[:2] + "0000", code[:4] + "00", code}
+    regions = {region.code: region for region in db.session.scalars(select(Region).where(Region.code.in_(ancestors)))}
+    if code not in regions:
         return [(prefix, prefix)]
     chain: list[tuple[str, str]] = []
-    node: Optional[Region] = region
+    node: Optional[Region] = regions[code]
     while node is not None:
         length = {1: 2, 2: 4}.get(node.level, 6)
         chain.append((node.code[:length], node.display_name))

@@ -3,7 +3,6 @@ declared conflicts of interest that keep an agency out of an enterprise's draws.
 from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
@@ -13,6 +12,7 @@ from app.models import Agency, AgencyConflict, Enterprise
 from app.services import agencies, choices, scoping
 from app.services.exceptions import DomainError
 from app.views.base import ScopedModelView
+from app.views.datamodel import ListInterface
 from app.views.formatting import formatters, local_datetime
 from app.views.widgets import SearchSelectField
 
@@ -31,7 +31,7 @@ AGENCY_LABELS = {
 
 
 class AgencyView(ScopedModelView):
-    datamodel = SQLAInterface(Agency)
+    datamodel = ListInterface(Agency)
     list_title = _l("Assessment agencies")
     show_title = _l("Assessment agency")
     add_title = _l("Register an assessment agency")
@@ -74,7 +74,7 @@ class AgencyView(ScopedModelView):
 class AgencyConflictView(ScopedModelView):
     """Declared conflicts of interest: the province records them for its enterprises."""
 
-    datamodel = SQLAInterface(AgencyConflict)
+    datamodel = ListInterface(AgencyConflict)
     list_title = _l("Declared conflicts of interest")
     show_title = _l("Declared conflict of interest")
     add_title = _l("Declare a conflict of interest")

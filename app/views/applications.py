@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS, choic
 from app.services import applications, scoping, uploads, workflow
 from app.services.exceptions import DomainError
 from app.views.base import ScopedModelView
+from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 
 
@@ -134,7 +134,7 @@ def _closed_list_fields() -> dict:
 
 
 class ApplicationView(ScopedModelView):
-    datamodel = SQLAInterface(Application)
+    datamodel = ListInterface(Application)
     list_title = _l("Green-mine applications")
     show_title = _l("Green-mine application")
     add_title = _l("New green-mine application")
@@ -269,7 +269,7 @@ class ApplicationView(ScopedModelView):
 
 
 class ApplicationWindowView(ScopedModelView):
-    datamodel = SQLAInterface(ApplicationWindow)
+    datamodel = ListInterface(ApplicationWindow)
     list_title = _l("Application windows")
     show_title = _l("Application window")
     add_title = _l("New application window")

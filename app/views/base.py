@@ -18,9 +18,11 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 
+from app.errors import ValueOutOfRange
 from app.extensions import db
 from app.services import audit, scoping, workflow
 from app.services.exceptions import DomainError
+from app.views.datamodel import ListLoading
 
 
 class ScopeFilter(BaseFilter):
@@ -97,7 +99,7 @@ class RecordRules:
         return item
 
 
-class ScopedModelView(RecordRules, ModelView):
+class ScopedModelView(ListLoading, RecordRules, ModelView):
     """One view per resource for every role: permissions decide what a role may do,
     the scope rule decides which records it reaches."""
 
@@ -224,7 +226,7 @@ class ScopedModelView(RecordRules, ModelView):
         return super().render_template(template, **kwargs)
 
 
-class ScopedModelRestApi(RecordRules, ModelRestApi):
+class ScopedModelRestApi(ListLoading, RecordRules, ModelRestApi):
     """The REST twin of ScopedModelView: same scope, same rules, JSON errors."""
 
     base_filters = SCOPE_BASE_FILTERS
@@ -242,6 +244,9 @@ class ScopedModelRestApi(RecordRules, ModelRestApi):
             return call(*args)
         except DomainError as exc:
             return self.refusal(exc)
+        except ValueOutOfRange as exc:
+            db.session.rollback()
+            return self.response_400(message=str(exc))
 
     def _scoped_or_none(self, pk, action: str):
         item = self.datamodel.get(pk, self._base_filters)

@@ -10,7 +10,6 @@ import datetime
 
 from flask import current_app
 from flask_appbuilder.api import expose as api_expose, protect, safe
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext as _l
@@ -19,6 +18,7 @@ from app.models import Certificate
 from app.services import certificates, scoping
 from app.services.mine_excel import content_disposition
 from app.views.base import ScopedModelRestApi, ScopedModelView
+from app.views.datamodel import ListInterface
 
 LABELS = {
     "number": _l("Certificate number"),
@@ -45,7 +45,7 @@ def pdf_response(certificate: Certificate):
 
 
 class CertificateView(ScopedModelView):
-    datamodel = SQLAInterface(Certificate)
+    datamodel = ListInterface(Certificate)
     list_title = _l("Certificates")
     show_title = _l("Certificate")
     base_permissions = ["can_list", "can_show", "can_download"]
@@ -74,7 +74,7 @@ class CertificateView(ScopedModelView):
 
 class CertificateApi(ScopedModelRestApi):
     resource_name = "certificate"
-    datamodel = SQLAInterface(Certificate)
+    datamodel = ListInterface(Certificate)
     base_permissions = ["can_get", "can_info", "can_download"]
     list_columns = show_columns = [
         "id", "number", "issued_on", "valid_until", "region_code", "enterprise_id", "entry_id",
@@ -102,6 +102,7 @@ class CertificateApi(ScopedModelRestApi):
         self._add_status(data.get("result") or {})
 
     def pre_get_list(self, data):
+        super().pre_get_list(data)
         for item in data.get("result") or []:
             self._add_status(item)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder.api import expose as api_expose, protect, safe
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
@@ -15,6 +14,7 @@ from app.models import AnomalyEntry, DirectoryEntry, NationalRecommendation
 from app.services import directory, scoping
 from app.services.exceptions import DomainError
 from app.views.base import ScopedModelRestApi, ScopedModelView, ScopeFilter
+from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 
 _LABELS = {
@@ -42,7 +42,7 @@ _LABELS = {
 
 
 class DirectoryEntryView(ScopedModelView):
-    datamodel = SQLAInterface(DirectoryEntry)
+    datamodel = ListInterface(DirectoryEntry)
     list_title = show_title = _l("Green-mine directory")
     list_columns = ["year", "level_label", "mine_name", "enterprise_name", "region", "status_label", "listed_on",
                     "removed_on"]
@@ -119,7 +119,7 @@ class DirectoryEntryApi(ScopedModelRestApi):
     POST …/<id>/recommend {"reason"} recommends a provincial entry to the national list."""
 
     resource_name = "directory"
-    datamodel = SQLAInterface(DirectoryEntry)
+    datamodel = ListInterface(DirectoryEntry)
     list_columns = show_columns = ["id", "mine_id", "enterprise_id", "region_code", "level", "year", "status",
                                    "mine_name", "enterprise_name", "mineral_name", "listed_on", "entry_reason",
                                    "entry_decision", "application_id", "removed_on", "exit_reason", "exit_decision"]
@@ -225,7 +225,7 @@ class DirectoryEntryApi(ScopedModelRestApi):
 
 
 class NationalRecommendationView(ScopedModelView):
-    datamodel = SQLAInterface(NationalRecommendation)
+    datamodel = ListInterface(NationalRecommendation)
     list_title = show_title = _l("Recommendations to the national list")
     list_columns = ["year", "entry", "region", "status_label", "decided_at"]
     show_columns = ["year", "entry", "reason", "status_label", "decision_comment"]
@@ -245,7 +245,7 @@ class NationalRecommendationView(ScopedModelView):
 
 class NationalRecommendationApi(ScopedModelRestApi):
     resource_name = "national_recommendation"
-    datamodel = SQLAInterface(NationalRecommendation)
+    datamodel = ListInterface(NationalRecommendation)
     list_columns = show_columns = ["id", "entry_id", "region_code", "enterprise_id", "year", "status", "reason",
                                    "national_entry_id", "decided_at", "decision_comment"]
     search_columns = ["year", "status", "region_code"]
@@ -253,7 +253,7 @@ class NationalRecommendationApi(ScopedModelRestApi):
 
 
 class AnomalyEntryView(ScopedModelView):
-    datamodel = SQLAInterface(AnomalyEntry)
+    datamodel = ListInterface(AnomalyEntry)
     list_title = show_title = _l("Anomaly list")
     add_title = _l("Put a mine on the anomaly list")
     list_columns = ["year", "mine", "status_label", "listed_on", "reason"]
@@ -270,7 +270,7 @@ class AnomalyEntryView(ScopedModelView):
 
 class AnomalyEntryApi(ScopedModelRestApi):
     resource_name = "anomaly"
-    datamodel = SQLAInterface(AnomalyEntry)
+    datamodel = ListInterface(AnomalyEntry)
     list_columns = show_columns = ["id", "mine_id", "enterprise_id", "region_code", "year", "status", "listed_on",
                                    "reason", "decision", "application_id", "decided_at", "decision_comment"]
     add_columns = ["mine_id", "reason", "decision"]

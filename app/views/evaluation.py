@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,6 +19,7 @@ from app.models import Application, IndicatorItem, IndicatorVersion, ProvinceInd
 from app.services import agencies, evaluation, scoping, uploads
 from app.services.exceptions import DomainError
 from app.views.base import ScopedModelView
+from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 
 VERSION_LABELS = {
@@ -43,7 +43,7 @@ VERSION_LABELS = {
 class IndicatorVersionView(ScopedModelView):
     """Catalogue versions (E1): everyone signed in reads them; the admin edits them."""
 
-    datamodel = SQLAInterface(IndicatorVersion)
+    datamodel = ListInterface(IndicatorVersion)
     list_title = _l("Indicator catalogues")
     show_title = _l("Indicator catalogue")
     add_title = _l("New indicator catalogue")
@@ -64,7 +64,7 @@ class IndicatorVersionView(ScopedModelView):
 
 
 class IndicatorItemView(ScopedModelView):
-    datamodel = SQLAInterface(IndicatorItem)
+    datamodel = ListInterface(IndicatorItem)
     list_title = _l("Indicator items")
     show_title = _l("Indicator item")
     add_title = _l("New indicator item")
@@ -84,7 +84,7 @@ class IndicatorItemView(ScopedModelView):
 class ProvinceIndicatorAdoptionView(ScopedModelView):
     """Which version a province evaluates against, with its own pass line if it sets one."""
 
-    datamodel = SQLAInterface(ProvinceIndicatorAdoption)
+    datamodel = ListInterface(ProvinceIndicatorAdoption)
     list_title = _l("Adopted indicator catalogues")
     show_title = _l("Adopted indicator catalogue")
     add_title = _l("Adopt an indicator catalogue")

@@ -1,16 +1,16 @@
 """Notices: authorities manage those of their region; everyone reads them on the home page."""
 from flask import g
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.models import Notice
 from app.services import notices, uploads
 from app.views.base import ScopedModelView
+from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 
 
 class NoticeView(ScopedModelView):
-    datamodel = SQLAInterface(Notice)
+    datamodel = ListInterface(Notice)
     list_title = _l("Notices")
     show_title = _l("Notice")
     add_title = _l("Publish a notice")

@@ -1,7 +1,6 @@
 """Pre-declarations: list, detail with workflow buttons and process history."""
 from flask import g
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
@@ -10,6 +9,7 @@ from wtforms.validators import Optional as OptionalValidator
 from app.models import PreDeclaration
 from app.services import photo_checklist, predeclarations, uploads
 from app.views.base import ScopedModelView
+from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 
 
@@ -18,7 +18,7 @@ def _own_enterprise_id():
 
 
 class PreDeclarationView(ScopedModelView):
-    datamodel = SQLAInterface(PreDeclaration)
+    datamodel = ListInterface(PreDeclaration)
     list_title = _l("Pre-declarations")
     show_title = _l("Pre-declaration")
     add_title = _l("New pre-declaration")

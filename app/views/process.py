@@ -1,18 +1,18 @@
 """The transition log as a list (national and admin), and the audit trail (admin). Each record's
 own history is shown on its detail page, through the record's scope."""
 from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app.models import AuditEntry, TransitionLog
 from app.views.base import SCOPE_BASE_FILTERS
+from app.views.datamodel import ListInterface, ListLoading
 from app.views.formatting import formatters
 
 
-class TransitionLogView(ModelView):
-    datamodel = SQLAInterface(TransitionLog)
+class TransitionLogView(ListLoading, ModelView):
+    datamodel = ListInterface(TransitionLog)
     base_permissions = {"can_list", "can_show"}
     base_filters = SCOPE_BASE_FILTERS
     list_title = show_title = _l("Process log")
@@ -51,10 +51,10 @@ def _changes_table(changes) -> Markup:
         _("Field"), _("Old value"), _("New value"), rows)
 
 
-class AuditLogView(ModelView):
+class AuditLogView(ListLoading, ModelView):
     """The audit trail (SPEC I4), for the info-centre administrator: read only."""
 
-    datamodel = SQLAInterface(AuditEntry)
+    datamodel = ListInterface(AuditEntry)
     base_permissions = {"can_list", "can_show"}
     list_title = show_title = _l("Audit trail")
     list_columns = ["created_at", "username", "source_label", "action_label", "record_type", "record_id",

@@ -1,15 +1,15 @@
 """Read-only screens for the reference data (regions, minerals, size thresholds)."""
 from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.models import Mineral, MineSizeThreshold, Region
+from app.views.datamodel import ListInterface, ListLoading
 
 READ_ONLY = {"can_list", "can_show"}
 
 
-class RegionView(ModelView):
-    datamodel = SQLAInterface(Region)
+class RegionView(ListLoading, ModelView):
+    datamodel = ListInterface(Region)
     base_permissions = READ_ONLY
     list_title = show_title = _l("Administrative regions")
     list_columns = ["code", "display_name", "level_label", "parent", "is_leaf"]
@@ -29,8 +29,8 @@ class RegionView(ModelView):
     }
 
 
-class MineralView(ModelView):
-    datamodel = SQLAInterface(Mineral)
+class MineralView(ListLoading, ModelView):
+    datamodel = ListInterface(Mineral)
     base_permissions = READ_ONLY
     list_title = show_title = _l("Mineral catalogue")
     list_columns = ["name", "mineral_class", "subclass", "note", "added"]
@@ -48,8 +48,8 @@ class MineralView(ModelView):
     }
 
 
-class MineSizeThresholdView(ModelView):
-    datamodel = SQLAInterface(MineSizeThreshold)
+class MineSizeThresholdView(ListLoading, ModelView):
+    datamodel = ListInterface(MineSizeThreshold)
     base_permissions = READ_ONLY
     list_title = show_title = _l("Mine size thresholds")
     list_columns = ["mineral_key", "use", "mining_method", "unit", "large_min", "medium_min", "note"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
@@ -27,6 +26,7 @@ from app.models.choices import (
 from app.services import choices, mine_search, registry, responsibility, scoping
 from app.services.exceptions import DomainError
 from app.views.base import SCOPE_BASE_FILTERS, ScopedModelView
+from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 from app.views.widgets import SearchSelectField
 
@@ -98,7 +98,7 @@ MINE_LABELS = {
 
 
 class EnterpriseView(ScopedModelView):
-    datamodel = SQLAInterface(Enterprise)
+    datamodel = ListInterface(Enterprise)
     list_title = _l("Enterprises")
     show_title = _l("Enterprise")
     add_title = _l("Add enterprise")
@@ -133,7 +133,7 @@ class MineCriteriaFilter(BaseFilter):
 
 
 class MineView(ScopedModelView):
-    datamodel = SQLAInterface(Mine)
+    datamodel = ListInterface(Mine)
     base_filters = SCOPE_BASE_FILTERS + [["id", MineCriteriaFilter, lambda: None]]
     list_template = "gm/mine_list.html"
     show_template = "gm/mine_show.html"

@@ -8,7 +8,6 @@ import datetime
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder.api import expose as api_expose, protect, safe
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from app.models import Application, DemoZoneApplication, Objection, PublicNotice
 from app.services import demozones, scoping, selection, uploads
 from app.services.exceptions import DomainError, NotFound
 from app.views.base import ScopedModelRestApi, ScopedModelView, ScopeFilter
+from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 
 _COMMON_LABELS = {
@@ -44,7 +44,7 @@ def _date(value: str | None) -> datetime.date | None:
 # E4: collective review meetings
 # ---------------------------------------------------------------------------
 class ReviewMeetingView(ScopedModelView):
-    datamodel = SQLAInterface(ReviewMeeting)
+    datamodel = ListInterface(ReviewMeeting)
     list_title = _l("Collective review meetings")
     show_title = _l("Collective review meeting")
     add_title = _l("Record a collective review meeting")
@@ -94,7 +94,7 @@ class ReviewMeetingApi(ScopedModelRestApi):
     "reasons"} records a decision and takes the matching step."""
 
     resource_name = "review_meeting"
-    datamodel = SQLAInterface(ReviewMeeting)
+    datamodel = ListInterface(ReviewMeeting)
     list_columns = show_columns = ["id", "province_code", "held_on", "members", "note"]
     add_columns = edit_columns = ["held_on", "members", "note"]
     search_columns = ["province_code", "held_on"]
@@ -143,7 +143,7 @@ class ReviewMeetingApi(ScopedModelRestApi):
 # E5: public notices and objections
 # ---------------------------------------------------------------------------
 class PublicNoticeView(ScopedModelView):
-    datamodel = SQLAInterface(PublicNotice)
+    datamodel = ListInterface(PublicNotice)
     list_title = _l("Public notices of selection results")
     show_title = _l("Public notice")
     list_columns = ["title", "province", "starts_on", "ends_on"]
@@ -208,7 +208,7 @@ class PublicNoticeApi(ScopedModelRestApi):
     publishes; POST …/<id>/list lists every application whose notice ended without objection."""
 
     resource_name = "public_notice"
-    datamodel = SQLAInterface(PublicNotice)
+    datamodel = ListInterface(PublicNotice)
     list_columns = show_columns = ["id", "province_code", "title", "starts_on", "ends_on"]
     search_columns = ["province_code", "title", "starts_on", "ends_on"]
     include_route_methods = {"get", "get_list", "info", "publish", "list_eligible"}
@@ -272,7 +272,7 @@ class PublicNoticeApi(ScopedModelRestApi):
 
 
 class ObjectionView(ScopedModelView):
-    datamodel = SQLAInterface(Objection)
+    datamodel = ListInterface(Objection)
     list_title = _l("Objections")
     show_title = _l("Objection")
     add_title = _l("Record an objection")
@@ -292,7 +292,7 @@ class ObjectionView(ScopedModelView):
 
 class ObjectionApi(ScopedModelRestApi):
     resource_name = "objection"
-    datamodel = SQLAInterface(Objection)
+    datamodel = ListInterface(Objection)
     list_columns = show_columns = ["id", "application_id", "region_code", "received_on", "content", "status",
                                    "decided_at", "decision_comment"]
     add_columns = ["application_id", "received_on", "content"]
@@ -305,7 +305,7 @@ class ObjectionApi(ScopedModelRestApi):
 # E8: demonstration zones
 # ---------------------------------------------------------------------------
 class DemoZoneApplicationView(ScopedModelView):
-    datamodel = SQLAInterface(DemoZoneApplication)
+    datamodel = ListInterface(DemoZoneApplication)
     list_title = _l("Demonstration zone applications")
     show_title = _l("Demonstration zone application")
     add_title = _l("Apply for a demonstration zone")
@@ -334,7 +334,7 @@ class DemoZoneApplicationView(ScopedModelView):
 
 class DemoZoneApplicationApi(ScopedModelRestApi):
     resource_name = "demo_zone"
-    datamodel = SQLAInterface(DemoZoneApplication)
+    datamodel = ListInterface(DemoZoneApplication)
     list_columns = show_columns = ["id", "name", "applicant_kind", "region_code", "enterprise_id", "year",
                                    "plan_summary", "status", "submitted_at", "decision_comment"]
     add_columns = edit_columns = ["name", "year", "plan_summary"]
