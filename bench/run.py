@@ -419,16 +419,38 @@ def markdown(product: dict, peer: dict | None, ds: dict) -> str:
 
 
 def compare(a_path: str, b_path: str) -> str:
-    with open(a_path) as fh:
-        a = json.load(fh)
-    with open(b_path) as fh:
-        b = json.load(fh)
-    am = {(r["role"], r["case"]): r for r in a["product"]["cases"]}
-    lines = [f"| user | case | {a['n']:,} ms | {b['n']:,} ms | growth |", "|---|---|---|---|---|"]
-    for r in b["product"]["cases"]:
-        o = am.get((r["role"], r["case"]))
-        if o:
-            lines.append(f"| {r['role']} | {r['case']} | {o['ms']:.1f} | {r['ms']:.1f} | {r['ms'] / o['ms']:.2f}× |")
+    """The two runs side by side: time (statements, KiB), × floor, stock peer ÷ ours, growth."""
+    runs = []
+    for path in (a_path, b_path):
+        with open(path) as fh:
+            run = json.load(fh)
+        peer = {(r["role"], r["case"]): r for r in (run.get("peer") or {}).get("cases", [])}
+        for crash in (run.get("peer") or {}).get("crashed", []):
+            peer.setdefault((crash["role"], crash["case"]), {"status": "crashed"})
+        runs.append((run, {(r["role"], r["case"]): r for r in run["product"]["cases"]}, peer))
+
+    def cells(row, peer) -> list[str]:
+        if row is None:
+            return ["—", "—", "—"]
+        shown = f"{row['ms']:.1f} ({row['statements']}, {row['bytes'] / 1024:.0f})"
+        floor = f"{row['x_floor']:.1f}" if row.get("x_floor") else "—"
+        ratio = "—"
+        if peer and peer.get("status") == 200 and peer.get("ms") and row.get("ms"):
+            ratio = f"{peer['ms'] / row['ms']:.0f}×"
+        elif peer and peer.get("status") == "crashed":
+            ratio = "crashed"
+        return [shown, floor, ratio]
+
+    (a, a_rows, a_peer), (b, b_rows, b_peer) = runs
+    lines = [f"| user | case | {a['n']:,} ms (stmts, KiB) | × floor | peer ÷ ours | {b['n']:,} ms (stmts, KiB) "
+             f"| × floor | peer ÷ ours | growth |", "|---|---|---|---|---|---|---|---|---|"]
+    for key, row in b_rows.items():
+        if row.get("status") != 200:
+            continue
+        small = a_rows.get(key)
+        growth = f"{row['ms'] / small['ms']:.2f}×" if small else "—"
+        lines.append("| " + " | ".join([key[0], key[1], *cells(small, a_peer.get(key)),
+                                        *cells(row, b_peer.get(key)), growth]) + " |")
     return "\n".join(lines)
 
 

@@ -293,7 +293,7 @@ def test_the_lists_are_scoped(scene, browser, api):
     assert response.status_code == 200
     body = response.get_json()
     assert [item["number"] for item in body["result"]] == [scene["certificate"].number]
-    assert body["result"][0]["status"] == "valid"
+    assert body["result"][0]["validity"] == "valid"
     assert body["result"][0]["entry"]["mine_name"] == "小店绿色示范矿"
     national = api(scene["national"]).get("/api/v1/certificate/").get_json()
     assert national["count"] == 2
@@ -306,7 +306,7 @@ def test_show_is_scoped_and_offers_the_download(scene, browser, api):
     assert f"/certificateview/pdf/{certificate.id}" in page.get_data(as_text=True)
     assert browser(scene["stranger"]).get(f"/certificateview/show/{certificate.id}").status_code in (302, 404)
     shown = api(scene["county"]).get(f"/api/v1/certificate/{certificate.id}")
-    assert shown.status_code == 200 and shown.get_json()["result"]["status"] == "valid"
+    assert shown.status_code == 200 and shown.get_json()["result"]["validity"] == "valid"
     assert api(scene["other_county"]).get(f"/api/v1/certificate/{certificate.id}").status_code == 404
 
 

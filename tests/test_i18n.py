@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PO = ROOT / "app" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 
 

@@ -128,3 +128,13 @@ def test_a_large_list_shows_the_planner_estimate(app, make_user, make_mine, brow
     finally:
         app.config["LIST_EXACT_COUNT_LIMIT"] = 20000
     assert isinstance(EstimatedCount(3), int)
+
+
+def test_rison_arguments_are_still_validated(app, make_user, api):
+    """FAB's @rison schema check runs through a cached validator (app.views.base): same answers."""
+    client = api(make_user("national"))
+    response = client.get("/api/v1/mine/?q=(page_size:'x')")
+    assert response.status_code == 400 and response.get_json()["message"].startswith("Not a valid rison schema")
+    response = client.get("/api/v1/mine/?q=(page:'one')")
+    assert response.status_code == 400
+    assert client.get("/api/v1/mine/?q=(page:0,page_size:5)").status_code == 200

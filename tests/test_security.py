@@ -252,3 +252,9 @@ def test_a_second_agency_of_the_same_name_is_refused(make_user, api):
     assert client.post("/api/v1/agency/", json={"name": "重复机构"}).status_code == 201
     response = client.post("/api/v1/agency/", json={"name": "重复机构"})
     assert response.status_code == 422 and response.get_json()["field"] == "name"
+
+
+def test_a_body_that_fails_the_schema_gets_field_messages_in_chinese(make_user, api):
+    response = api(make_user("county", "140105")).post("/api/v1/enterprise/", json={"name": "x", "region_code": None})
+    assert response.status_code == 422
+    assert response.get_json()["message"]["region_code"] == ["该字段不能为空。"]

@@ -6,8 +6,6 @@ each loads its record through the scope rule (404 out of scope) before rendering
 """
 from __future__ import annotations
 
-import datetime
-
 from flask import current_app
 from flask_appbuilder.api import expose as api_expose, protect, safe
 from flask_appbuilder.security.decorators import has_access
@@ -79,32 +77,12 @@ class CertificateApi(ScopedModelRestApi):
     list_columns = show_columns = [
         "id", "number", "issued_on", "valid_until", "region_code", "enterprise_id", "entry_id",
         "entry.mine_name", "entry.enterprise_name", "entry.mineral_name", "entry.level", "entry.year",
-        "entry.status",
+        "entry.status", "validity", "validity_label",
     ]
     search_columns = ["number", "issued_on", "valid_until", "region_code"]
     order_columns = ["number", "issued_on", "valid_until"]
     base_order = ("id", "desc")
     method_permission_name = {"get_list": "get", "get": "get", "info": "info", "pdf": "download"}
-
-    @staticmethod
-    def _add_status(item: dict) -> None:
-        """The computed state (valid / revoked / expired) beside the stored columns."""
-        entry = item.get("entry") or {}
-        try:
-            valid_until = datetime.date.fromisoformat(str(item.get("valid_until")))
-        except ValueError:
-            return
-        status = certificates.status_from(entry.get("status"), valid_until)
-        item["status"] = status
-        item["status_label"] = certificates.status_label(status)
-
-    def pre_get(self, data):
-        self._add_status(data.get("result") or {})
-
-    def pre_get_list(self, data):
-        super().pre_get_list(data)
-        for item in data.get("result") or []:
-            self._add_status(item)
 
     @api_expose("/<int:pk>/pdf", methods=["GET"])
     @protect()
