@@ -163,5 +163,13 @@ CERTIFICATE_VALID_YEARS = int(os.environ.get("CERTIFICATE_VALID_YEARS", "3"))
 # set it when requests come through a proxy that changes the host or scheme.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
 # The public directory's page size (SPEC F3); a ?size= above the cap is cut to it.
+# Spot checks (SPEC H1-H6; seed 001 §二, seed 004): the self-check deadline (month, day) of
+# each year, the default share of listed mines a campaign draws (at least 20 %), the team size
+# bounds, and the default deadline of the province's summary table and report.
+SELF_CHECK_DEADLINE = (9, 30)
+SPOT_CHECK_RATIO = 0.2
+SPOT_CHECK_TEAM_SIZE = (3, 5)
+SPOT_CHECK_REPORT_DEADLINE = (11, 30)
+
 PUBLIC_PAGE_SIZE = 20
 PUBLIC_MAX_PAGE_SIZE = 100

@@ -21,6 +21,8 @@ TEST_PASSWORD = "Test#Passw0rd"
 # Tables emptied after each test: everything but reference data and FAB's permission tables.
 _DOMAIN_TABLES = [
     "audit_log", "notification", "login_throttle", "transition_log", "account_event", "notice", "attachment", "indicator_evidence",
+    "spot_check_confirmation", "spot_check", "spot_check_team_member", "spot_check_team", "spot_check_campaign",
+    "inspector", "problem_lead", "self_check",
     "certificate", "national_recommendation", "anomaly_entry", "directory_entry", "objection", "review_decision",
     "review_meeting", "evaluation_score", "agency_assignment", "agency_conflict", "province_indicator_adoption",
     "demo_zone_application", "application", "public_notice", "application_window",

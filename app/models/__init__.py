@@ -19,3 +19,7 @@ from app.models.evaluation import AgencyAssignment, AgencyConflict, EvaluationSc
 from app.models.review import Objection, PublicNotice, ReviewDecision, ReviewMeeting  # noqa: F401
 from app.models.directory import AnomalyEntry, Certificate, DirectoryEntry, NationalRecommendation  # noqa: F401
 from app.models.demozone import DemoZoneApplication  # noqa: F401
+from app.models.spotcheck import (  # noqa: F401
+    Inspector, ProblemLead, SelfCheck, SpotCheck, SpotCheckCampaign, SpotCheckConfirmation, SpotCheckTeam,
+    SpotCheckTeamMember,
+)

@@ -79,6 +79,17 @@ ANOMALIES = ("AnomalyEntryView", "AnomalyEntryApi")
 CERTIFICATES = ("CertificateView", "CertificateApi")
 CERTIFICATE_DOWNLOAD = ("can_download",)
 DEMO_ZONES = ("DemoZoneApplicationView", "DemoZoneApplicationApi")
+# Spot checks (SPEC H1-H6).
+SELF_CHECKS = ("SelfCheckView", "SelfCheckApi")
+PROBLEM_LEADS = ("ProblemLeadView", "ProblemLeadApi")
+INSPECTORS = ("InspectorView", "InspectorApi")
+CAMPAIGNS = ("SpotCheckCampaignView", "SpotCheckCampaignApi")
+# The province summary table (xlsx) and the report (PDF) of a campaign.
+CAMPAIGN_REPORTS = ("SpotCheckReportView",)
+REPORT_DOWNLOADS = ("can_summary", "can_report")
+SPOT_CHECKS = ("SpotCheckView", "SpotCheckApi")
+# A team member confirms a verification record from his own account.
+CONFIRM = ("can_confirm",)
 # Menu links without a view of their own: the permission of the page each opens.
 MENU_LINKS = {
     "Change password": ("can_profile", "AccountView"),
@@ -142,6 +153,15 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool, impo
             # A county government applies for a demonstration zone; the city and the province
             # review it.
             Grant(DEMO_ZONES, READ + TRANSITION + (WRITE if level == 3 else ())),
+            # Spot checks: the county, city and province follow their mines' self-checks and
+            # may return one; the province and the city organise campaigns with their own
+            # inspector pool and decide the results.
+            Grant(SELF_CHECKS, READ + TRANSITION),
+            Grant(PROBLEM_LEADS, READ + WRITE + TRANSITION),
+            Grant(INSPECTORS, READ + ((WRITE + DELETE) if level <= 2 else ())),
+            Grant(CAMPAIGNS, READ + ((WRITE + DELETE + TRANSITION) if level <= 2 else ())),
+            Grant(CAMPAIGN_REPORTS, REPORT_DOWNLOADS),
+            Grant(SPOT_CHECKS, READ + (TRANSITION if level <= 2 else ())),
         ),
     )
 
@@ -179,6 +199,13 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(ANOMALIES, READ),
                 Grant(CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
                 Grant(DEMO_ZONES, READ),
+                # The national level may run its own spot check of national mines.
+                Grant(SELF_CHECKS, READ),
+                Grant(PROBLEM_LEADS, READ + WRITE + TRANSITION),
+                Grant(INSPECTORS, READ + WRITE + DELETE),
+                Grant(CAMPAIGNS, READ + WRITE + DELETE + TRANSITION),
+                Grant(CAMPAIGN_REPORTS, REPORT_DOWNLOADS),
+                Grant(SPOT_CHECKS, READ + TRANSITION),
             ),
         ),
         _staff("province", _l("Province authority"), PROVINCE, 1, registry_delete=True, import_excel=True,
@@ -207,6 +234,9 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
                 # A large local state enterprise applies for a demonstration zone.
                 Grant(DEMO_ZONES, READ + WRITE + TRANSITION),
+                # The yearly self-check of each listed mine, and the results of checks of its mines.
+                Grant(SELF_CHECKS, READ + WRITE + TRANSITION),
+                Grant(SPOT_CHECKS, READ),
             ),
         ),
         # The agency sees the applications it was drawn for, scores them and uploads its report
@@ -218,7 +248,15 @@ ROLES: dict[str, RoleDefinition] = {
             Grant(INDICATORS, READ),
             Grant(EVALUATION, SCORES_READ + AGENCY_SCORE),
         )),
-        RoleDefinition("inspector", _l("Inspector"), INSPECTOR, grants=(Grant(REFERENCE, READ),)),
+        # An inspector reaches the campaigns and records of his teams: he fills in the record
+        # (his team's leader submits it), uploads photos and video, and confirms it.
+        RoleDefinition("inspector", _l("Inspector"), INSPECTOR, grants=(
+            Grant(REFERENCE, READ),
+            Grant(INSPECTORS, READ),
+            Grant(CAMPAIGNS, READ),
+            Grant(SPOT_CHECKS, READ + ("can_edit", "can_put") + TRANSITION + CONFIRM),
+            Grant(ATTACHMENTS, UPLOAD),
+        )),
         RoleDefinition("certifier", _l("Certification body"), NONE, grants=(Grant(REFERENCE, READ),)),
     )
 }

@@ -101,6 +101,16 @@ def _scope_paths() -> dict[type, ScopePath]:
         ReviewDecision,
         ReviewMeeting,
     )
+    from app.models.spotcheck import (
+        Inspector,
+        ProblemLead,
+        SelfCheck,
+        SpotCheck,
+        SpotCheckCampaign,
+        SpotCheckConfirmation,
+        SpotCheckTeam,
+        SpotCheckTeamMember,
+    )
 
     def assigned_applications(agency_ids):
         return Application.id.in_(select(AgencyAssignment.application_id)
@@ -108,6 +118,13 @@ def _scope_paths() -> dict[type, ScopePath]:
 
     def assigned_to(record, agency_ids) -> bool:
         return record.assignment is not None and record.assignment.agency_id in agency_ids
+
+    def teams_of(user_ids):
+        return (select(SpotCheckTeamMember.team_id).join(Inspector, Inspector.id == SpotCheckTeamMember.inspector_id)
+                .where(Inspector.user_id.in_(user_ids)))
+
+    def on_team(team, user_ids) -> bool:
+        return team is not None and any(m.inspector.user_id in user_ids for m in team.members)
 
     owned = dict(region="region_code", enterprise="enterprise_id")
     return {
@@ -136,6 +153,23 @@ def _scope_paths() -> dict[type, ScopePath]:
         # Managing notices: an authority keeps those addressed to its region's subtree. (Who
         # reads them is app.services.notices.visible_condition: the regions below.)
         Notice: ScopePath(region="region_code"),
+        # Spot checks (SPEC H1-H6). A campaign belongs to its organiser's region (the national
+        # one to nobody below); the drawn inspectors reach the campaign and the records of their
+        # teams; a mine's records are its county's and its enterprise's as well.
+        SelfCheck: ScopePath(**owned),
+        ProblemLead: ScopePath(**owned),
+        Inspector: ScopePath(region="pool_region_code", inspector_sql=lambda ids: Inspector.user_id.in_(ids),
+                             inspector_check=lambda record, ids: record.user_id in ids),
+        SpotCheckCampaign: ScopePath(
+            region="region_code",
+            inspector_sql=lambda ids: SpotCheckCampaign.id.in_(
+                select(SpotCheckTeam.campaign_id).where(SpotCheckTeam.id.in_(teams_of(ids)))),
+            inspector_check=lambda record, ids: any(on_team(team, ids) for team in record.teams)),
+        SpotCheckTeam: ScopePath(parent=("campaign_id", "campaign", SpotCheckCampaign)),
+        SpotCheckTeamMember: ScopePath(parent=("team_id", "team", SpotCheckTeam)),
+        SpotCheck: ScopePath(**owned, inspector_sql=lambda ids: SpotCheck.team_id.in_(teams_of(ids)),
+                             inspector_check=lambda record, ids: on_team(record.team, ids)),
+        SpotCheckConfirmation: ScopePath(parent=("check_id", "check", SpotCheck)),
     }
 
 

@@ -218,6 +218,17 @@ POLICIES: dict[str, OwnerPolicy] = {
         lambda owner: owner.application is not None and owner.application.status == "under_assessment",
         _evaluation_refusal, uploader_roles=frozenset({"agency"}),
     ),
+    # The enterprise's evidence for its yearly self-check (H1), until it is submitted.
+    "SelfCheck": OwnerPolicy(
+        "app.models.spotcheck:SelfCheck", _evidence_slots,
+        lambda owner: owner.status in ("draft", "returned"), _state_refusal,
+    ),
+    # The team's photos and video of the on-site check (H4), the application's limits, until
+    # the record is submitted.
+    "SpotCheck": OwnerPolicy(
+        "app.models.spotcheck:SpotCheck", _application_slots,
+        lambda owner: owner.status == "assigned", _state_refusal, uploader_roles=frozenset({"inspector"}),
+    ),
     # Its authority may change a notice's files at any time; readers download them.
     "Notice": OwnerPolicy(
         "app.models.notice:Notice", _notice_slots, lambda owner: True, _state_refusal,

@@ -241,6 +241,51 @@ WORKFLOWS: dict[str, Workflow] = {
                 "return": _l("Return for revision"),
             },
         ),
+        # Spot checks (SPEC H1-H6, seed 001 §二, seed 004): the enterprise's yearly self-check,
+        # reported problems, the authority's campaign with its draw, and each drawn mine's record.
+        Workflow(
+            name="self_check",
+            model_path="app.models.spotcheck:SelfCheck",
+            initial="draft",
+            states={"draft": _l("Not submitted"), "submitted": _l("Submitted"),
+                    "returned": _l("Returned for revision")},
+            actions={"submit": _l("Submit"), "return": _l("Return for revision")},
+        ),
+        Workflow(
+            name="problem_lead",
+            model_path="app.models.spotcheck:ProblemLead",
+            initial="open",
+            states={"open": _l("Open"), "closed": _l("Closed")},
+            actions={"close": _l("Close")},
+        ),
+        Workflow(
+            name="spot_check_campaign",
+            model_path="app.models.spotcheck:SpotCheckCampaign",
+            initial="planned",
+            states={"planned": _l("Planned"), "drawn": _l("Mines and inspectors drawn"),
+                    "closed": _l("Closed")},
+            actions={"draw": _l("Draw mines and inspectors"), "close": _l("Close the campaign")},
+        ),
+        Workflow(
+            name="spot_check",
+            model_path="app.models.spotcheck:SpotCheck",
+            initial="assigned",
+            states={
+                "assigned": _l("Awaiting the on-site check"),
+                "recorded": _l("Recorded, awaiting the result"),
+                "retained": _l("Retained"),
+                "rectifying": _l("Rectification ordered"),
+                "removed": _l("Removed from the directory"),
+            },
+            actions={
+                "submit_record": _l("Submit the record"),
+                "retain": _l("Retain"),
+                "order_rectification": _l("Order rectification"),
+                "remove": _l("Remove from the directory"),
+                "pass_recheck": _l("Rectified: retain"),
+                "fail_recheck": _l("Not rectified: remove"),
+            },
+        ),
     )
 }
 
@@ -334,6 +379,37 @@ TRANSITIONS: tuple[Transition, ...] = (
                effect=_stamp_decision, style="success"),
     Transition("demozone", "city_passed", "return", frozenset({"province"}), "returned", comment_required=True,
                style="warning"),
+    # Spot checks (H1-H5). The organiser of a campaign decides its results
+    # (spotchecks.check_organiser); a removal takes the entry off the directory in the same
+    # transaction, with the campaign as the reason.
+    Transition("self_check", "draft", "submit", frozenset({"enterprise"}), "submitted",
+               guard=_service("selfchecks:check_self_check_complete"), effect=_stamp_submitted),
+    Transition("self_check", "returned", "submit", frozenset({"enterprise"}), "submitted",
+               guard=_service("selfchecks:check_self_check_complete"), effect=_stamp_submitted),
+    Transition("self_check", "submitted", "return", frozenset({"county", "city", "province"}), "returned",
+               comment_required=True, effect=_stamp_decision, style="warning", pending=False),
+    Transition("problem_lead", "open", "close", frozenset({"national", "province", "city", "county"}), "closed",
+               comment_required=True, effect=_stamp_decision, pending=False),
+    Transition("spot_check_campaign", "planned", "draw", frozenset({"national", "province", "city"}), "drawn",
+               guard=_service("spotchecks:check_drawable"), effect=_service("spotchecks:draw_campaign")),
+    Transition("spot_check_campaign", "drawn", "close", frozenset({"national", "province", "city"}), "closed",
+               guard=_service("spotchecks:check_closable"), effect=_stamp_decision, style="default"),
+    Transition("spot_check", "assigned", "submit_record", frozenset({"inspector"}), "recorded",
+               guard=_service("spotchecks:check_record_submittable"), effect=_service("spotchecks:stamp_recorded")),
+    Transition("spot_check", "recorded", "retain", frozenset({"national", "province", "city"}), "retained",
+               guard=_service("spotchecks:check_decidable"), effect=_stamp_decision, style="success"),
+    Transition("spot_check", "recorded", "order_rectification", frozenset({"national", "province", "city"}),
+               "rectifying", comment_required=True, guard=_service("spotchecks:check_rectification_orderable"),
+               effect=_stamp_decision, style="warning"),
+    Transition("spot_check", "recorded", "remove", frozenset({"national", "province", "city"}), "removed",
+               comment_required=True, guard=_service("spotchecks:check_decidable"),
+               effect=_service("spotchecks:remove_from_directory"), style="danger"),
+    Transition("spot_check", "rectifying", "pass_recheck", frozenset({"national", "province", "city"}), "retained",
+               comment_required=True, guard=_service("spotchecks:check_organiser"), effect=_stamp_decision,
+               style="success"),
+    Transition("spot_check", "rectifying", "fail_recheck", frozenset({"national", "province", "city"}), "removed",
+               comment_required=True, guard=_service("spotchecks:check_organiser"),
+               effect=_service("spotchecks:remove_from_directory"), style="danger"),
 )
 
 _BY_KEY: dict[tuple[str, str, str], Transition] = {
