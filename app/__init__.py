@@ -248,6 +248,12 @@ def _register_views(appbuilder: AppBuilder) -> None:
 
     for domain in (evaluation, selection, directory, public):
         domain.register(appbuilder)
+    # Spot checks (H1-H6): self-checks and problem leads; campaigns, inspectors, records;
+    # the summary table, the report and the public results.
+    from app.views import selfchecks, spotcheck_reports, spotchecks
+
+    for domain in (selfchecks, spotchecks, spotcheck_reports):
+        domain.register(appbuilder)
     account.register(appbuilder)
     notifications.register(appbuilder)
     notices.register(appbuilder)

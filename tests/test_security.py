@@ -258,3 +258,11 @@ def test_a_body_that_fails_the_schema_gets_field_messages_in_chinese(make_user, 
     response = api(make_user("county", "140105")).post("/api/v1/enterprise/", json={"name": "x", "region_code": None})
     assert response.status_code == 422
     assert response.get_json()["message"]["region_code"] == ["该字段不能为空。"]
+
+
+def test_a_body_that_is_not_an_object_is_a_400(make_mine, make_user, api):
+    mine = make_mine("140105")
+    client = api(make_user("county", "140105"))
+    for body in ([1, 2], 3, "text"):
+        response = client.put(f"/api/v1/mine/{mine.id}", json=body)
+        assert response.status_code == 400 and response.get_json()["message"] == "请求内容必须是一个 JSON 对象。"

@@ -19,6 +19,10 @@ PUBLIC_ENDPOINTS = {
     "PublicView.verify": "public certificate verification (SPEC F3)",
     "PublicView.verify_json": "public certificate verification as JSON",
     "PublicView.directory_json": "the public directory as JSON",
+    "PublicView.spot_checks": "the published spot checks (SPEC H2, 双随机一公开)",
+    "PublicView.spot_check": "one published spot check: its draw and results",
+    "PublicView.spot_checks_json": "the published spot checks as JSON",
+    "PublicView.spot_check_json": "one published spot check as JSON, enough to replay the draw",
     "SecurityApi.refresh": "REST token refresh (needs a refresh token)",
 }
 # A request that succeeds: what an unauthorised caller must never get.

@@ -93,6 +93,13 @@ class SelfCheck(_StatusLabel, _AreaFindings, _OwnedByMine, TimestampMixin, Model
 
     entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry)
 
+    @property
+    def is_late(self) -> bool:
+        """Filed after the year's deadline (app.services.selfchecks.is_late)."""
+        from app.services.selfchecks import is_late
+
+        return is_late(self)
+
     def __repr__(self) -> str:
         return f"{self.year} {self.mine.name if self.mine else self.mine_id}"
 

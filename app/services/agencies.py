@@ -9,7 +9,7 @@ The draw (algorithm ``sha256-mod-v1``), run by the province through the workflow
    Disqualified agencies and conflicted agencies are recorded in ``excluded`` as
    ``{"<agency id>": "disqualified" | "conflict"}``.
 2. **Seed**: ``secrets.token_hex(16)`` (32 hexadecimal characters, from the OS's CSPRNG).
-3. **Pick**: ``h = sha256(f"{seed}:{','.join(str(id) for id in candidates)}".encode("utf-8"))``;
+3. **Pick** (``app.services.draws.pick``): ``h = sha256(f"{seed}:{','.join(str(id) for id in candidates)}".encode("utf-8"))``;
    the agency is ``candidates[int(h.hexdigest(), 16) % len(candidates)]``.
 4. **Record**: ``AgencyAssignment(application, agency, algorithm, seed, candidate_ids,
    excluded, drawn_at, drawn_by)``.
@@ -23,9 +23,8 @@ excluded from every later draw (step 1) and can no longer score.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import secrets
-from typing import Optional, Sequence
+from typing import Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,9 +32,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.services import codes, scoping
+# The agency draw is ``sha256-mod-v1`` of the project's draws (documented there).
+from app.services.draws import PICK_ALGORITHM as ALGORITHM, pick  # noqa: F401  (agencies.pick stays)
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 
-ALGORITHM = "sha256-mod-v1"
 ACTIVE, DISQUALIFIED = "active", "disqualified"
 STATUS_LABELS = {ACTIVE: _l("In good standing"), DISQUALIFIED: _l("Disqualified")}
 EXCLUSION_LABELS = {DISQUALIFIED: _l("disqualified"), "conflict": _l("declared conflict of interest"),
@@ -72,14 +72,6 @@ def candidates_for(application) -> tuple[list[int], dict[str, str]]:
         else:
             candidates.append(agency.id)
     return candidates, excluded
-
-
-def pick(seed: str, candidate_ids: Sequence[int]) -> int:
-    """The agency id chosen by ``seed`` among the ordered ``candidate_ids`` (see the module)."""
-    if not candidate_ids:
-        raise ValueError("no candidate")
-    message = f"{seed}:{','.join(str(int(i)) for i in candidate_ids)}".encode("utf-8")
-    return int(candidate_ids[int(hashlib.sha256(message).hexdigest(), 16) % len(candidate_ids)])
 
 
 def replay(assignment) -> int:

@@ -22,8 +22,8 @@ from the directory, else expired after ``valid_until``, else valid. ``issued_on`
 issue, ``valid_until`` the same day CERTIFICATE_VALID_YEARS (config, default 3) years later.
 
 ``render_pdf`` prints it with xhtml2pdf (template gm/certificate_pdf.html) in the WenQuanYi
-Micro Hei font shipped in app/data/fonts/ (embedded, subset, in every PDF) with a QR code of
-the public verification page (``verification_url``).
+Micro Hei font shipped in app/data/fonts/ (embedded, subset, in every PDF: app.services.pdf) with
+a QR code of the public verification page (``verification_url``).
 """
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ import io
 import re
 import zlib
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Optional
 
 from flask import current_app, has_request_context, render_template, url_for
@@ -45,6 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models.directory import CITY, COUNTY, NATIONAL, PROVINCIAL, Certificate, DirectoryEntry
+from app.services import pdf
 from app.services.exceptions import ValidationFailed
 
 LEVEL_LETTERS = {NATIONAL: "N", PROVINCIAL: "P", CITY: "C", COUNTY: "X"}
@@ -64,10 +64,8 @@ TITLES = {
     COUNTY: _l("County-level green mine"),
 }
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "data" / "fonts"
-FONT_FILE = FONT_DIR / "wqy-microhei.ttc"
-# The name the PDF template's @font-face declares.
-FONT_FAMILY = "WenQuanYiMicroHei"
+# The embedded font (app.services.pdf, shared with the spot-check report).
+FONT_DIR, FONT_FILE, FONT_FAMILY = pdf.FONT_DIR, pdf.FONT_FILE, pdf.FONT_FAMILY
 
 
 def _today() -> datetime.date:
@@ -259,22 +257,6 @@ def qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def _resource_policy():
-    from xhtml2pdf.config.resources import ResourceAccessPolicy
-
-    # The template is ours, but it prints names typed by users: no network, local reads only
-    # from the font folder (without this policy xhtml2pdf would silently fall back to
-    # Helvetica and print no Chinese).
-    return ResourceAccessPolicy.server(base_dir=FONT_DIR, allow_remote=False)
-
-
-def _font_link(uri: str, rel: str) -> str:
-    """link_callback: the template names the font by its file name only."""
-    if uri == FONT_FILE.name:
-        return str(FONT_FILE)
-    return uri
-
-
 def render_html(certificate: Certificate, today: Optional[datetime.date] = None) -> str:
     entry = certificate.entry
     url = verification_url(certificate.number)
@@ -287,21 +269,13 @@ def render_html(certificate: Certificate, today: Optional[datetime.date] = None)
             province=_province_name(certificate.region_code),
             region_name=entry.region.full_name if entry.region is not None else "",
             verification_url=url, qr_code=qr_data_uri(url),
-            font_family=FONT_FAMILY, font_file=FONT_FILE.name,
+            **pdf.font_context(),
         )
 
 
 def render_pdf(certificate: Certificate, today: Optional[datetime.date] = None) -> bytes:
     """The certificate as a PDF (A4 landscape), Chinese text in the embedded WenQuanYi font."""
-    from xhtml2pdf import pisa
-
-    html = render_html(certificate, today)
-    out = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=out, encoding="utf-8", link_callback=_font_link,
-                            resource_policy=_resource_policy())
-    if result.err:
-        raise RuntimeError(f"certificate PDF failed: {result.err} error(s)")
-    return out.getvalue()
+    return pdf.render(render_html(certificate, today), "certificate PDF")
 
 
 def file_name(certificate: Certificate) -> str:

@@ -2,15 +2,20 @@
 
 Pending work is the records on which the transition table offers the user an action now
 (the same state, role and scope rules as ``workflow.available_actions``), counted per state.
+Spot checks add dated items (``spot_check_flags``): an enterprise's self-checks due this year,
+the count of listed mines in an authority's scope that have not filed once the deadline has
+passed, and the rectifications past their deadline.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime
+from dataclasses import dataclass, field
+from typing import Optional
 
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.services import scoping, workflow
+from app.services import scoping, selfchecks, workflow
 
 
 @dataclass(frozen=True)
@@ -58,3 +63,38 @@ def business_summary(user) -> dict[str, list[StateCount]]:
         summary[wf.name] = [StateCount(wf.name, state, str(label), counts.get(state, 0))
                             for state, label in wf.states.items()]
     return summary
+
+
+# An enterprise has a handful of mines; the home page lists at most this many due self-checks.
+MAX_DUE_SELF_CHECKS = 50
+
+
+@dataclass(frozen=True)
+class SpotCheckFlags:
+    """The spot-check items of the home page (SPEC H1, H5)."""
+
+    year: int
+    deadline: datetime.date
+    # Enterprise: its listed mines without a submitted self-check of this year.
+    due_self_checks: list[selfchecks.MissingMine] = field(default_factory=list)
+    # Authorities, once the deadline has passed: the listed mines in scope that have not filed.
+    missing_self_checks: Optional[int] = None
+    # Everyone who follows spot checks: mines whose rectification deadline has passed.
+    overdue_rectifications: Optional[int] = None
+
+    @property
+    def deadline_passed(self) -> bool:
+        return selfchecks._today() > self.deadline
+
+
+def spot_check_flags(user, with_rectifications: bool) -> SpotCheckFlags:
+    """``with_rectifications``: whether the user may list spot checks (the view decides)."""
+    year = selfchecks._today().year
+    deadline = selfchecks.deadline(year)
+    roles = _role_names(user)
+    due = (selfchecks.missing_self_checks(user, year, limit=MAX_DUE_SELF_CHECKS)
+           if "enterprise" in roles else [])
+    missing = (selfchecks.count_missing(user, year)
+               if selfchecks.is_staff(user) and selfchecks._today() > deadline else None)
+    overdue = selfchecks.overdue_rectification_count(user) if with_rectifications else None
+    return SpotCheckFlags(year, deadline, due, missing, overdue)

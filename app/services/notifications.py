@@ -32,8 +32,21 @@ from app.services.exceptions import NotFound
 STATUS, DEADLINE = "status", "deadline"
 KIND_LABELS = {STATUS: _l("Status change"), DEADLINE: _l("Deadline reminder")}
 DEFAULT_REMIND_DAYS_BEFORE = (7, 1)
-# The detail page of each kind of record a message may be about.
-RECORD_PAGES = {"PreDeclaration": "PreDeclarationView.show", "Application": "ApplicationView.show"}
+
+
+def record_page(record_type: str) -> tuple[Optional[str], Optional[str]]:
+    """(endpoint of the detail page, its title) for a kind of record, e.g. "SpotCheck": the first
+    registered model view of that model, so a new workflow needs no entry here."""
+    from flask_appbuilder import ModelView
+
+    pages = current_app.extensions.setdefault("gm_record_pages", {})
+    if record_type not in pages:
+        pages[record_type] = (None, None)
+        for view in current_app.appbuilder.baseviews:
+            if isinstance(view, ModelView) and view.datamodel.obj.__name__ == record_type:
+                pages[record_type] = (f"{view.__class__.__name__}.show", view.show_title)
+                break
+    return pages[record_type]
 
 
 def _now() -> datetime.datetime:
@@ -41,10 +54,8 @@ def _now() -> datetime.datetime:
 
 
 def _record_kind(record) -> str:
-    from app.models import Application, PreDeclaration
-
-    labels = {PreDeclaration: _("Pre-declaration"), Application: _("Green-mine application")}
-    return labels.get(type(record), type(record).__name__)
+    title = record_page(type(record).__name__)[1]
+    return str(title) if title else type(record).__name__
 
 
 def _record_name(record) -> str:

@@ -498,11 +498,16 @@ def _status_writes_allowed(session: Session) -> Iterator[None]:
         session.info.pop(_WRITING_FLAG, None)
 
 
-def transition(record, action: str, user, comment: Optional[str] = None, session: Optional[Session] = None):
+def transition(record, action: str, user, comment: Optional[str] = None, session: Optional[Session] = None,
+               within: bool = False):
     """Perform ``action`` on ``record`` as ``user``. Returns the TransitionLog row.
 
     Raises TransitionRefused, AccessDenied or NotFound with a translated message; on any
     refusal nothing is written.
+
+    ``within``: the step is part of the caller's transaction (the effect of another step: a spot
+    check's removal takes the entry off the directory); it is flushed, and the caller commits or
+    rolls back everything together.
     """
     from app.extensions import db
     from app.models.log import TransitionLog
@@ -581,9 +586,13 @@ def transition(record, action: str, user, comment: Optional[str] = None, session
         from app.services import notifications
 
         notifications.on_transition(session, locked, log, user)
-        session.commit()
+        if within:
+            session.flush()
+        else:
+            session.commit()
     except Exception:
-        session.rollback()
+        if not within:
+            session.rollback()
         raise
     session.refresh(record)
     return log

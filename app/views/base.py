@@ -304,6 +304,9 @@ class ScopedModelRestApi(ListLoading, RecordRules, ModelRestApi):
         return self._domain_errors(super().post_headless)
 
     def put_headless(self, pk):
+        # FAB merges the body into the record as a dict: a JSON list or number would be a 500.
+        if request.is_json and not isinstance(request.get_json(silent=True), dict):
+            return self.response_400(message=_("The request body must be a JSON object."))
         return self._domain_errors(super().put_headless, pk)
 
     def delete_headless(self, pk):

@@ -1,10 +1,11 @@
 """The home page (SPEC A1): account information, pending work, the business summary, common
 downloads and the technical-support contact. The numbers come from app.services.home."""
-from flask import g, redirect, url_for
+from flask import current_app, g, redirect, url_for
 from flask_appbuilder import IndexView, expose
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.services import home
+from app.services import home, roles
 from app.services.notices import latest_for as home_notices
 
 # Where each workflow's records are listed; a state is selected with FAB's "equal" filter.
@@ -17,6 +18,10 @@ _LIST_OF_WORKFLOW = {
     "anomaly": "AnomalyEntryView.list",
     "demozone": "DemoZoneApplicationView.list",
     "agency": "AgencyView.list",
+    "self_check": "SelfCheckView.list",
+    "problem_lead": "ProblemLeadView.list",
+    "spot_check_campaign": "SpotCheckCampaignView.list",
+    "spot_check": "SpotCheckView.list",
 }
 _WORKFLOW_TITLES = {
     "predeclaration": _l("Pre-declarations"),
@@ -27,13 +32,62 @@ _WORKFLOW_TITLES = {
     "anomaly": _l("Anomaly list"),
     "demozone": _l("Demonstration zones"),
     "agency": _l("Third-party agencies"),
+    "self_check": _l("Self-checks"),
+    "problem_lead": _l("Problem leads"),
+    "spot_check_campaign": _l("Spot-check campaigns"),
+    "spot_check": _l("Spot-check records"),
 }
 _EQUAL_FILTER = "_flt_3_status"
 
 
-def _list_url(workflow_name: str, state: str | None = None) -> str:
+def _list_url(workflow_name: str, state: str | None = None) -> str | None:
+    """The list of the workflow's records (in ``state``); None while no view serves it."""
+    endpoint = _LIST_OF_WORKFLOW.get(workflow_name)
+    if endpoint is None or endpoint not in current_app.view_functions:
+        return None
     args = {_EQUAL_FILTER: state} if state else {}
-    return url_for(_LIST_OF_WORKFLOW[workflow_name], **args)
+    return url_for(endpoint, **args)
+
+
+def _may_list(sm, user, view_name: str) -> bool:
+    """Whether ``user`` may list ``view_name``'s records: FAB's permission once the view is
+    registered, else the role declarations (app.services.roles)."""
+    if f"{view_name}.list" in current_app.view_functions:
+        return sm.has_access("can_list", view_name)
+    for role in getattr(user, "roles", ()):
+        definition = roles.ROLES.get(role.name)
+        if definition is not None and (definition.all_permissions
+                                       or ("can_list", view_name) in roles.declared_permissions(definition)):
+            return True
+    return False
+
+
+def _spot_check_items(sm, user) -> list[dict]:
+    """The home page's spot-check items: the enterprise's due self-checks, the authority's
+    count of mines that have not filed after the deadline, the overdue rectifications."""
+    flags = home.spot_check_flags(user, with_rectifications=_may_list(sm, user, "SpotCheckView"))
+    items = []
+    deadline = flags.deadline.isoformat()
+    may_add = sm.has_access("can_add", "SelfCheckView")
+    for row in flags.due_self_checks:
+        if row.self_check_id is not None:
+            url = url_for("SelfCheckView.show", pk=row.self_check_id)
+        else:
+            url = url_for("SelfCheckView.add", mine=row.mine_id) if may_add else None
+        items.append(dict(key=f"self_check_due:{row.mine_id}", style="danger" if flags.deadline_passed else "warning",
+                          url=url, count=None,
+                          label=_("Self-check of “%(mine)s” due by %(date)s", mine=row.mine_name, date=deadline)))
+    if flags.missing_self_checks:
+        items.append(dict(key="self_checks_missing", style="warning", count=flags.missing_self_checks,
+                          url=url_for("SelfCheckView.missing", year=flags.year),
+                          label=_("Listed mines without a self-check of %(year)s (due by %(date)s)", year=flags.year,
+                                  date=deadline)))
+    if flags.overdue_rectifications:
+        url = (url_for("SpotCheckView.list", **{_EQUAL_FILTER: "rectifying"})
+               if "SpotCheckView.list" in current_app.view_functions else None)
+        items.append(dict(key="overdue_rectifications", style="danger", count=flags.overdue_rectifications, url=url,
+                          label=_("Rectifications past their deadline")))
+    return items
 
 
 class HomeView(IndexView):
@@ -54,7 +108,9 @@ class HomeView(IndexView):
             pending=[(item, _list_url(item.workflow, item.state)) for item in home.pending_work(user)],
             summary=[(_WORKFLOW_TITLES[name], [(item, _list_url(name, item.state)) for item in items])
                      for name, items in home.business_summary(user).items()
-                     if sm.has_access("can_list", _LIST_OF_WORKFLOW[name].split(".")[0])],
+                     if name in _LIST_OF_WORKFLOW and _list_url(name) is not None
+                     and sm.has_access("can_list", _LIST_OF_WORKFLOW[name].split(".")[0])],
+            spot_checks=_spot_check_items(sm, user),
             downloads=downloads,
             notices=home_notices(user),
         )

@@ -15,7 +15,7 @@ PAGE_SIZE = 20
 
 
 def record_url(message) -> str | None:
-    endpoint = notifications.RECORD_PAGES.get(message.record_type or "")
+    endpoint = notifications.record_page(message.record_type or "")[0]
     return url_for(endpoint, pk=message.record_id) if endpoint and message.record_id else None
 
 

@@ -1,19 +1,23 @@
-"""The public pages (SPEC F3): no login, no permission. The green-mine directory with its search,
-and the verification of a certificate by its number, as HTML and as JSON.
+"""The public pages (SPEC F3, H2): no login, no permission. The green-mine directory with its
+search, the verification of a certificate by its number, and the spot checks' draws and results
+(双随机一公开), as HTML and as JSON.
 
 What they show comes from app.services.certificates: listed directory entries only (no
 application, no draft, nothing removed), and only the names copied into the entry at listing,
-never the registry's contact data. Every parameter is parsed leniently: a malformed one is
-dropped, never a 500.
+never the registry's contact data. The spot checks come from app.services.spotcheck_reports:
+drawn campaigns only (a planned one is a 404), the draw's inputs and every candidate (enough to
+replay the draw by hand), the sample in order and each decided result; never a person (no
+inspector, no principal, no contact data). Every parameter is parsed leniently: a malformed one
+is dropped, never a 500.
 """
 from __future__ import annotations
 
-from flask import jsonify, redirect, request, url_for
+from flask import abort, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_babel import gettext as _
 
 from app.models.directory import LEVELS
-from app.services import certificates
+from app.services import certificates, spotcheck_reports
 
 
 def _level_choices() -> list[tuple[str, str]]:
@@ -79,6 +83,38 @@ class PublicView(BaseView):
         page = certificates.public_directory(query)
         return _public(jsonify(count=page.total, page=query.page, size=query.size,
                                result=[certificates.directory_row_dict(row) for row in page.rows]))
+
+    # --- Spot checks (双随机一公开, SPEC H2) ----------------------------------------------
+    @expose("/spot-checks")
+    def spot_checks(self):
+        query = spotcheck_reports.parse_public_query(request.args)
+        page = spotcheck_reports.public_campaigns(query)
+        return _public(self.make_response_html(
+            "gm/public_spot_checks.html", title=_("Spot-check draws and results"), page=page, query=query,
+            args={"year": query.year} if query.year else {},
+        ))
+
+    @expose("/spot-checks/<int:campaign_id>")
+    def spot_check(self, campaign_id):
+        campaign = spotcheck_reports.public_campaign(campaign_id)
+        if campaign is None:
+            abort(404)
+        return _public(self.make_response_html(
+            "gm/public_spot_check.html", title=campaign["title"], campaign=campaign,
+        ))
+
+    @expose("/api/spot-checks")
+    def spot_checks_json(self):
+        query = spotcheck_reports.parse_public_query(request.args)
+        page = spotcheck_reports.public_campaigns(query)
+        return _public(jsonify(count=page.total, page=query.page, size=query.size, result=page.rows))
+
+    @expose("/api/spot-checks/<int:campaign_id>")
+    def spot_check_json(self, campaign_id):
+        campaign = spotcheck_reports.public_campaign(campaign_id)
+        if campaign is None:
+            return _public(jsonify(found=False, message=_("No published spot check has this number."))), 404
+        return _public(jsonify(found=True, **campaign))
 
     def make_response_html(self, template, **kwargs):
         from flask import make_response

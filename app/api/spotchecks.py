@@ -1,0 +1,210 @@
+"""REST for spot checks (SPEC H2-H5, I2), with the screens' scope and rules.
+
+  /api/v1/inspector/                                   the inspector pools in scope
+  /api/v1/spotcheckcampaign/                           campaigns (POST plans one for the caller's level)
+  GET  /api/v1/spotcheckcampaign/<id>/draw             the draw record, its replay and verification
+  POST /api/v1/spotcheckcampaign/<id>/transition       {"action": "draw" | "close", "comment"}
+  /api/v1/spotcheck/                                   verification records (PUT: the team fills it in)
+  POST /api/v1/spotcheck/<id>/transition               {"action", "comment", "rectify_deadline", "note"}
+  POST /api/v1/spotcheck/<id>/confirm                  a team member confirms the submitted record
+"""
+from __future__ import annotations
+
+from flask import g, request
+from flask_appbuilder.api import expose, protect, safe
+from flask_appbuilder.security.decorators import permission_name
+
+from app.models import Inspector, SpotCheck, SpotCheckCampaign
+from app.models.spotcheck import AREA_COLUMNS
+from app.services import scoping, spotchecks
+from app.services.exceptions import DomainError
+from app.views.base import ScopedModelRestApi
+from app.views.datamodel import ListInterface
+
+
+class InspectorApi(ScopedModelRestApi):
+    resource_name = "inspector"
+    datamodel = ListInterface(Inspector)
+    list_columns = show_columns = ["id", "user_id", "pool_region_code", "home_region_code", "name", "unit", "title",
+                                   "title_grade", "admin_rank", "active"]
+    add_columns = ["user_id", "home_region_code", "name", "unit", "title", "title_grade", "admin_rank", "active"]
+    edit_columns = ["home_region_code", "name", "unit", "title", "title_grade", "admin_rank", "active"]
+    search_columns = ["name", "user_id", "pool_region_code", "home_region_code", "title_grade", "admin_rank",
+                      "active"]
+    order_columns = ["name", "id"]
+    include_route_methods = {"get", "get_list", "info", "post", "put", "delete"}
+    record_rule = spotchecks.inspector_rule
+
+
+class SpotCheckCampaignApi(ScopedModelRestApi):
+    resource_name = "spotcheckcampaign"
+    datamodel = ListInterface(SpotCheckCampaign)
+    list_columns = show_columns = ["id", "year", "level", "region_code", "title", "ratio", "team_size", "team_count",
+                                   "report_deadline", "status", "algorithm", "seed", "sample_size", "drawn_at",
+                                   "drawn_by_id", "decided_at", "decision_comment"]
+    add_columns = edit_columns = ["title", "year", "ratio", "team_size", "team_count", "report_deadline"]
+    search_columns = ["year", "level", "region_code", "status", "title"]
+    order_columns = ["year", "id", "drawn_at"]
+    record_rule = spotchecks.campaign_rule
+
+    def _init_model_schemas(self) -> None:
+        super()._init_model_schemas()
+        # The year and the ratio have defaults (this year, SPOT_CHECK_RATIO): the rule fills them.
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            for name in ("year", "ratio"):
+                if name in schema.fields:
+                    schema.fields[name].required = False
+                    schema.load_fields[name].required = False
+
+    @expose("/<int:pk>/draw", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def draw(self, pk):
+        """The campaign's draw: algorithm, seed, candidates with their priority, the sample in
+        order, the inspector candidates, the teams, and whether the replay gives the record.
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200:
+              description: the draw record (``algorithm`` null while the campaign is planned)
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      algorithm: {type: string, nullable: true}
+                      seed: {type: string, nullable: true}
+                      formula: {type: string}
+                      candidate_entry_ids: {type: array, items: {type: integer}}
+                      priority: {type: object}
+                      sample_size: {type: integer, nullable: true}
+                      inspector_candidate_ids: {type: array, items: {type: integer}}
+                      candidates: {type: array, items: {type: object}}
+                      sample: {type: array, items: {type: object}}
+                      inspectors: {type: array, items: {type: object}}
+                      teams: {type: array, items: {type: object}}
+                      verified: {type: boolean, nullable: true}
+            404:
+              $ref: '#/components/responses/404'
+        """
+        campaign = self._scoped_or_none(pk, scoping.READ)
+        if campaign is None:
+            return self.response_404()
+        return self.response(200, **spotchecks.draw_record(campaign))
+
+
+class SpotCheckApi(ScopedModelRestApi):
+    resource_name = "spotcheck"
+    datamodel = ListInterface(SpotCheck)
+    _RECORD = ["checked_on", *AREA_COLUMNS, "opinions", "conforms"]
+    list_columns = ["id", "campaign_id", "entry_id", "team_id", "position", "entry_level", "mine_id", "enterprise_id",
+                    "region_code", "mine_name", "licence_no", "status", "conforms", "rectify_deadline"]
+    show_columns = ["id", "campaign_id", "entry_id", "team_id", "position", "priority_reasons", "entry_level",
+                    "mine_id", "enterprise_id", "region_code", "mine_name", "licence_no", "mineral_name",
+                    "mining_method", "production_scale", *_RECORD, "status", "recorded_at", "rectify_deadline",
+                    "decided_at", "decision_comment", "note"]
+    edit_columns = [*_RECORD, "rectify_deadline", "note"]
+    search_columns = ["campaign_id", "status", "entry_level", "mine_id", "region_code", "licence_no", "mine_name",
+                      "rectify_deadline"]
+    order_columns = ["position", "id", "rectify_deadline"]
+    include_route_methods = {"get", "get_list", "info", "put", "transition", "confirm"}
+    record_rule = spotchecks.check_rule
+
+    def check_write(self, item, action: str) -> None:
+        """As SpotCheckView.check_write: the record's references are the draw's, never the body's."""
+        try:
+            scoping.check_reference_types(item)
+            self.check_rules(item, action)
+            scoping.check_access(g.user, item, action)
+        except DomainError as exc:
+            self._refuse(exc)
+
+    @expose("/<pk>/transition", methods=["POST"])
+    @protect()
+    @safe
+    def transition(self, pk):
+        """One step of the record's workflow: body ``{"action": "...", "comment": "...",
+        "rectify_deadline": "2026-12-31", "note": "..."}`` (the deadline for
+        ``order_rectification``; the note with any result).
+        ---
+        post:
+          parameters:
+          - in: path
+            schema:
+              type: integer
+            name: pk
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    action: {type: string}
+                    comment: {type: string}
+                    rectify_deadline: {type: string, format: date}
+                    note: {type: string}
+          responses:
+            200:
+              description: the new status
+            404:
+              $ref: '#/components/responses/404'
+            409:
+              description: the step is not possible now
+        """
+        check = self._scoped_or_none(pk, scoping.ACT)
+        if check is None:
+            return self.response_404()
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        comment = body.get("comment")
+        try:
+            log = spotchecks.decide(check, str(body.get("action", "")), g.user,
+                                    comment if isinstance(comment, str) else None,
+                                    body.get("rectify_deadline"), body.get("note"))
+        except DomainError as exc:
+            return self.refusal(exc)
+        return self.response(200, id=check.id, status=log.to_state, from_status=log.from_state)
+
+    @expose("/<int:pk>/confirm", methods=["POST"])
+    @protect()
+    @safe
+    def confirm(self, pk):
+        """A member of the check's team confirms the submitted record from his own account (签字);
+        confirming again changes nothing.
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200:
+              description: confirmed; who has confirmed, who has not yet
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      id: {type: integer}
+                      confirmed_at: {type: string}
+                      confirmations: {type: array, items: {type: object}}
+                      waiting_for: {type: array, items: {type: object}}
+            403: {description: not a member of the team}
+            404:
+              $ref: '#/components/responses/404'
+            409: {description: the record is not submitted, or its result is decided}
+        """
+        check = self._scoped_or_none(pk, scoping.ACT)
+        if check is None:
+            return self.response_404()
+        try:
+            confirmation = spotchecks.confirm(check, g.user)
+        except DomainError as exc:
+            return self.refusal(exc)
+        return self.response(
+            200, id=check.id, confirmed_at=confirmation.confirmed_at.isoformat(),
+            confirmations=[{"inspector_id": row.inspector_id, "name": row.inspector.name,
+                            "confirmed_at": row.confirmed_at.isoformat()} for row in check.confirmations],
+            waiting_for=[{"inspector_id": inspector.id, "name": inspector.name}
+                         for inspector in spotchecks.unconfirmed_members(check)])
