@@ -5,6 +5,7 @@ mine and year) before it is created, so running it twice changes nothing.
 """
 from __future__ import annotations
 
+import datetime
 import random
 from dataclasses import dataclass
 
@@ -58,7 +59,9 @@ DEMO_USERS = [
     DemoUser("qiye1", "enterprise", enterprise_index=0, description="enterprise in 小店区: its own mines"),
     DemoUser("qiye2", "enterprise", enterprise_index=4, description="enterprise in 平城区: its own mines"),
     DemoUser("pinggu", "agency", agency=DEMO_AGENCY, description="assessment agency: its assignments"),
-    DemoUser("hecha", "inspector", "140100", description="inspector: the checks he is drawn for"),
+    DemoUser("hecha", "inspector", "140100", description="inspector of 山西省's pool, may lead a team"),
+    DemoUser("hecha2", "inspector", "140100", description="inspector of 山西省's pool"),
+    DemoUser("hecha3", "inspector", "140200", description="inspector of 山西省's pool"),
     DemoUser("renzheng", "certifier", description="certification body: certification records"),
 ]
 
@@ -502,10 +505,83 @@ def _demo_zone(county_user, year: int) -> None:
     workflow.transition(zone, "submit", county_user)
 
 
+# Spot checks (H1-H6): the province's inspector pool, a drawn campaign whose record was filled
+# in, submitted, confirmed by each member and retained; a self-check and a problem lead.
+_DEMO_INSPECTORS = (
+    # username, name, home county, unit, title, title grade, admin rank
+    ("hecha", "核查组长甲（演示）", "140105", "太原市自然资源局（演示）", "高级工程师", "deputy_senior", "section"),
+    ("hecha2", "核查员乙（演示）", "140121", "山西省矿产资源调查监测中心（演示）", "工程师", "intermediate", "none"),
+    ("hecha3", "核查员丙（演示）", "140226", "大同市自然资源局（演示）", "工程师", "intermediate", "none"),
+)
+_AREA_NOTES = {
+    "area_environment": "矿区道路局部扬尘，洒水频次不足。",
+    "area_development": "无",
+    "area_utilization": "废石综合利用台账不完整。",
+    "area_energy": "无",
+    "area_innovation": "无",
+    "area_management": "绿色矿山宣传栏信息未更新。",
+}
+
+
+def _spot_checks(year: int) -> None:
+    from app.models import DirectoryEntry, Inspector, Mine, ProblemLead, SelfCheck, SpotCheckCampaign
+    from app.services import selfchecks, spotchecks
+
+    sm = current_app.appbuilder.sm
+    province = sm.find_user(username="shanxi")
+    title = f"{year}年度山西省绿色矿山实地抽查核查（演示）"
+    if db.session.scalars(select(SpotCheckCampaign).where(SpotCheckCampaign.title == title)).first() is not None:
+        return
+    for username, name, county, unit, title_text, grade, rank in _DEMO_INSPECTORS:
+        account = sm.find_user(username=username)
+        inspector = Inspector(user_id=account.id, name=name, home_region_code=county, unit=unit, title=title_text,
+                              title_grade=grade, admin_rank=rank, active=True)
+        spotchecks.inspector_rule(inspector, province, "edit")
+        db.session.add(inspector)
+    campaign = SpotCheckCampaign(year=year, title=title, ratio=0.2, team_size=3, team_count=1)
+    spotchecks.campaign_rule(campaign, province, "edit")
+    db.session.add(campaign)
+    db.session.commit()
+    workflow.transition(campaign, "draw", province, "演示：按20%比例随机抽取")
+    for check in campaign.checks:
+        leader = check.team.leader.user
+        for column, text in _AREA_NOTES.items():
+            setattr(check, column, text)
+        check.opinions = "加强矿区扬尘治理，完善固废综合利用台账。"
+        check.conforms = True
+        check.checked_on = datetime.date.today()
+        spotchecks.check_rule(check, leader, "edit")
+        db.session.commit()
+        workflow.transition(check, "submit_record", leader)
+        for member in check.team.members:
+            spotchecks.confirm(check, member.inspector.user)
+        spotchecks.decide(check, "retain", province, "演示：核查符合绿色矿山标准，予以保留")
+    # The listed mine's enterprise files its self-check of the year.
+    entry = db.session.scalars(select(DirectoryEntry).where(DirectoryEntry.status == "listed")
+                               .order_by(DirectoryEntry.id)).first()
+    if entry is not None:
+        owner = db.session.scalars(select(sm.user_model).where(sm.user_model.enterprise_id == entry.enterprise_id)
+                                   .order_by(sm.user_model.id)).first()
+        if owner is not None:
+            record = SelfCheck(mine_id=entry.mine_id, year=year, achievements="完成矿区复绿2.3公顷（演示）。",
+                               problems="部分台账不完整（演示）。", measures="年底前补齐台账（演示）。",
+                               **_AREA_NOTES)
+            selfchecks.self_check_rule(record, owner, "edit")
+            db.session.add(record)
+            db.session.commit()
+            workflow.transition(record, "submit", owner)
+    county = sm.find_user(username="xiaodian")
+    mine = db.session.scalars(select(Mine).where(Mine.region_code == "140105").order_by(Mine.id)).first()
+    if mine is not None:
+        lead = ProblemLead(mine_id=mine.id, received_on=datetime.date.today(), source="群众来信（演示）",
+                           content="反映矿区夜间作业噪声扰民（演示）。")
+        selfchecks.problem_lead_rule(lead, county, "edit")
+        db.session.add(lead)
+        db.session.commit()
+
+
 def seed_demo(year: int | None = None) -> dict[str, int]:
     """Build the demo set. Requires the reference data and the roles."""
-    import datetime
-
     year = year or datetime.date.today().year
     rng = random.Random(20261121)
     try:
@@ -519,6 +595,7 @@ def seed_demo(year: int | None = None) -> dict[str, int]:
         raise
     _users(enterprises)
     _workflows(year)
+    _spot_checks(year)
     from app.models import Enterprise, Mine
 
     return {
