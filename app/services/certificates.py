@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from app.models.directory import CITY, COUNTY, NATIONAL, PROVINCIAL, Certificate, DirectoryEntry
 from app.services import pdf
 from app.services.exceptions import ValidationFailed
+from app.services.paging import Page, int_or_none
 
 LEVEL_LETTERS = {NATIONAL: "N", PROVINCIAL: "P", CITY: "C", COUNTY: "X"}
 DEFAULT_VALID_YEARS = 3
@@ -319,24 +320,6 @@ class DirectoryRow:
     certificate_number: Optional[str]
 
 
-@dataclass(frozen=True)
-class DirectoryPage:
-    query: DirectoryQuery
-    rows: list[DirectoryRow]
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.query.size))
-
-
-def _int_or_none(value: Any) -> Optional[int]:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def parse_directory_query(args: Any) -> DirectoryQuery:
     """Search parameters from a request's arguments; anything malformed is dropped (never an
     error): name (substring of the mine's or enterprise's name), province (2 or 6 digits),
@@ -348,13 +331,13 @@ def parse_directory_query(args: Any) -> DirectoryQuery:
     province = province[:2] if re.fullmatch(r"\d{2}(0000)?", province) else ""
     level = str(args.get("level", "") or "").strip()
     level = level if level in LEVELS else ""
-    year = _int_or_none(args.get("year"))
+    year = int_or_none(args.get("year"))
     year = year if year is not None and YEAR_RANGE[0] <= year <= YEAR_RANGE[1] else None
     default_size = int(current_app.config.get("PUBLIC_PAGE_SIZE", 20))
     max_size = int(current_app.config.get("PUBLIC_MAX_PAGE_SIZE", 100))
-    size = _int_or_none(args.get("size")) or default_size
+    size = int_or_none(args.get("size")) or default_size
     size = min(max(size, 1), max_size)
-    page = _int_or_none(args.get("page")) or 1
+    page = int_or_none(args.get("page")) or 1
     page = min(max(page, 1), MAX_PAGE)
     return DirectoryQuery(name=name, province=province, level=level, year=year, page=page, size=size)
 
@@ -405,7 +388,7 @@ def _region_names(codes: set[str]) -> dict[str, tuple[str, str]]:
     return result
 
 
-def public_directory(query: DirectoryQuery) -> DirectoryPage:
+def public_directory(query: DirectoryQuery) -> Page:
     """One page of the public directory: three statements (count, rows, region names)."""
     from sqlalchemy import func
 
@@ -437,7 +420,7 @@ def public_directory(query: DirectoryQuery) -> DirectoryPage:
         )
         for record in records
     ]
-    return DirectoryPage(query=query, rows=rows, total=total)
+    return Page(query=query, rows=rows, total=total)
 
 
 def provinces() -> list[tuple[str, str]]:

@@ -47,6 +47,7 @@ from app.models.region import GROUPING_NAMES, Region
 from app.models.spotcheck import AREAS, SpotCheck, SpotCheckCampaign, SpotCheckTeam, SpotCheckTeamMember
 from app.services import pdf
 from app.services.exceptions import TransitionRefused
+from app.services.paging import Page, int_or_none
 
 # ---------------------------------------------------------------------------
 # The official form's wording (seed 004 附件1, 附件2, 附表)
@@ -542,32 +543,14 @@ class PublicQuery:
     size: int = 20
 
 
-@dataclass(frozen=True)
-class PublicPage:
-    query: PublicQuery
-    rows: list[dict]
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.query.size))
-
-
-def _int_or_none(value: Any) -> Optional[int]:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def parse_public_query(args: Any) -> PublicQuery:
     """year, page, size from a request's arguments; anything malformed is dropped, never an error."""
-    year = _int_or_none(args.get("year"))
+    year = int_or_none(args.get("year"))
     year = year if year is not None and PUBLIC_YEAR_RANGE[0] <= year <= PUBLIC_YEAR_RANGE[1] else None
     default_size = int(current_app.config.get("PUBLIC_PAGE_SIZE", 20))
     max_size = int(current_app.config.get("PUBLIC_MAX_PAGE_SIZE", 100))
-    size = min(max(_int_or_none(args.get("size")) or default_size, 1), max_size)
-    page = min(max(_int_or_none(args.get("page")) or 1, 1), PUBLIC_MAX_PAGE)
+    size = min(max(int_or_none(args.get("size")) or default_size, 1), max_size)
+    page = min(max(int_or_none(args.get("page")) or 1, 1), PUBLIC_MAX_PAGE)
     return PublicQuery(year=year, page=page, size=size)
 
 
@@ -597,7 +580,7 @@ def _campaign_summary(campaign: SpotCheckCampaign) -> dict[str, Any]:
     }
 
 
-def public_campaigns(query: PublicQuery) -> PublicPage:
+def public_campaigns(query: PublicQuery) -> Page:
     """One page of the drawn campaigns, newest first (two statements and the regions)."""
     conditions = _public_conditions(query)
     total = db.session.scalar(select(func.count(SpotCheckCampaign.id)).where(*conditions)) or 0
@@ -606,13 +589,13 @@ def public_campaigns(query: PublicQuery) -> PublicPage:
         .order_by(SpotCheckCampaign.year.desc(), SpotCheckCampaign.drawn_at.desc(), SpotCheckCampaign.id.desc())
         .limit(query.size).offset((query.page - 1) * query.size)
     ).all()
-    return PublicPage(query=query, rows=[_campaign_summary(campaign) for campaign in campaigns], total=total)
+    return Page(query=query, rows=[_campaign_summary(campaign) for campaign in campaigns], total=total)
 
 
 def _entry_ids(values: Iterable[Any]) -> list[int]:
     ids = []
     for value in values or ():
-        number = _int_or_none(value)
+        number = int_or_none(value)
         if number is not None:
             ids.append(number)
     return ids
@@ -644,7 +627,7 @@ def result_label(status: str) -> str:
 
 def find_public_campaign(campaign_id: Any) -> Optional[SpotCheckCampaign]:
     """The campaign if it is public (drawn or closed), else None: a planned one is not."""
-    number = _int_or_none(campaign_id)
+    number = int_or_none(campaign_id)
     if number is None or not 0 < number <= 2**31 - 1:
         return None
     campaign = db.session.get(SpotCheckCampaign, number)
