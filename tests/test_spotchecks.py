@@ -132,6 +132,34 @@ def recorded_and_confirmed(check, conforms=True):
     return check
 
 
+def rectifying(check, organiser, days=30):
+    """Recorded (not conforming), confirmed, and rectification ordered by ``organiser``."""
+    recorded_and_confirmed(check, conforms=False)
+    spotchecks.decide(check, "order_rectification", organiser, "限期整改：完成边坡治理",
+                      rectify_deadline=(TODAY + datetime.timedelta(days=days)).isoformat())
+    assert check.status == "rectifying"
+    return check
+
+
+def fill_recheck(check, conforms=True, findings="边坡已完成治理，排土场已复绿"):
+    check.recheck_on = TODAY
+    check.recheck_findings = findings
+    check.recheck_conforms = conforms
+    db.session.commit()
+
+
+def submit_recheck(check, conforms=True):
+    fill_recheck(check, conforms)
+    workflow.transition(check, "submit_recheck", check.team.leader.user)
+    assert check.status == "rechecked"
+
+
+def confirm_recheck(check, members=None):
+    for member in members if members is not None else check.team.members:
+        confirmation = spotchecks.confirm(check, member.inspector.user)
+        assert confirmation.stage == "recheck"
+
+
 @pytest.fixture
 def small_campaign(people, make_mine, make_inspector, seeded):
     """A drawn province campaign of one provincial mine, one team of three."""
@@ -680,19 +708,31 @@ def test_rectification_with_a_deadline_then_the_recheck(small_campaign, people, 
     assert [c.id for c in db.session.scalars(spotchecks.overdue_rectifications(people["county"]))] == [check.id]
     assert db.session.scalars(spotchecks.overdue_rectifications(people["hebei"])).all() == []
     monkeypatch.undo()
-    # The campaign closes with rectifications under way; the re-check comes later.
+    # The campaign closes with rectifications under way; the re-check comes later, by the team.
     workflow.transition(small_campaign["campaign"], "close", people["province"])
+    with pytest.raises(TransitionRefused):  # not before the team's re-check
+        workflow.transition(check, "pass_recheck", people["province"], "复查合格")
+    submit_recheck(check)
+    # Re-checked: awaiting the result, no longer overdue.
+    monkeypatch.setattr(spotchecks, "_today", lambda: deadline + datetime.timedelta(days=1))
+    assert db.session.scalars(spotchecks.overdue_rectifications(people["province"])).all() == []
+    monkeypatch.undo()
+    confirm_recheck(check)
     with pytest.raises(TransitionRefused):
         workflow.transition(check, "pass_recheck", people["province"])  # a comment is required
     workflow.transition(check, "pass_recheck", people["province"], "复查合格")
     assert check.status == "retained"
     assert small_campaign["entry"].status == "listed"
+    assert [step.action for step in workflow.history(check)] == [
+        "submit_record", "order_rectification", "submit_recheck", "pass_recheck"]
 
 
 def test_a_failed_recheck_removes_the_mine_with_the_campaign_as_reason(small_campaign, people):
     check = recorded_and_confirmed(small_campaign["check"], conforms=False)
     spotchecks.decide(check, "order_rectification", people["province"], "限期整改",
                       rectify_deadline=TODAY + datetime.timedelta(days=10))
+    submit_recheck(check, conforms=False)
+    confirm_recheck(check)
     workflow.transition(check, "fail_recheck", people["province"], "复查仍不合格")
     db.session.expire_all()
     check = db.session.get(SpotCheck, check.id)
@@ -758,6 +798,304 @@ def test_a_refused_removal_leaves_everything_as_it_was(small_campaign, people, m
     assert db.session.get(DirectoryEntry, small_campaign["entry"].id).status == "listed"
     assert db.session.scalar(select(func.count()).select_from(TransitionLog).where(
         TransitionLog.record_type == "DirectoryEntry")) == 0
+
+
+# ---------------------------------------------------------------------------
+# The re-check of a rectification (H5: rectify opens a follow-up that is re-checked)
+# ---------------------------------------------------------------------------
+def _told(user) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.record_type == "SpotCheck"))
+
+
+def test_only_the_leader_submits_the_recheck(small_campaign, people, api):
+    check = small_campaign["check"]
+    leader, member = check.team.members[0].inspector, check.team.members[1].inspector
+    recorded_and_confirmed(check, conforms=False)
+    before = {inspector.id: _told(inspector.user) for inspector in (leader, member)}
+    spotchecks.decide(check, "order_rectification", people["province"], "限期整改",
+                      rectify_deadline=(TODAY + datetime.timedelta(days=30)).isoformat())
+    # Ordering rectification tells the whole team to re-check the mine.
+    for inspector in (leader, member):
+        assert _told(inspector.user) == before[inspector.id] + 1
+    body = {"recheck_on": TODAY.isoformat(), "recheck_findings": "边坡已治理", "recheck_conforms": True}
+    response = api(member.user).put(f"/api/v1/spotcheck/{check.id}", json=body)
+    assert response.status_code == 200, response.get_json()
+    url = f"/api/v1/spotcheck/{check.id}/transition"
+    # A member fills it in but does not submit it; nor does the organiser.
+    response = api(member.user).post(url, json={"action": "submit_recheck"})
+    assert response.status_code == 403 and response.get_json()["message"]
+    assert api(people["province"]).post(url, json={"action": "submit_recheck"}).status_code == 403
+    with pytest.raises(AccessDenied):
+        workflow.transition(check, "submit_recheck", member.user)
+    db.session.expire_all()
+    assert db.session.get(SpotCheck, check.id).status == "rectifying"
+    before = {inspector.id: _told(inspector.user) for inspector in (leader, member)}
+    response = api(leader.user).post(url, json={"action": "submit_recheck"})
+    assert response.status_code == 200 and response.get_json()["status"] == "rechecked"
+    db.session.expire_all()
+    check = db.session.get(SpotCheck, check.id)
+    assert check.rechecked_at is not None
+    # The other members are asked to confirm it; the leader submitted it himself.
+    assert _told(member.user) == before[member.id] + 1 and _told(leader.user) == before[leader.id]
+    shown = api(people["province"]).get(f"/api/v1/spotcheck/{check.id}").get_json()["result"]
+    assert (shown["recheck_on"], shown["recheck_findings"], shown["recheck_conforms"]) == (
+        TODAY.isoformat(), "边坡已治理", True)
+    assert shown["rechecked_at"] and shown["status"] == "rechecked"
+    listed_row = api(people["province"]).get("/api/v1/spotcheck/").get_json()["result"][0]
+    assert listed_row["recheck_conforms"] is True and listed_row["recheck_on"] == TODAY.isoformat()
+    # Submitted: the re-check no longer changes.
+    assert api(member.user).put(f"/api/v1/spotcheck/{check.id}", json={"recheck_findings": "改"}).status_code == 422
+
+
+def test_an_incomplete_or_misdated_recheck_is_refused(small_campaign, people, api):
+    check = rectifying(small_campaign["check"], people["province"])
+    leader, member = check.team.leader, check.team.members[1].inspector
+
+    def refused(**fields):
+        for key, value in fields.items():
+            setattr(check, key, value)
+        db.session.commit()
+        with pytest.raises(TransitionRefused) as refusal:
+            workflow.transition(check, "submit_recheck", leader.user)
+        assert str(refusal.value)
+        db.session.expire_all()
+        assert db.session.get(SpotCheck, check.id).status == "rectifying"
+
+    refused()  # nothing filled in
+    refused(recheck_on=TODAY, recheck_conforms=True)  # no findings
+    refused(recheck_findings="   ")  # blank findings
+    refused(recheck_findings="边坡已治理", recheck_conforms=None)  # no conclusion
+    refused(recheck_conforms=False, recheck_on=TODAY + datetime.timedelta(days=1))  # in the future
+    # Before the rectification was ordered (today; two days back whatever the time zone).
+    refused(recheck_on=TODAY - datetime.timedelta(days=2))
+    # A member writing them gets the same answers, on the field.
+    refused(recheck_on=None)
+    client = api(member.user)
+    for bad in ({"recheck_on": (TODAY + datetime.timedelta(days=1)).isoformat()},
+                {"recheck_on": (TODAY - datetime.timedelta(days=2)).isoformat()},
+                {"recheck_on": "not-a-date"},
+                {"recheck_findings": "x" * (spotchecks.TEXT_MAX + 1)},
+                {"recheck_conforms": "perhaps"}):
+        response = client.put(f"/api/v1/spotcheck/{check.id}", json=bad)
+        assert response.status_code in (400, 422), (bad, response.status_code)
+        assert response.get_json()["message"], bad
+    db.session.expire_all()
+    check = db.session.get(SpotCheck, check.id)
+    assert check.recheck_findings == "边坡已治理" and check.recheck_conforms is False
+    check.recheck_on = TODAY
+    db.session.commit()
+    workflow.transition(check, "submit_recheck", leader.user)
+    assert check.status == "rechecked"
+
+
+def test_the_organiser_decides_once_every_member_confirmed_the_recheck(small_campaign, people, api):
+    check = rectifying(small_campaign["check"], people["province"])
+    members = [m.inspector for m in check.team.members]
+    organiser = api(people["province"])
+    url = f"/api/v1/spotcheck/{check.id}/transition"
+    # No result while the mine rectifies: the team re-checks first.
+    for action in ("pass_recheck", "fail_recheck"):
+        response = organiser.post(url, json={"action": action, "comment": "复查"})
+        assert response.status_code == 409, action
+    # Nothing to confirm before the leader submits the re-check.
+    assert api(members[1].user).post(f"/api/v1/spotcheck/{check.id}/confirm").status_code == 409
+    with pytest.raises(TransitionRefused):
+        spotchecks.confirm(check, members[1].user)
+    submit_recheck(check)
+    # The confirmations of the record do not count for the re-check.
+    response = organiser.post(url, json={"action": "pass_recheck", "comment": "复查合格"})
+    assert response.status_code == 409 and members[0].name in response.get_json()["message"]
+    for n, inspector in enumerate(members[:-1]):
+        response = api(inspector.user).post(f"/api/v1/spotcheck/{check.id}/confirm")
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["stage"] == "recheck" and len(body["confirmations"]) == n + 1
+        assert len(body["waiting_for"]) == len(members) - n - 1
+    for action in ("pass_recheck", "fail_recheck"):
+        response = organiser.post(url, json={"action": action, "comment": "复查"})
+        assert response.status_code == 409 and members[-1].name in response.get_json()["message"], action
+    assert api(members[-1].user).post(f"/api/v1/spotcheck/{check.id}/confirm").status_code == 200
+    # Again: nothing new; one confirmation per member and stage.
+    assert api(members[0].user).post(f"/api/v1/spotcheck/{check.id}/confirm").get_json()["stage"] == "recheck"
+    rows = db.session.scalars(select(SpotCheckConfirmation).where(SpotCheckConfirmation.check_id == check.id)).all()
+    assert sorted((row.stage, row.inspector_id) for row in rows) == sorted(
+        [("record", i.id) for i in members] + [("recheck", i.id) for i in members])
+    # The organiser decides; a city of the province reaches the check but does not organise it.
+    assert api(people["city"]).post(url, json={"action": "pass_recheck", "comment": "复查合格"}).status_code == 403
+    response = organiser.post(url, json={"action": "pass_recheck", "comment": "复查合格", "note": "已完成整改"})
+    assert response.status_code == 200 and response.get_json()["status"] == "retained"
+    db.session.expire_all()
+    check = db.session.get(SpotCheck, check.id)
+    assert check.note == "已完成整改" and check.decision_comment == "复查合格"
+    assert db.session.get(DirectoryEntry, small_campaign["entry"].id).status == "listed"
+    # Decided: no more confirmations of anything.
+    assert not spotchecks.may_confirm(check, members[0].user)
+
+
+def test_a_failed_recheck_through_the_api_takes_the_mine_off_the_directory(small_campaign, people, api):
+    check = rectifying(small_campaign["check"], people["province"])
+    submit_recheck(check, conforms=False)
+    confirm_recheck(check)
+    response = api(people["province"]).post(f"/api/v1/spotcheck/{check.id}/transition",
+                                            json={"action": "fail_recheck", "comment": "复查仍不合格"})
+    assert response.status_code == 200 and response.get_json()["status"] == "removed"
+    db.session.expire_all()
+    entry = db.session.get(DirectoryEntry, small_campaign["entry"].id)
+    assert entry.status == "removed" and entry.removed_on == TODAY
+    assert small_campaign["campaign"].title in entry.exit_reason and "复查仍不合格" in entry.exit_reason
+    logs = db.session.scalars(select(TransitionLog).where(TransitionLog.record_type == "DirectoryEntry",
+                                                          TransitionLog.record_id == entry.id)).all()
+    assert [(log.action, log.user_id) for log in logs] == [("remove", people["province"].id)]
+
+
+def test_the_recheck_is_the_teams_to_fill_in_while_the_mine_rectifies(small_campaign, people, api, make_inspector):
+    check = small_campaign["check"]
+    member = check.team.members[1].inspector
+    client = api(member.user)
+    # Before rectification was ordered there is no re-check to fill in.
+    assert client.put(f"/api/v1/spotcheck/{check.id}", json={"recheck_findings": "x"}).status_code == 422
+    rectifying(check, people["province"])
+    # The record stays as it was submitted; the re-check is the team's, and only its.
+    assert client.put(f"/api/v1/spotcheck/{check.id}", json={"opinions": "改"}).status_code == 422
+    assert client.put(f"/api/v1/spotcheck/{check.id}", json={"recheck_findings": "x",
+                                                             "conforms": True}).status_code == 422
+    assert api(people["province"]).put(f"/api/v1/spotcheck/{check.id}",
+                                       json={"recheck_findings": "x"}).status_code == 403
+    outsider = make_inspector("140000", home=PINGCHENG)
+    assert api(outsider.user).put(f"/api/v1/spotcheck/{check.id}", json={"recheck_findings": "x"}).status_code == 404
+    assert client.put(f"/api/v1/spotcheck/{check.id}",
+                      json={"rechecked_at": "2026-01-01T00:00:00"}).status_code in (400, 422)
+    response = client.put(f"/api/v1/spotcheck/{check.id}", json={
+        "recheck_on": TODAY.isoformat(), "recheck_findings": "  排土场已复绿  ", "recheck_conforms": False})
+    assert response.status_code == 200, response.get_json()
+    db.session.expire_all()
+    check = db.session.get(SpotCheck, check.id)
+    assert (check.recheck_on, check.recheck_findings, check.recheck_conforms) == (TODAY, "排土场已复绿", False)
+    assert check.rechecked_at is None and check.opinions == "加快生态修复"
+
+
+def test_the_recheck_has_its_own_photos_while_the_mine_rectifies(small_campaign, people):
+    check = small_campaign["check"]
+    member = check.team.members[1].inspector
+
+    def photo(name):
+        return FileStorage(stream=io.BytesIO(sample_jpeg()), filename=name)
+
+    on_site = uploads.attach("SpotCheck", check.id, "document", photo("现场.jpg"), member.user)
+    with pytest.raises(ValidationFailed):  # no re-check yet
+        uploads.attach("SpotCheck", check.id, "recheck_document", photo("复查.jpg"), member.user)
+    rectifying(check, people["province"])
+    first = uploads.attach("SpotCheck", check.id, "recheck_document", photo("复查.jpg"), member.user)
+    assert first.slot == "recheck_document"
+    # The record's files stay as they were submitted.
+    with pytest.raises(ValidationFailed):
+        uploads.attach("SpotCheck", check.id, "document", photo("补拍.jpg"), member.user)
+    with pytest.raises(ValidationFailed):
+        uploads.remove(on_site.id, member.user)
+    # The organiser does not upload the team's evidence.
+    with pytest.raises((AccessDenied, ValidationFailed)):
+        uploads.attach("SpotCheck", check.id, "recheck_document", photo("x.jpg"), people["province"])
+    # A member replaces a photo of the re-check until it is submitted ...
+    uploads.remove(first.id, member.user)
+    second = uploads.attach("SpotCheck", check.id, "recheck_document", photo("复查2.jpg"), member.user)
+    assert uploads.may_upload("SpotCheck", check, member.user, "recheck_document")
+    assert not uploads.may_upload("SpotCheck", check, member.user, "document")
+    submit_recheck(check)
+    # ... then they are kept as they are.
+    with pytest.raises(ValidationFailed):
+        uploads.attach("SpotCheck", check.id, "recheck_document", photo("复查3.jpg"), member.user)
+    with pytest.raises(ValidationFailed):
+        uploads.remove(second.id, member.user)
+    assert not uploads.may_upload("SpotCheck", check, member.user, "recheck_document")
+    assert [a.id for a in uploads.attachments_of("SpotCheck", check.id, "recheck_document")] == [second.id]
+    assert [a.id for a in uploads.attachments_of("SpotCheck", check.id, "document")] == [on_site.id]
+
+
+def test_the_record_page_shows_the_recheck_once_rectification_was_ordered(small_campaign, people, browser):
+    check = small_campaign["check"]
+    leader, member = check.team.members[0].inspector, check.team.members[1].inspector
+    client = browser(member.user)
+    show, edit = f"/spotcheckview/show/{check.id}", f"/spotcheckview/edit/{check.id}"
+    assert 'id="recheck"' not in client.get(show).get_data(as_text=True)
+    rectifying(check, people["province"])
+    html = client.get(show).get_data(as_text=True)
+    assert 'id="recheck"' in html and 'id="fill-in-recheck"' in html and 'id="confirm-recheck"' not in html
+    assert f'id="attachments-SpotCheck-{check.id}-recheck_document"' in html
+    assert f'action="/attachments/SpotCheck/{check.id}/recheck_document"' in html  # its upload form
+    assert f'action="/attachments/SpotCheck/{check.id}/document"' not in html  # the record's is closed
+    # The edit page is the re-check's form now.
+    page = client.get(edit).get_data(as_text=True)
+    assert 'name="recheck_findings"' in page and 'name="recheck_on"' in page and 'name="opinions"' not in page
+    # Refused input comes back in the form, with the message; nothing is saved.
+    future = (TODAY + datetime.timedelta(days=1)).isoformat()
+    response = client.post(edit, data={"recheck_on": future, "recheck_findings": "边坡已治理",
+                                        "recheck_conforms": "yes"})
+    assert response.status_code == 200 and 'name="recheck_findings"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(SpotCheck, check.id).recheck_on is None
+    response = client.post(edit, data={"recheck_on": TODAY.isoformat(), "recheck_findings": "边坡已治理",
+                                       "recheck_conforms": "yes"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    check = db.session.get(SpotCheck, check.id)
+    assert (check.recheck_on, check.recheck_findings, check.recheck_conforms) == (TODAY, "边坡已治理", True)
+    workflow.transition(check, "submit_recheck", leader.user)
+    html = client.get(show).get_data(as_text=True)
+    assert 'id="confirm-recheck"' in html and 'id="confirm-record"' not in html and 'id="fill-in-recheck"' not in html
+    assert 'id="recheck-conclusion" data-conforms="yes"' in html and 'data-conforms="no"' in html
+    assert "边坡已治理" in html
+    assert client.post(f"/spotcheckview/confirm/{check.id}").status_code == 302
+    assert spotchecks.confirmation_of(check, member.id, "recheck") is not None
+    # The result buttons are the organiser's.
+    organiser = browser(people["province"]).get(show).get_data(as_text=True)
+    assert 'value="pass_recheck"' in organiser and 'value="fail_recheck"' in organiser
+    city = browser(people["city"]).get(show).get_data(as_text=True)
+    assert 'id="recheck"' in city and 'value="pass_recheck"' not in city
+    # Every role that reaches the check reads the page.
+    for user in (people["county"], people["enterprise"], people["national"], leader.user):
+        assert browser(user).get(show).status_code == 200
+
+
+def test_overdue_is_one_query_and_a_rechecked_mine_is_not_overdue(small_campaign, people, monkeypatch):
+    from app.services import home, selfchecks
+
+    check = rectifying(small_campaign["check"], people["province"], days=5)
+    later = TODAY + datetime.timedelta(days=6)
+    assert selfchecks.overdue_rectification_count(people["province"]) == 0
+    monkeypatch.setattr(selfchecks, "_today", lambda: later)
+    overdue = db.session.scalars(spotchecks.overdue_rectifications(people["province"], today=later)).all()
+    assert [c.id for c in overdue] == [check.id]
+    assert selfchecks.overdue_rectification_count(people["province"]) == 1
+    assert selfchecks.overdue_rectification_count(people["county"]) == 1
+    assert selfchecks.overdue_rectification_count(people["hebei"]) == 0
+    assert home.spot_check_flags(people["province"], True).overdue_rectifications == 1
+    submit_recheck(check)
+    assert selfchecks.overdue_rectification_count(people["province"]) == 0
+    assert not home.spot_check_flags(people["province"], True).overdue_rectifications
+
+
+def test_a_rechecked_mine_is_still_under_rectification_until_decided(small_campaign, people):
+    from app.services import spotcheck_reports
+
+    campaign = small_campaign["campaign"]
+    check = rectifying(small_campaign["check"], people["province"])
+    submit_recheck(check)
+    # The summary table (seed 004 附表, 处理结论) and the report.
+    assert spotcheck_reports.conclusion_text(check) == "整改"
+    assert f"整改期限：{check.rectify_deadline.isoformat()}" in spotcheck_reports.note_text(check)
+    report = spotcheck_reports.report_context(campaign)
+    assert report["conclusions"]["rectifying"] == 1 and report["conclusions"]["pending"] == 0
+    # The public page.
+    row = spotcheck_reports.public_campaign(campaign.id)["sample"][0]
+    assert row["result"] == "rectifying" and row["rectify_deadline"] == check.rectify_deadline.isoformat()
+    assert row["result_label"] == workflow.workflow_state_label("spot_check", "rectifying")
+    # The next draw still puts the mine first.
+    later = plan(people["province"])
+    assert spotchecks.candidates(later)[1] == {str(small_campaign["entry"].id): ["rectification"]}
+    # The campaign closes with the re-check awaiting its result.
+    workflow.transition(campaign, "close", people["province"])
+    assert campaign.status == "closed"
 
 
 # ---------------------------------------------------------------------------

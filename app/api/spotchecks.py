@@ -4,9 +4,11 @@
   /api/v1/spotcheckcampaign/                           campaigns (POST plans one for the caller's level)
   GET  /api/v1/spotcheckcampaign/<id>/draw             the draw record, its replay and verification
   POST /api/v1/spotcheckcampaign/<id>/transition       {"action": "draw" | "close", "comment"}
-  /api/v1/spotcheck/                                   verification records (PUT: the team fills it in)
+  /api/v1/spotcheck/                                   verification records (PUT: the team fills in the
+                                                       record, then the re-check while the mine rectifies)
   POST /api/v1/spotcheck/<id>/transition               {"action", "comment", "rectify_deadline", "note"}
-  POST /api/v1/spotcheck/<id>/confirm                  a team member confirms the submitted record
+  POST /api/v1/spotcheck/<id>/confirm                  a team member confirms the submitted record (or,
+                                                       while it is re-checked, the submitted re-check)
 """
 from __future__ import annotations
 
@@ -100,13 +102,15 @@ class SpotCheckApi(ScopedModelRestApi):
     resource_name = "spotcheck"
     datamodel = ListInterface(SpotCheck)
     _RECORD = ["checked_on", *AREA_COLUMNS, "opinions", "conforms"]
+    _RECHECK = ["recheck_on", "recheck_findings", "recheck_conforms"]
     list_columns = ["id", "campaign_id", "entry_id", "team_id", "position", "entry_level", "mine_id", "enterprise_id",
-                    "region_code", "mine_name", "licence_no", "status", "conforms", "rectify_deadline"]
+                    "region_code", "mine_name", "licence_no", "status", "conforms", "rectify_deadline",
+                    "recheck_on", "recheck_conforms"]
     show_columns = ["id", "campaign_id", "entry_id", "team_id", "position", "priority_reasons", "entry_level",
                     "mine_id", "enterprise_id", "region_code", "mine_name", "licence_no", "mineral_name",
                     "mining_method", "production_scale", *_RECORD, "status", "recorded_at", "rectify_deadline",
-                    "decided_at", "decision_comment", "note"]
-    edit_columns = [*_RECORD, "rectify_deadline", "note"]
+                    "decided_at", "decision_comment", "note", *_RECHECK, "rechecked_at"]
+    edit_columns = [*_RECORD, *_RECHECK, "rectify_deadline", "note"]
     search_columns = ["campaign_id", "status", "entry_level", "mine_id", "region_code", "licence_no", "mine_name",
                       "rectify_deadline"]
     order_columns = ["position", "id", "rectify_deadline"]
@@ -172,8 +176,8 @@ class SpotCheckApi(ScopedModelRestApi):
     @protect()
     @safe
     def confirm(self, pk):
-        """A member of the check's team confirms the submitted record from his own account (签字);
-        confirming again changes nothing.
+        """A member of the check's team confirms the submitted record, or the submitted re-check,
+        from his own account (签字); confirming again changes nothing.
         ---
         post:
           parameters:
@@ -187,6 +191,7 @@ class SpotCheckApi(ScopedModelRestApi):
                     type: object
                     properties:
                       id: {type: integer}
+                      stage: {type: string, enum: [record, recheck]}
                       confirmed_at: {type: string}
                       confirmations: {type: array, items: {type: object}}
                       waiting_for: {type: array, items: {type: object}}
@@ -202,9 +207,11 @@ class SpotCheckApi(ScopedModelRestApi):
             confirmation = spotchecks.confirm(check, g.user)
         except DomainError as exc:
             return self.refusal(exc)
+        stage = confirmation.stage
         return self.response(
-            200, id=check.id, confirmed_at=confirmation.confirmed_at.isoformat(),
+            200, id=check.id, stage=stage, confirmed_at=confirmation.confirmed_at.isoformat(),
             confirmations=[{"inspector_id": row.inspector_id, "name": row.inspector.name,
-                            "confirmed_at": row.confirmed_at.isoformat()} for row in check.confirmations],
+                            "confirmed_at": row.confirmed_at.isoformat()}
+                           for row in spotchecks.confirmations_of(check, stage)],
             waiting_for=[{"inspector_id": inspector.id, "name": inspector.name}
-                         for inspector in spotchecks.unconfirmed_members(check)])
+                         for inspector in spotchecks.unconfirmed_members(check, stage)])

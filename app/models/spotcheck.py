@@ -8,7 +8,8 @@
   mines and of inspectors (app.services.spotchecks).
 - ``SpotCheckTeam`` / ``SpotCheckTeamMember``: the drawn teams of 3 to 5.
 - ``SpotCheck``: the verification record of one drawn mine (seed 004 附件1) and its result.
-- ``SpotCheckConfirmation``: a team member's confirmation of a record, from his own account.
+- ``SpotCheckConfirmation``: a team member's confirmation of a record, or of the re-check of a
+  rectification, from his own account.
 
 Every status change goes through the transition table (workflows ``self_check``,
 ``problem_lead``, ``spot_check_campaign``, ``spot_check``).
@@ -254,11 +255,17 @@ class SpotCheck(_StatusLabel, _AreaFindings, _OwnedByMine, TimestampMixin, Model
     conforms: Mapped[Optional[bool]] = mapped_column(Boolean, nullable=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="assigned", index=True)
     recorded_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
-    # The result (H5): retained / rectifying with a deadline / removed; the follow-up check.
+    # The result (H5): retained / rectifying with a deadline / removed.
     rectify_deadline: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
     decided_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
     decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)  # 备注
+    # The follow-up re-check of a rectification, by the same team: when, what it found, whether
+    # the mine now meets the standard; submitted by the leader (stamp), confirmed by each member.
+    recheck_on: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
+    recheck_findings: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    recheck_conforms: Mapped[Optional[bool]] = mapped_column(Boolean, nullable=True)
+    rechecked_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
 
     campaign: Mapped[SpotCheckCampaign] = relationship(SpotCheckCampaign, back_populates="checks")
     entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry)
@@ -270,15 +277,22 @@ class SpotCheck(_StatusLabel, _AreaFindings, _OwnedByMine, TimestampMixin, Model
         return f"{self.mine_name}（{self.licence_no}）"
 
 
+# What a confirmation signs (SpotCheckConfirmation.stage): the verification record, or the
+# re-check of a rectification.
+RECORD_STAGE, RECHECK_STAGE = "record", "recheck"
+
+
 class SpotCheckConfirmation(Model):
-    """A team member's confirmation of a verification record (签字), from his own account."""
+    """A team member's confirmation (签字), from his own account, of a verification record or of
+    its re-check: once per member and stage."""
 
     __tablename__ = "spot_check_confirmation"
-    __table_args__ = (UniqueConstraint("check_id", "inspector_id", name="uq_spot_check_confirmation"),)
+    __table_args__ = (UniqueConstraint("check_id", "inspector_id", "stage", name="uq_spot_check_confirmation_stage"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     check_id: Mapped[int] = mapped_column(ForeignKey("spot_check.id"), nullable=False, index=True)
     inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"), nullable=False)
+    stage: Mapped[str] = mapped_column(String(8), nullable=False, default=RECORD_STAGE, server_default=RECORD_STAGE)
     user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
     confirmed_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
 

@@ -33,8 +33,8 @@ from app.extensions import db
 from app.models.directory import LEVELS, DirectoryEntry
 from app.models.enterprise import Enterprise, Mine
 from app.models.region import Region
-from app.models.spotcheck import AREA_COLUMNS, ProblemLead, SelfCheck, SpotCheck
-from app.services import scoping
+from app.models.spotcheck import AREA_COLUMNS, ProblemLead, SelfCheck
+from app.services import scoping, spotchecks
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 
 # The six areas of the record, in the order of seed 004 附件1 (the columns of
@@ -360,10 +360,8 @@ def open_lead_count(mine_id: int) -> int:
 # The home page
 # ---------------------------------------------------------------------------
 def overdue_rectification_count(user) -> int:
-    """Spot-checked mines in ``user``'s scope ordered to rectify whose deadline has passed."""
-    return db.session.scalar(
-        select(func.count(SpotCheck.id)).where(
-            SpotCheck.status == "rectifying", SpotCheck.rectify_deadline < _today(),
-            scoping.scope_filter(SpotCheck, user),
-        )
-    )
+    """Spot-checked mines in ``user``'s scope ordered to rectify whose deadline has passed: the
+    count of app.services.spotchecks.overdue_rectifications (one definition), as of this
+    module's today."""
+    overdue = spotchecks.overdue_rectifications(user, today=_today()).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(overdue))

@@ -75,6 +75,15 @@ CONCLUSIONS = {"retained": "保留", "rectifying": "整改", "removed": "移出"
 PENDING_CONCLUSIONS = {"assigned": "待定（尚未核查）", "recorded": "待定（已核查，待作出处理结论）"}
 PENDING_CONCLUSION = "待定"
 DECIDED = frozenset(CONCLUSIONS)
+# A re-checked mine is still under rectification (整改) until the organiser decides the re-check.
+RESULT_OF_STATUS = {"rechecked": "rectifying"}
+
+
+def result_status(status: str) -> str:
+    """The check's status as a result: ``rechecked`` counts as ``rectifying``."""
+    return RESULT_OF_STATUS.get(status, status)
+
+
 # 是否符合绿色矿山标准 (附件1 核查结论).
 CONFORMS_NAMES = {True: "是", False: "否", None: "未定"}
 NO_PROBLEM = "无"
@@ -191,7 +200,8 @@ def problems_text(check: SpotCheck) -> str:
 
 def conclusion_text(check: SpotCheck) -> str:
     """处理结论: 保留, 整改 or 移出; 待定 (with the reason) before the organiser decides."""
-    return CONCLUSIONS.get(check.status) or PENDING_CONCLUSIONS.get(check.status, PENDING_CONCLUSION)
+    status = result_status(check.status)
+    return CONCLUSIONS.get(status) or PENDING_CONCLUSIONS.get(status, PENDING_CONCLUSION)
 
 
 def note_text(check: SpotCheck) -> str:
@@ -199,7 +209,7 @@ def note_text(check: SpotCheck) -> str:
     parts = []
     if (check.note or "").strip():
         parts.append(check.note.strip())
-    if check.status == "rectifying" and check.rectify_deadline is not None:
+    if result_status(check.status) == "rectifying" and check.rectify_deadline is not None:
         parts.append(f"整改期限：{check.rectify_deadline.isoformat()}")
     return "；".join(parts)
 
@@ -428,7 +438,8 @@ def _report_context(campaign: SpotCheckCampaign, today: Optional[datetime.date])
         findings = [finding for finding in findings if finding["text"]]
         areas.append({"code": area, "name": AREA_NAMES[area], "count": len(findings), "findings": findings})
 
-    conclusions = Counter(check.status if check.status in DECIDED else "pending" for check in checks)
+    conclusions = Counter(result_status(check.status) if result_status(check.status) in DECIDED else "pending"
+                          for check in checks)
     conforms = Counter({True: "yes", False: "no"}.get(check.conforms, "unknown") for check in checks)
     rows = summary_rows(campaign, checks)
 
@@ -620,6 +631,7 @@ def result_label(status: str) -> str:
     labels, in the current language), else "not decided yet"."""
     from app.services.workflow import workflow_state_label
 
+    status = result_status(status)
     if status in DECIDED:
         return workflow_state_label("spot_check", status)
     return _("Not decided yet")
@@ -671,15 +683,16 @@ def public_campaign(campaign_id: Any) -> Optional[dict[str, Any]]:
     sample = []
     for check in checks:
         reasons = [str(reason) for reason in (check.priority_reasons or [])]
-        decided = check.status in DECIDED
+        result = result_status(check.status)
+        decided = result in DECIDED
         sample.append({
             "position": check.position, "entry_id": check.entry_id, "mine_name": check.mine_name,
             "licence_no": check.licence_no, "level": check.entry_level, "level_label": level_label(check.entry_level),
             "priority_reasons": reasons, "priority_labels": [priority_label(reason) for reason in reasons],
-            "result": check.status if decided else None,
-            "result_label": result_label(check.status),
+            "result": result if decided else None,
+            "result_label": result_label(result),
             "rectify_deadline": check.rectify_deadline.isoformat()
-            if decided and check.status == "rectifying" and check.rectify_deadline else None,
+            if decided and result == "rectifying" and check.rectify_deadline else None,
         })
     formula = ALGORITHM_FORMULAS.get(campaign.algorithm or "")
     return {
@@ -696,5 +709,5 @@ def public_campaign(campaign_id: Any) -> Optional[dict[str, Any]]:
         "inspector_candidate_ids": _entry_ids(campaign.inspector_candidate_ids),
         "candidates": candidates,
         "sample": sample,
-        "decided_count": sum(1 for check in checks if check.status in DECIDED),
+        "decided_count": sum(1 for check in checks if result_status(check.status) in DECIDED),
     }

@@ -48,8 +48,22 @@ while the check is ``assigned`` (``check_rule``); the team leader submits it
 (``confirm``: 签字).
 
 **The result** (H5), by the organiser (``check_organiser``) once every member has confirmed
-(``check_decidable``): retain; order rectification with a deadline after today, then pass or
-fail the re-check; remove. A removal (``remove_from_directory``) takes the mine off every
+(``check_decidable``): retain; order rectification with a deadline after today
+(``check_rectification_orderable``; the team is told); remove.
+
+**The re-check** of a rectification (the follow-up): while the check is ``rectifying`` the
+members of the same team fill in the re-check (``RECHECK_FIELDS``: its date, what it found,
+whether the mine now meets the standard) and upload its photos and video (upload slots
+``recheck_document`` and ``recheck_video``; the record's own files are closed by then); the
+leader submits it (``check_recheck_submittable``: dated neither in the future nor before the
+rectification was ordered, findings given, conclusion given) and the check is ``rechecked``;
+every member confirms the re-check from his own account (``confirm`` confirms the current
+stage: ``RECORD_STAGE`` while ``recorded``, ``RECHECK_STAGE`` while ``rechecked``); then the
+organiser passes it (retained) or fails it (removed), once every member has confirmed
+(``check_recheck_decidable``). Overdue: ``rectifying`` with its deadline passed
+(``overdue_rectifications``); a re-checked mine awaits its result and is not overdue.
+
+A removal (``remove_from_directory``) takes the mine off every
 directory the organiser keeps (app.services.directory.KEEPERS), in the same transaction, with
 the campaign as the reason. An entry of a level the organiser does not keep — a province
 campaign's check of a national-level mine — is not touched: the national directory is kept by
@@ -78,6 +92,8 @@ from app.models.directory import CITY, COUNTY, LEVELS, NATIONAL, PROVINCIAL
 from app.models.spotcheck import (
     AREA_COLUMNS,
     AREAS,
+    RECHECK_STAGE,
+    RECORD_STAGE,
     Inspector,
     SpotCheck,
     SpotCheckCampaign,
@@ -137,7 +153,10 @@ CONCLUSION_LABELS = {True: _l("Yes"), False: _l("No")}
 
 # Who may write which fields of a verification record, and while which state.
 MEMBER_FIELDS = ("checked_on", "opinions", "conforms") + AREA_COLUMNS
+RECHECK_FIELDS = ("recheck_on", "recheck_findings", "recheck_conforms")
 ORGANISER_FIELDS = ("rectify_deadline", "note")
+# The rectification is under way: ordered, re-checked or not yet, and no result.
+RECHECK_STATES = ("rectifying", "rechecked")
 RESULT_ACTIONS = ("retain", "order_rectification", "remove", "pass_recheck", "fail_recheck")
 TEXT_MAX = 4000
 NOTE_MAX = 2000
@@ -479,7 +498,8 @@ def candidates(campaign) -> tuple[list[int], dict[str, list[str]]]:
                                                             Mine.mining_method == "open_pit")))
     leads = set(db.session.scalars(select(ProblemLead.mine_id).where(ProblemLead.mine_id.in_(covered_mines),
                                                                      ProblemLead.status == "open")))
-    query = select(SpotCheck.mine_id).where(SpotCheck.mine_id.in_(covered_mines), SpotCheck.status == "rectifying")
+    query = select(SpotCheck.mine_id).where(SpotCheck.mine_id.in_(covered_mines),
+                                            SpotCheck.status.in_(RECHECK_STATES))
     if campaign.id is not None:
         query = query.where(SpotCheck.campaign_id != campaign.id)
     rectifying = set(db.session.scalars(query))
@@ -834,7 +854,7 @@ def _check_rule(check, user, action: str) -> None:
     changed = [attr.key for attr in mapper.column_attrs if state.attrs[attr.key].history.has_changes()
                and attr.key not in ("updated_at", "created_at")]
     status = _persisted(check, "status")
-    outside = [key for key in changed if key not in MEMBER_FIELDS + ORGANISER_FIELDS]
+    outside = [key for key in changed if key not in MEMBER_FIELDS + RECHECK_FIELDS + ORGANISER_FIELDS]
     if outside:
         raise ValidationFailed(_("This field cannot be changed here."), field=outside[0])
     if any(key in MEMBER_FIELDS for key in changed):
@@ -858,6 +878,13 @@ def _check_rule(check, user, action: str) -> None:
                                          date=drawn_at.date().isoformat()), field="checked_on")
         if check.conforms is not None and not isinstance(check.conforms, bool):
             raise ValidationFailed(_("Not a valid choice"), field="conforms")
+    if any(key in RECHECK_FIELDS for key in changed):
+        if member_of(check.team, user) is None:
+            raise AccessDenied(_("Only the members of the check's team fill in its re-check."))
+        if status != "rectifying":
+            raise ValidationFailed(_("The re-check is filled in while the rectification is under way, until the "
+                                     "team leader submits it."))
+        _check_recheck_fields(check)
     if any(key in ORGANISER_FIELDS for key in changed):
         if not is_organiser(check.campaign, user):
             raise AccessDenied(_("Only the organiser of the campaign (%(organiser)s) may do this.",
@@ -877,8 +904,57 @@ def _check_organiser_fields(check) -> None:
     check.note = note
 
 
+def _check_recheck_fields(check) -> None:
+    """Normalise and check the re-check's fields as a member writes them."""
+    findings = (check.recheck_findings or "").strip() or None
+    if findings is not None and len(findings) > TEXT_MAX:
+        raise ValidationFailed(_("At most %(n)s characters.", n=TEXT_MAX), field="recheck_findings")
+    check.recheck_findings = findings
+    if check.recheck_on is not None:
+        if not isinstance(check.recheck_on, datetime.date) or isinstance(check.recheck_on, datetime.datetime):
+            raise ValidationFailed(_("Not a valid date."), field="recheck_on")
+        _check_recheck_date(check, ValidationFailed)
+    if check.recheck_conforms is not None and not isinstance(check.recheck_conforms, bool):
+        raise ValidationFailed(_("Not a valid choice"), field="recheck_conforms")
+
+
+def rectification_ordered_at(check) -> Optional[datetime.datetime]:
+    """When the rectification was ordered: the log's last ``order_rectification`` step (UTC)."""
+    from app.models.log import TransitionLog
+
+    at = db.session.scalar(select(func.max(TransitionLog.created_at)).where(
+        TransitionLog.record_type == "SpotCheck", TransitionLog.record_id == check.id,
+        TransitionLog.action == "order_rectification"))
+    return at if at is not None else (check.decided_at if check.status in RECHECK_STATES else None)
+
+
+def _check_recheck_date(check, error: type) -> None:
+    """The re-check is dated neither in the future nor before the rectification was ordered."""
+    if check.recheck_on > _today():
+        raise error(_("The date of the re-check cannot be in the future."), field="recheck_on")
+    ordered = rectification_ordered_at(check)
+    if ordered is not None and check.recheck_on < ordered.date():
+        raise error(_("The re-check takes place after the rectification was ordered (%(date)s).",
+                      date=ordered.date().isoformat()), field="recheck_on")
+
+
 def may_edit_record(check, user) -> bool:
     return check.status == "assigned" and member_of(check.team, user) is not None
+
+
+def may_edit_recheck(check, user) -> bool:
+    return check.status == "rectifying" and member_of(check.team, user) is not None
+
+
+def edit_stage(check) -> str:
+    """What the edit form of ``check`` fills in now: the re-check while the rectification is
+    under way, the record otherwise."""
+    return RECHECK_STAGE if check.status == "rectifying" else RECORD_STAGE
+
+
+def recheck_visible(check) -> bool:
+    """The re-check's part of the record page: once rectification was ordered."""
+    return check.status in RECHECK_STATES or check.rechecked_at is not None
 
 
 def check_record_submittable(check, user, comment) -> None:
@@ -903,26 +979,42 @@ def stamp_recorded(check, user, comment) -> dict:
     return {"recorded_at": _now()}
 
 
-def confirmation_of(check, inspector_id: int) -> Optional[SpotCheckConfirmation]:
+def confirmation_of(check, inspector_id: int, stage: str = RECORD_STAGE) -> Optional[SpotCheckConfirmation]:
     return db.session.scalar(select(SpotCheckConfirmation).where(
-        SpotCheckConfirmation.check_id == check.id, SpotCheckConfirmation.inspector_id == inspector_id))
+        SpotCheckConfirmation.check_id == check.id, SpotCheckConfirmation.inspector_id == inspector_id,
+        SpotCheckConfirmation.stage == stage))
+
+
+def current_stage(check) -> str:
+    """What a confirmation of ``check`` signs now: the re-check once rectification was ordered
+    (and after a re-check's result), the record otherwise."""
+    return RECHECK_STAGE if recheck_visible(check) else RECORD_STAGE
+
+
+def confirmations_of(check, stage: str) -> list[SpotCheckConfirmation]:
+    return [row for row in check.confirmations if row.stage == stage]
 
 
 def confirm(check, user) -> SpotCheckConfirmation:
-    """A team member confirms the submitted record from his own account (签字); again is a no-op."""
+    """A team member confirms the submitted record, or the submitted re-check, from his own
+    account (签字); again is a no-op."""
     scoping.check_access(user, check, scoping.ACT)
     inspector = member_of(check.team, user)
     if inspector is None:
         raise AccessDenied(_("Only the members of the check's team confirm its record."))
-    existing = confirmation_of(check, inspector.id)
+    stage = current_stage(check)
+    existing = confirmation_of(check, inspector.id, stage)
     if existing is not None:
         return existing
     if check.status == "assigned":
         raise TransitionRefused(_("The record can be confirmed once the team leader has submitted it."))
-    if check.status != "recorded":
+    if check.status == "rectifying":
+        raise TransitionRefused(_("The re-check can be confirmed once the team leader has submitted it."))
+    if check.status not in ("recorded", "rechecked"):
         raise TransitionRefused(_("The result is decided: the record can no longer be confirmed."))
     try:
-        db.session.add(SpotCheckConfirmation(check_id=check.id, inspector_id=inspector.id, user_id=user.id))
+        db.session.add(SpotCheckConfirmation(check_id=check.id, inspector_id=inspector.id, user_id=user.id,
+                                             stage=stage))
         db.session.commit()
     except IntegrityError:  # confirmed at the same moment from another window
         db.session.rollback()
@@ -930,21 +1022,22 @@ def confirm(check, user) -> SpotCheckConfirmation:
         db.session.rollback()
         raise
     db.session.expire(check, ["confirmations"])
-    return confirmation_of(check, inspector.id)
+    return confirmation_of(check, inspector.id, stage)
 
 
-def unconfirmed_members(check) -> list[Inspector]:
+def unconfirmed_members(check, stage: Optional[str] = None) -> list[Inspector]:
+    """The members of the team who have not confirmed ``stage`` (default: the current one)."""
     if check.team is None:
         return []
-    confirmed = {row.inspector_id for row in check.confirmations}
+    confirmed = {row.inspector_id for row in confirmations_of(check, stage or current_stage(check))}
     return [member.inspector for member in sorted(check.team.members, key=lambda m: m.position)
             if member.inspector_id not in confirmed]
 
 
 def may_confirm(check, user) -> bool:
     inspector = member_of(check.team, user)
-    return (check.status == "recorded" and inspector is not None
-            and inspector.id not in {row.inspector_id for row in check.confirmations})
+    return (check.status in ("recorded", "rechecked") and inspector is not None
+            and inspector.id not in {row.inspector_id for row in confirmations_of(check, current_stage(check))})
 
 
 # ---------------------------------------------------------------------------
@@ -953,7 +1046,7 @@ def may_confirm(check, user) -> bool:
 def check_decidable(check, user, comment) -> None:
     """Guard of the results: the organiser, once every member of the team has confirmed."""
     check_organiser(check, user)
-    missing = unconfirmed_members(check)
+    missing = unconfirmed_members(check, RECORD_STAGE)
     if missing:
         raise TransitionRefused(_("Every member of the team confirms the record first; waiting for: %(names)s.",
                                   names=", ".join(inspector.name for inspector in missing)))
@@ -963,6 +1056,54 @@ def check_rectification_orderable(check, user, comment) -> None:
     check_decidable(check, user, comment)
     if check.rectify_deadline is None or check.rectify_deadline <= _today():
         raise TransitionRefused(_("Set the rectification deadline (a date after today) to order rectification."))
+
+
+def stamp_rectification_ordered(check, user, comment) -> dict:
+    """Effect of ``order_rectification``: the decision, and the team is told to re-check the mine
+    (same transaction)."""
+    if check.team is not None:
+        with force_locale(_default_locale()):
+            title = _("Rectification ordered for “%(mine)s”: re-check it", mine=check.mine_name)
+            body = _("The rectification is due by %(date)s. Your team re-checks the mine; the team leader submits "
+                     "the re-check and every member confirms it.",
+                     date=check.rectify_deadline.isoformat() if check.rectify_deadline else "")
+        _tell([member.inspector.user for member in check.team.members], title, body, check)
+    return {"decided_at": _now(), "decision_comment": comment or None}
+
+
+def check_recheck_submittable(check, user, comment) -> None:
+    """Guard of ``submit_recheck``: the team leader submits a complete re-check."""
+    if not is_leader(check, user):
+        raise AccessDenied(_("Only the team leader submits the re-check."))
+    if check.recheck_on is None:
+        raise TransitionRefused(_("Enter the date of the re-check before submitting it."))
+    _check_recheck_date(check, TransitionRefused)
+    if not (check.recheck_findings or "").strip():
+        raise TransitionRefused(_("Describe what the re-check found before submitting it."))
+    if check.recheck_conforms is None:
+        raise TransitionRefused(_("Give the conclusion of the re-check (the mine now meets the green-mine standard: "
+                                  "yes or no) before submitting it."))
+
+
+def stamp_rechecked(check, user, comment) -> dict:
+    """Effect of ``submit_recheck``: when; the other members are asked to confirm it."""
+    with force_locale(_default_locale()):
+        title = _("Re-check of “%(mine)s”: please confirm it", mine=check.mine_name)
+        body = _("%(leader)s submitted the re-check; every member of the team confirms it from his own account.",
+                 leader=check.team.leader.name)
+    _tell([member.inspector.user for member in check.team.members if member.inspector.user_id != user.id],
+          title, body, check)
+    return {"rechecked_at": _now()}
+
+
+def check_recheck_decidable(check, user, comment) -> None:
+    """Guard of ``pass_recheck`` and ``fail_recheck``: the organiser, once every member of the
+    team has confirmed the re-check."""
+    check_organiser(check, user)
+    missing = unconfirmed_members(check, RECHECK_STAGE)
+    if missing:
+        raise TransitionRefused(_("Every member of the team confirms the re-check first; waiting for: %(names)s.",
+                                  names=", ".join(inspector.name for inspector in missing)))
 
 
 def parse_date(value, field: str) -> Optional[datetime.date]:
@@ -994,7 +1135,7 @@ def decide(check, action: str, user, comment: Optional[str] = None, rectify_dead
                 raise ValidationFailed(_("Not a valid string."), field="note")
             if len(note.strip()) > NOTE_MAX:
                 raise ValidationFailed(_("At most %(n)s characters.", n=NOTE_MAX), field="note")
-        if check.status in ("recorded", "rectifying"):
+        if check.status in ("recorded", "rechecked"):
             try:
                 if action == "order_rectification":
                     check.rectify_deadline = deadline
@@ -1092,9 +1233,10 @@ def check_closable(campaign, user, comment) -> None:
                                   count=open_checks))
 
 
-def overdue_rectifications(user):
-    """The checks in ``user``'s scope whose rectification deadline has passed (the home page)."""
+def overdue_rectifications(user, today: Optional[datetime.date] = None):
+    """The checks in ``user``'s scope whose rectification deadline has passed before ``today``
+    and that are not re-checked yet (the home page); a query."""
     return (select(SpotCheck)
-            .where(SpotCheck.status == "rectifying", SpotCheck.rectify_deadline < _today(),
+            .where(SpotCheck.status == "rectifying", SpotCheck.rectify_deadline < (today or _today()),
                    scoping.scope_filter(SpotCheck, user))
             .order_by(SpotCheck.rectify_deadline, SpotCheck.id))

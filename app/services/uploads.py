@@ -114,6 +114,10 @@ class OwnerPolicy:
     # Who may read (download) the files, where it is wider than who may edit the owner: a
     # notice is managed by its region's authority but read by everyone below it.
     readable: Optional[Callable[[Any, Any], bool]] = None
+    # (owner, slot) -> whether that slot's files may be added or removed in the owner's present
+    # state, where the slots open at different steps (a spot check's record, then its re-check);
+    # None: every slot while ``editable``.
+    slot_open: Optional[Callable[[Any, str], bool]] = None
 
     @property
     def model(self) -> type:
@@ -136,6 +140,25 @@ def _application_slots(owner) -> dict[str, SlotRule]:
                              str(_l("Documents and images"))),
         "video": SlotRule(frozenset({VIDEO}), config("UPLOAD_APPLICATION_MAX_VIDEOS"), str(_l("Videos"))),
     }
+
+
+def _spot_check_slots(owner) -> dict[str, SlotRule]:
+    """The on-site check's photos and video (the application's limits), and the same again for
+    the re-check of a rectification."""
+    slots = _application_slots(owner)
+    slots.update({
+        "recheck_document": SlotRule(frozenset({PDF, IMAGE}), config("UPLOAD_APPLICATION_MAX_DOCUMENTS"),
+                                     str(_l("Photos of the re-check"))),
+        "recheck_video": SlotRule(frozenset({VIDEO}), config("UPLOAD_APPLICATION_MAX_VIDEOS"),
+                                  str(_l("Videos of the re-check"))),
+    })
+    return slots
+
+
+def _spot_check_slot_open(owner, slot: str) -> bool:
+    """The record's files until it is submitted; the re-check's while the rectification is under
+    way, until the re-check is submitted. A submitted stage's files stay as they were."""
+    return owner.status == ("rectifying" if slot.startswith("recheck_") else "assigned")
 
 
 def _evidence_slots(owner) -> dict[str, SlotRule]:
@@ -224,10 +247,11 @@ POLICIES: dict[str, OwnerPolicy] = {
         lambda owner: owner.status in ("draft", "returned"), _state_refusal,
     ),
     # The team's photos and video of the on-site check (H4), the application's limits, until
-    # the record is submitted.
+    # the record is submitted; those of the re-check while the mine rectifies (H5).
     "SpotCheck": OwnerPolicy(
-        "app.models.spotcheck:SpotCheck", _application_slots,
-        lambda owner: owner.status == "assigned", _state_refusal, uploader_roles=frozenset({"inspector"}),
+        "app.models.spotcheck:SpotCheck", _spot_check_slots,
+        lambda owner: owner.status in ("assigned", "rectifying"), _state_refusal,
+        uploader_roles=frozenset({"inspector"}), slot_open=_spot_check_slot_open,
     ),
     # Its authority may change a notice's files at any time; readers download them.
     "Notice": OwnerPolicy(
@@ -279,11 +303,13 @@ def is_editable(owner_type: str, owner) -> bool:
     return policy_of(owner_type).editable(owner)
 
 
-def may_upload(owner_type: str, owner, user) -> bool:
-    """Whether the page should offer ``user`` the upload and remove buttons on ``owner``: the
-    same three checks ``attach`` makes (state, role, scope); the route's permission aside."""
+def may_upload(owner_type: str, owner, user, slot: Optional[str] = None) -> bool:
+    """Whether the page should offer ``user`` the upload and remove buttons on ``owner`` (on its
+    ``slot``): the same checks ``attach`` makes (state, role, scope); the route's permission
+    aside."""
     policy = policy_of(owner_type)
     return (policy.editable(owner)
+            and (slot is None or policy.slot_open is None or policy.slot_open(owner, slot))
             and any(role.name in policy.uploader_roles for role in getattr(user, "roles", ()))
             and scoping.can_access(user, owner, scoping.EDIT))
 
@@ -423,6 +449,8 @@ def _check_slot_and_state(owner_type: str, owner, slot: str) -> SlotRule:
     rule = policy.slots(owner).get(slot)
     if rule is None:
         raise ValidationFailed(_("“%(slot)s” is not a place for files on this record.", slot=slot), field="slot")
+    if policy.slot_open is not None and not policy.slot_open(owner, slot):
+        raise ValidationFailed(policy.not_editable(owner))
     if _count(owner_type, owner.id, slot) >= rule.max_count:
         raise ValidationFailed(
             _("At most %(max)s files may be uploaded here; remove one first.", max=rule.max_count), field="file"
@@ -544,6 +572,8 @@ def remove(attachment_id: int, user) -> str:
             raise NotFound(_("The file does not exist."))
         policy = policy_of(attachment.owner_type)
         if not policy.editable(owner):
+            raise ValidationFailed(policy.not_editable(owner))
+        if policy.slot_open is not None and not policy.slot_open(owner, attachment.slot):
             raise ValidationFailed(policy.not_editable(owner))
         name, stored = attachment.original_name, attachment.stored_name
         if audit.is_kept(db.session, owner):

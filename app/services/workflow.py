@@ -275,6 +275,7 @@ WORKFLOWS: dict[str, Workflow] = {
                 "recorded": _l("Recorded, awaiting the result"),
                 "retained": _l("Retained"),
                 "rectifying": _l("Rectification ordered"),
+                "rechecked": _l("Re-checked, awaiting the result"),
                 "removed": _l("Removed from the directory"),
             },
             actions={
@@ -282,6 +283,7 @@ WORKFLOWS: dict[str, Workflow] = {
                 "retain": _l("Retain"),
                 "order_rectification": _l("Order rectification"),
                 "remove": _l("Remove from the directory"),
+                "submit_recheck": _l("Submit the re-check"),
                 "pass_recheck": _l("Rectified: retain"),
                 "fail_recheck": _l("Not rectified: remove"),
             },
@@ -400,15 +402,19 @@ TRANSITIONS: tuple[Transition, ...] = (
                guard=_service("spotchecks:check_decidable"), effect=_stamp_decision, style="success"),
     Transition("spot_check", "recorded", "order_rectification", frozenset({"national", "province", "city"}),
                "rectifying", comment_required=True, guard=_service("spotchecks:check_rectification_orderable"),
-               effect=_stamp_decision, style="warning"),
+               effect=_service("spotchecks:stamp_rectification_ordered"), style="warning"),
     Transition("spot_check", "recorded", "remove", frozenset({"national", "province", "city"}), "removed",
                comment_required=True, guard=_service("spotchecks:check_decidable"),
                effect=_service("spotchecks:remove_from_directory"), style="danger"),
-    Transition("spot_check", "rectifying", "pass_recheck", frozenset({"national", "province", "city"}), "retained",
-               comment_required=True, guard=_service("spotchecks:check_organiser"), effect=_stamp_decision,
+    # The follow-up of a rectification: the team re-checks the mine, its leader submits the
+    # re-check, every member confirms it, then the organiser decides.
+    Transition("spot_check", "rectifying", "submit_recheck", frozenset({"inspector"}), "rechecked",
+               guard=_service("spotchecks:check_recheck_submittable"), effect=_service("spotchecks:stamp_rechecked")),
+    Transition("spot_check", "rechecked", "pass_recheck", frozenset({"national", "province", "city"}), "retained",
+               comment_required=True, guard=_service("spotchecks:check_recheck_decidable"), effect=_stamp_decision,
                style="success"),
-    Transition("spot_check", "rectifying", "fail_recheck", frozenset({"national", "province", "city"}), "removed",
-               comment_required=True, guard=_service("spotchecks:check_organiser"),
+    Transition("spot_check", "rechecked", "fail_recheck", frozenset({"national", "province", "city"}), "removed",
+               comment_required=True, guard=_service("spotchecks:check_recheck_decidable"),
                effect=_service("spotchecks:remove_from_directory"), style="danger"),
 )
 

@@ -9,6 +9,8 @@ import datetime
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.forms import GeneralModelConverter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
@@ -20,10 +22,10 @@ from wtforms.validators import Optional as OptionalValidator
 from app.models import GreenMineUser, Inspector, Region, SpotCheck, SpotCheckCampaign
 from app.models.choices import MINING_METHODS
 from app.models.choices import label as choice_label
-from app.models.spotcheck import AREA_COLUMNS, AREAS
+from app.models.spotcheck import AREA_COLUMNS, AREAS, RECHECK_STAGE, RECORD_STAGE
 from app.services import choices, scoping, spotchecks, uploads, workflow
 from app.services.exceptions import DomainError
-from app.views.base import ScopedModelView
+from app.views.base import _REFUSAL, ScopedModelView
 from app.views.datamodel import ListInterface
 from app.views.formatting import blank_if_none, local_datetime
 from app.views.widgets import SearchSelectField
@@ -72,6 +74,11 @@ _LABELS = {
     "recorded_at": _l("Submitted at"),
     "rectify_deadline": _l("Rectification deadline"),
     "note": _l("Note"),
+    # the re-check of a rectification
+    "recheck_on": _l("Date of the re-check"),
+    "recheck_findings": _l("Findings of the re-check"),
+    "recheck_conforms": _l("Rectified: meets the green-mine standard"),
+    "rechecked_at": _l("Re-check submitted at"),
 }
 _LABELS.update({f"area_{area}": label for area, label in spotchecks.AREA_LABELS.items()})
 
@@ -285,6 +292,9 @@ class SpotCheckView(ScopedModelView):
                                                "standards and evaluation indicators (empty: none found).")
                            for area in AREAS}
     description_columns["conforms"] = _l("Agreed by the team at the end of the check.")
+    description_columns["recheck_findings"] = _l("What the team found when it returned to the mine: what was "
+                                                 "rectified, and what was not.")
+    description_columns["recheck_conforms"] = _l("Agreed by the team at the end of the re-check.")
     formatters_columns = {
         "entry_level": lambda value: _entry_level(value),
         "mining_method": lambda value: choice_label(MINING_METHODS, value),
@@ -300,7 +310,18 @@ class SpotCheckView(ScopedModelView):
         "conforms": _yes_no,
     }
     edit_form_extra_fields = {"conforms": ConformsField(_l("Meets the green-mine standard"))}
+    # While the mine rectifies, the edit page fills in the re-check instead (``edit``).
+    recheck_columns = list(spotchecks.RECHECK_FIELDS)
+    recheck_form_extra_fields = {"recheck_conforms": ConformsField(_l("Rectified: meets the green-mine standard"))}
+    recheck_title = _l("Fill in the re-check")
+    recheck_form = None
     record_rule = spotchecks.check_rule
+
+    def _init_forms(self):
+        super()._init_forms()
+        self.recheck_form = GeneralModelConverter(self.datamodel).create_form(
+            self.label_columns, self.recheck_columns, self.description_columns, self.validators_columns,
+            self.recheck_form_extra_fields, None)
 
     def check_write(self, item, action: str) -> None:
         """The record's references (mine, entry, team, campaign) are the draw's and the rule
@@ -319,21 +340,27 @@ class SpotCheckView(ScopedModelView):
             steps = workflow.available_actions(check, g.user)
             organiser = spotchecks.is_organiser(check.campaign, g.user)
             sm = self.appbuilder.sm
-            members = []
-            confirmed = {row.inspector_id: row for row in check.confirmations}
-            if check.team is not None:
-                for member in sorted(check.team.members, key=lambda m: m.position):
-                    members.append(dict(inspector=member.inspector, leader=member.position == 0,
-                                        confirmation=confirmed.get(member.inspector_id)))
+            may_confirm = sm.has_access("can_confirm", "SpotCheckView") and spotchecks.may_confirm(check, g.user)
+            may_upload = sm.has_access("can_upload", "AttachmentView")
+            stage = spotchecks.current_stage(check)
+            recheck = spotchecks.recheck_visible(check)
             kwargs.update(
                 check=check,
                 areas=[(spotchecks.area_label(area), getattr(check, f"area_{area}")) for area in AREAS],
-                members=members,
+                members=_members(check, RECORD_STAGE),
                 conclusion=spotchecks.conclusion_label(check.conforms),
-                may_confirm=sm.has_access("can_confirm", "SpotCheckView") and spotchecks.may_confirm(check, g.user),
+                may_confirm=may_confirm and stage == RECORD_STAGE,
                 may_edit=sm.has_access("can_edit", "SpotCheckView") and spotchecks.may_edit_record(check, g.user),
-                attachments_editable=sm.has_access("can_upload", "AttachmentView")
-                and uploads.may_upload("SpotCheck", check, g.user),
+                attachments_editable=may_upload and uploads.may_upload("SpotCheck", check, g.user, "document"),
+                # The re-check of a rectification, once it was ordered.
+                recheck=recheck,
+                recheck_members=_members(check, RECHECK_STAGE) if recheck else [],
+                may_confirm_recheck=may_confirm and stage == RECHECK_STAGE,
+                may_edit_recheck=sm.has_access("can_edit", "SpotCheckView")
+                and spotchecks.may_edit_recheck(check, g.user),
+                recheck_attachments_editable=may_upload
+                and uploads.may_upload("SpotCheck", check, g.user, "recheck_document"),
+                rectification_ordered_at=spotchecks.rectification_ordered_at(check) if recheck else None,
                 rectification_step=next((s for s in steps if s.action == "order_rectification"), None)
                 if organiser else None,
                 entries=spotchecks.listed_entries(check.mine_id) if organiser else None,
@@ -350,6 +377,39 @@ class SpotCheckView(ScopedModelView):
             # deadline): not again by the scoped view.
             return ModelView.render_template(self, template, **kwargs)
         return super().render_template(template, **kwargs)
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        """The record's form while the team fills in the record; the re-check's form while the
+        mine rectifies (the rule decides who may save either)."""
+        check = self.get_scoped_or_404(pk)
+        if spotchecks.edit_stage(check) != RECHECK_STAGE:
+            return super().edit(pk)
+        if request.method == "POST":
+            form = self.recheck_form.refresh(request.form)
+            if form.validate():
+                form.populate_obj(check)
+                try:
+                    self.pre_update(check)
+                    self.datamodel.edit(check)
+                except DatabaseException:
+                    flash(str(self.database_error_message), "danger")
+                    return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+                except DomainError as exc:
+                    g.pop(_REFUSAL, None)  # answered here: the form again, with the message
+                    flash(str(exc), "danger")
+                    form = self.recheck_form.refresh(request.form)
+                    self._attach_refusal(form, exc)
+                else:
+                    flash(_("The re-check was saved."), "success")
+                    return redirect(url_for(f"{self.endpoint}.show", pk=check.id))
+        else:
+            form = self.recheck_form.refresh(obj=check)
+        widgets = {"edit": self.edit_widget(form=form, include_cols=self.recheck_columns, exclude_cols=[],
+                                            fieldsets=None)}
+        return self.render_template(self.edit_template, title=self.recheck_title, widgets=widgets,
+                                    related_views=[])
 
     @expose("/transition/<pk>", methods=["POST"])
     @has_access
@@ -373,12 +433,23 @@ class SpotCheckView(ScopedModelView):
         """A team member confirms the submitted record from his own account (签字)."""
         check = self.get_scoped_or_404(pk, scoping.ACT)
         try:
-            spotchecks.confirm(check, g.user)
+            confirmation = spotchecks.confirm(check, g.user)
         except DomainError as exc:
             flash(str(exc), "danger")
         else:
-            flash(_("You confirmed the verification record."), "success")
+            flash(_("You confirmed the re-check.") if confirmation.stage == RECHECK_STAGE
+                  else _("You confirmed the verification record."), "success")
         return redirect(url_for("SpotCheckView.show", pk=pk))
+
+
+def _members(check, stage: str) -> list[dict]:
+    """The team, leader first, each with his confirmation of ``stage`` (or None)."""
+    if check.team is None:
+        return []
+    confirmed = {row.inspector_id: row for row in spotchecks.confirmations_of(check, stage)}
+    return [dict(inspector=member.inspector, leader=member.position == 0,
+                 confirmation=confirmed.get(member.inspector_id))
+            for member in sorted(check.team.members, key=lambda m: m.position)]
 
 
 def _entry_level(value) -> str:
