@@ -974,9 +974,14 @@ def stamp_recorded(check, user, comment) -> dict:
         title = _("Verification record of “%(mine)s”: please confirm it", mine=check.mine_name)
         body = _("%(leader)s submitted the record; every member of the team confirms it from his own account.",
                  leader=check.team.leader.name)
+    _ask_the_others_to_confirm(check, user, title, body)
+    return {"recorded_at": _now()}
+
+
+def _ask_the_others_to_confirm(check, user, title: str, body: str) -> None:
+    """The team members other than the one who submitted are asked to confirm."""
     _tell([member.inspector.user for member in check.team.members if member.inspector.user_id != user.id],
           title, body, check)
-    return {"recorded_at": _now()}
 
 
 def confirmation_of(check, inspector_id: int, stage: str = RECORD_STAGE) -> Optional[SpotCheckConfirmation]:
@@ -1091,8 +1096,7 @@ def stamp_rechecked(check, user, comment) -> dict:
         title = _("Re-check of “%(mine)s”: please confirm it", mine=check.mine_name)
         body = _("%(leader)s submitted the re-check; every member of the team confirms it from his own account.",
                  leader=check.team.leader.name)
-    _tell([member.inspector.user for member in check.team.members if member.inspector.user_id != user.id],
-          title, body, check)
+    _ask_the_others_to_confirm(check, user, title, body)
     return {"rechecked_at": _now()}
 
 
