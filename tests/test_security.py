@@ -266,3 +266,14 @@ def test_a_body_that_is_not_an_object_is_a_400(make_mine, make_user, api):
     for body in ([1, 2], 3, "text"):
         response = client.put(f"/api/v1/mine/{mine.id}", json=body)
         assert response.status_code == 400 and response.get_json()["message"] == "请求内容必须是一个 JSON 对象。"
+
+
+def test_our_own_routes_read_a_body_that_is_not_an_object_as_empty(make_mine, make_user, api):
+    """A list or a number as the body of a custom route is refused by the rule, never a 500."""
+    mine = make_mine("140105")
+    client = api(make_user("county", "140105"))
+    for body in ([1, 2], 7):
+        # no position given: the position is cleared, as with an empty object
+        assert client.post(f"/api/v1/mine/{mine.id}/location", json=body).status_code == 200
+        response = client.post(f"/api/v1/mine/{mine.id}/responsible", json=body)
+        assert 400 <= response.status_code < 500, (body, response.get_json())

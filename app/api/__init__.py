@@ -3,9 +3,8 @@
 Every API lists its columns explicitly: FAB would otherwise expose and allow filtering on
 every column of the model.
 """
+from flask import g
 from flask_appbuilder import ModelRestApi
-
-from flask import g, request
 from flask_appbuilder.api import expose as api_expose, protect, safe
 
 from app.models import Application, Enterprise, Mine, Mineral, PreDeclaration, Region, ResponsiblePerson
@@ -80,16 +79,11 @@ class MineApi(ScopedModelRestApi):
             404: {$ref: '#/components/responses/404'}
             422: {description: the position is refused}
         """
-        mine = self._scoped_or_none(pk, scoping.EDIT)
-        if mine is None:
-            return self.response_404()
-        body = request.get_json(silent=True) or {}
-
-        def save():
+        def save(mine, body):
             responsibility.set_location(mine, g.user, body.get("latitude"), body.get("longitude"))
             return self.response(200, latitude=mine.latitude, longitude=mine.longitude)
 
-        return self._domain_errors(save)
+        return self.act_on(pk, scoping.EDIT, save)
 
     @api_expose("/<int:pk>/responsible", methods=["POST"])
     @protect()
@@ -106,17 +100,12 @@ class MineApi(ScopedModelRestApi):
             403: {description: not this user's level}
             404: {$ref: '#/components/responses/404'}
         """
-        mine = self._scoped_or_none(pk, scoping.EDIT)
-        if mine is None:
-            return self.response_404()
-        body = request.get_json(silent=True) or {}
-
-        def save():
+        def save(mine, body):
             person = responsibility.set_person(mine, str(body.get("level", "")), g.user, body.get("name"),
                                                body.get("post"), body.get("phone"))
             return self.response(200, id=person.id, level=person.level, name=person.name)
 
-        return self._domain_errors(save)
+        return self.act_on(pk, scoping.EDIT, save)
 
 
 class ResponsiblePersonApi(ScopedModelRestApi):

@@ -87,17 +87,12 @@ class AgencyApi(ScopedModelRestApi):
             404: {$ref: '#/components/responses/404'}
             422: {description: refused (no reason, already disqualified)}
         """
-        agency = self._scoped_or_none(pk, scoping.EDIT)
-        if agency is None:
-            return self.response_404()
-        body = request.get_json(silent=True) or {}
-
-        def run():
+        def run(agency, body):
             agencies.disqualify(agency, g.user, body.get("reason"))
             return self.response(200, id=agency.id, status=agency.status,
                                  disqualified_at=agency.disqualified_at.isoformat())
 
-        return self._domain_errors(run)
+        return self.act_on(pk, scoping.EDIT, run)
 
 
 class AgencyConflictApi(ScopedModelRestApi):

@@ -12,7 +12,7 @@
 """
 from __future__ import annotations
 
-from flask import g, request
+from flask import g
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
 
@@ -158,19 +158,14 @@ class SpotCheckApi(ScopedModelRestApi):
             409:
               description: the step is not possible now
         """
-        check = self._scoped_or_none(pk, scoping.ACT)
-        if check is None:
-            return self.response_404()
-        body = request.get_json(silent=True)
-        body = body if isinstance(body, dict) else {}
-        comment = body.get("comment")
-        try:
+        def step(check, body):
+            comment = body.get("comment")
             log = spotchecks.decide(check, str(body.get("action", "")), g.user,
                                     comment if isinstance(comment, str) else None,
                                     body.get("rectify_deadline"), body.get("note"))
-        except DomainError as exc:
-            return self.refusal(exc)
-        return self.response(200, id=check.id, status=log.to_state, from_status=log.from_state)
+            return self.response(200, id=check.id, status=log.to_state, from_status=log.from_state)
+
+        return self.act_on(pk, scoping.ACT, step)
 
     @expose("/<int:pk>/confirm", methods=["POST"])
     @protect()
@@ -200,18 +195,15 @@ class SpotCheckApi(ScopedModelRestApi):
               $ref: '#/components/responses/404'
             409: {description: the record is not submitted, or its result is decided}
         """
-        check = self._scoped_or_none(pk, scoping.ACT)
-        if check is None:
-            return self.response_404()
-        try:
+        def sign(check, _body):
             confirmation = spotchecks.confirm(check, g.user)
-        except DomainError as exc:
-            return self.refusal(exc)
-        stage = confirmation.stage
-        return self.response(
-            200, id=check.id, stage=stage, confirmed_at=confirmation.confirmed_at.isoformat(),
-            confirmations=[{"inspector_id": row.inspector_id, "name": row.inspector.name,
-                            "confirmed_at": row.confirmed_at.isoformat()}
-                           for row in spotchecks.confirmations_of(check, stage)],
-            waiting_for=[{"inspector_id": inspector.id, "name": inspector.name}
-                         for inspector in spotchecks.unconfirmed_members(check, stage)])
+            stage = confirmation.stage
+            return self.response(
+                200, id=check.id, stage=stage, confirmed_at=confirmation.confirmed_at.isoformat(),
+                confirmations=[{"inspector_id": row.inspector_id, "name": row.inspector.name,
+                                "confirmed_at": row.confirmed_at.isoformat()}
+                               for row in spotchecks.confirmations_of(check, stage)],
+                waiting_for=[{"inspector_id": inspector.id, "name": inspector.name}
+                             for inspector in spotchecks.unconfirmed_members(check, stage)])
+
+        return self.act_on(pk, scoping.ACT, sign)

@@ -300,6 +300,21 @@ class ScopedModelRestApi(ListLoading, RecordRules, ModelRestApi):
         item = self.datamodel.get(pk, self._base_filters)
         return item if item is not None and scoping.can_access(g.user, item, action) else None
 
+    @staticmethod
+    def json_object() -> dict:
+        """The request's JSON body when it is an object; anything else (none, a list, a number)
+        reads as an empty one, so that the service refuses what is missing instead of a 500."""
+        body = request.get_json(silent=True)
+        return body if isinstance(body, dict) else {}
+
+    def act_on(self, pk, action: str, step):
+        """A route of our own on one record: load it through the scope rule (404 when absent or
+        out of scope), run ``step(record, body)`` and answer a domain refusal as JSON."""
+        record = self._scoped_or_none(pk, action)
+        if record is None:
+            return self.response_404()
+        return self._domain_errors(step, record, self.json_object())
+
     def post_headless(self):
         return self._domain_errors(super().post_headless)
 
@@ -340,15 +355,14 @@ class ScopedModelRestApi(ListLoading, RecordRules, ModelRestApi):
             409:
               description: the step is not possible now
         """
-        item = self._scoped_or_none(pk, scoping.ACT)
-        if item is None or not getattr(type(item), "workflow_name", None):
+        if not getattr(self.datamodel.obj, "workflow_name", None):
             return self.response_404()
-        body = request.get_json(silent=True) or {}
-        try:
+
+        def step(item, body):
             log = workflow.transition(item, str(body.get("action", "")), g.user, body.get("comment"))
-        except DomainError as exc:
-            return self.response(exc.status_code, message=str(exc))
-        return self.response(200, id=item.id, status=log.to_state, from_status=log.from_state)
+            return self.response(200, id=item.id, status=log.to_state, from_status=log.from_state)
+
+        return self.act_on(pk, scoping.ACT, step)
 
 
 def check_paging_args() -> None:

@@ -150,7 +150,7 @@ class DirectoryEntryApi(ScopedModelRestApi):
             201: {description: listed, with its certificate}
             422: {description: refused}
         """
-        body = request.get_json(silent=True) or {}
+        body = self.json_object()
         try:
             entry = directory.list_mine(g.user, str(body.get("licence_no") or ""), body.get("year"),
                                         str(body.get("reason") or ""), body.get("decision"))
@@ -180,15 +180,11 @@ class DirectoryEntryApi(ScopedModelRestApi):
             404: {$ref: '#/components/responses/404'}
             409: {description: not possible now}
         """
-        entry = self._scoped_or_none(pk, scoping.ACT)
-        if entry is None:
-            return self.response_404()
-        body = request.get_json(silent=True) or {}
-        try:
+        def remove(entry, body):
             directory.remove(entry, g.user, str(body.get("reason") or ""), body.get("decision"))
-        except DomainError as exc:
-            return self.refusal(exc)
-        return self.response(200, id=entry.id, status=entry.status)
+            return self.response(200, id=entry.id, status=entry.status)
+
+        return self.act_on(pk, scoping.ACT, remove)
 
     @api_expose("/<int:pk>/recommend", methods=["POST"])
     @protect()
@@ -216,7 +212,7 @@ class DirectoryEntryApi(ScopedModelRestApi):
         entry = self._scoped_or_none(pk, scoping.ACT)
         if entry is None:
             return self.response_404()
-        body = request.get_json(silent=True) or {}
+        body = self.json_object()
         try:
             recommendation = directory.recommend(entry, g.user, body.get("reason"))
         except DomainError as exc:

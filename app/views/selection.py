@@ -125,7 +125,7 @@ class ReviewMeetingApi(ScopedModelRestApi):
             422: {description: refused}
         """
         meeting = self._scoped_or_none(pk, scoping.EDIT)
-        body = request.get_json(silent=True) or {}
+        body = self.json_object()
         application_id = body.get("application_id")
         application = db.session.get(Application, application_id) if scoping.is_record_id(application_id) else None
         if meeting is None or application is None or not scoping.can_access(g.user, application, scoping.ACT):
@@ -236,7 +236,7 @@ class PublicNoticeApi(ScopedModelRestApi):
             201: {description: published}
             422: {description: refused}
         """
-        body = request.get_json(silent=True) or {}
+        body = self.json_object()
         ids = body.get("application_ids") if isinstance(body.get("application_ids"), list) else []
         try:
             notice, refusals = selection.publish_notice(g.user, str(body.get("title") or ""),
@@ -261,14 +261,11 @@ class PublicNoticeApi(ScopedModelRestApi):
             200: {description: how many were listed and why the others were not}
             404: {$ref: '#/components/responses/404'}
         """
-        notice = self._scoped_or_none(pk, scoping.ACT)
-        if notice is None:
-            return self.response_404()
-        try:
+        def list_all(notice, _body):
             listed, refusals = selection.list_after_notice(notice, g.user)
-        except DomainError as exc:
-            return self.refusal(exc)
-        return self.response(200, listed=listed, refused=refusals)
+            return self.response(200, listed=listed, refused=refusals)
+
+        return self.act_on(pk, scoping.ACT, list_all)
 
 
 class ObjectionView(ScopedModelView):
