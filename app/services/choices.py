@@ -22,6 +22,19 @@ def search_enterprises(user, q: str = "", limit: int = PAGE) -> list[dict]:
     return [{"id": row.id, "text": f"{row.name}（{row.uscc}）"} for row in rows]
 
 
+def search_mines(user, q: str = "", limit: int = PAGE) -> list[dict]:
+    """Mines the user may reach whose name contains ``q`` or whose licence number starts with it."""
+    from app.models import Mine
+
+    query = select(Mine.id, Mine.name, Mine.licence_no).where(scoping.scope_filter(Mine, user))
+    q = (q or "").strip()
+    if q:
+        query = query.where(or_(func.lower(Mine.name).contains(q.lower(), autoescape=True),
+                                Mine.licence_no.startswith(q.upper(), autoescape=True)))
+    rows = db.session.execute(query.order_by(Mine.name, Mine.id).limit(limit)).all()
+    return [{"id": row.id, "text": f"{row.name}（{row.licence_no}）"} for row in rows]
+
+
 def search_leaf_regions(user, q: str = "", limit: int = PAGE) -> list[dict]:
     """County-level regions inside the user's scope, by code prefix or name."""
     from app.models import Region

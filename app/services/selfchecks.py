@@ -338,18 +338,6 @@ def problem_lead_rule(lead, user, action: str) -> None:
     lead.mine_id, lead.enterprise_id, lead.region_code = mine.id, mine.enterprise_id, mine.region_code
 
 
-def search_mines(user, q: str = "", limit: int = 20) -> list[dict]:
-    """Mines the user may reach whose name contains ``q`` or whose licence number starts with
-    it (the problem-lead form's search field)."""
-    query = select(Mine.id, Mine.name, Mine.licence_no).where(scoping.scope_filter(Mine, user))
-    q = (q or "").strip()
-    if q:
-        query = query.where(or_(func.lower(Mine.name).contains(q.lower(), autoescape=True),
-                                Mine.licence_no.startswith(q.upper(), autoescape=True)))
-    rows = db.session.execute(query.order_by(Mine.name, Mine.id).limit(limit)).all()
-    return [{"id": row.id, "text": f"{row.name}（{row.licence_no}）"} for row in rows]
-
-
 def open_lead_count(mine_id: int) -> int:
     return db.session.scalar(
         select(func.count(ProblemLead.id)).where(ProblemLead.mine_id == mine_id, ProblemLead.status == "open")

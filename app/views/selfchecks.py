@@ -25,7 +25,7 @@ from app.extensions import db
 from app.models.directory import DirectoryEntry
 from app.models.enterprise import Mine
 from app.models.spotcheck import AREA_COLUMNS, ProblemLead, SelfCheck
-from app.services import scoping, selfchecks, uploads
+from app.services import choices, scoping, selfchecks, uploads
 from app.services.exceptions import DomainError
 from app.views.base import ScopedModelView, ScopeFilter
 from app.views.datamodel import ListInterface
@@ -181,7 +181,7 @@ class ProblemLeadView(ScopedModelView):
             labeler=lambda mine: f"{mine.name}（{mine.licence_no}）",
         ),
     }
-    search_choices = {"mine": selfchecks.search_mines}
+    search_choices = {"mine": choices.search_mines}
     record_rule = selfchecks.problem_lead_rule
 
 
