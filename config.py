@@ -171,5 +171,23 @@ SPOT_CHECK_RATIO = 0.2
 SPOT_CHECK_TEAM_SIZE = (3, 5)
 SPOT_CHECK_REPORT_DEADLINE = (11, 30)
 
+# Green-mine certification (SPEC G1-G4; seed 002). The evaluation ends within this many working
+# days of acceptance, the enterprise's rectification not counted (app.services.workdays, with the
+# holiday calendar app/data/holidays_cn.csv).
+CERTIFICATION_EVALUATION_WORKING_DAYS = 20
+# The grades by the certification body's score, as a share of the catalogue's maximum (per 100),
+# highest first; below the last one a mine is not certified. The catalogue's own pass rules (2020:
+# 800 points and 75 % of each area) must be met as well.
+CERTIFICATION_GRADE_THRESHOLDS = (("AAAAA", 90.0), ("AAAA", 80.0))
+# The catalogue version certification scores against (its code); None: the active default
+# (national-2020, else the oldest active version), as for applications.
+CERTIFICATION_INDICATOR_VERSION = None
+# A certificate is valid this many years; surveillance audits are due once in every certificate
+# year; the re-evaluation is due this many days before expiry (shown from then on).
+CERTIFICATION_VALID_YEARS = 3
+CERTIFICATION_RENEWAL_NOTICE_DAYS = 90
+# Certificate numbers: <prefix>-<year>-<five-digit sequence>, e.g. GMC-2026-00001.
+CERTIFICATION_NUMBER_PREFIX = "GMC"
+
 PUBLIC_PAGE_SIZE = 20
 PUBLIC_MAX_PAGE_SIZE = 100

@@ -45,16 +45,20 @@ def sync_roles_command() -> None:
 @click.option("--region", "region_code", default=None, help="GB/T 2260 code (staff: of the role's level)")
 @click.option("--enterprise", "enterprise_uscc", default=None, help="the enterprise's credit code (enterprise users)")
 @click.option("--agency", "agency_name", default=None, help="the assessment agency's name (agency users)")
+@click.option("--certification-body", "certification_body_name", default=None,
+              help="the certification body's name (certifier users)")
 @click.option("--email", default=None)
 @click.option("--phone", default=None)
 @with_appcontext
-def create_user_command(username, role, password, region_code, enterprise_uscc, agency_name, email, phone) -> None:
+def create_user_command(username, role, password, region_code, enterprise_uscc, agency_name, certification_body_name,
+                        email, phone) -> None:
     """Create USERNAME, or update it if it exists."""
     from app.services.users import create_or_update_user
 
     try:
         user = create_or_update_user(username, role, password, region_code=region_code,
                                      enterprise_uscc=enterprise_uscc, agency_name=agency_name,
+                                     certification_body_name=certification_body_name,
                                      email=email, phone=phone)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -23,7 +23,8 @@ _PERMISSION_CACHE = "gm.role_permissions"
 class GreenMineUserView(UserDBModelView):
     """The admin's user screen: FAB's, plus the fields that bind an account to its scope."""
 
-    _binding_fields = ["phone", "region_code", "enterprise_uscc", "agency", "must_change_password"]
+    _binding_fields = ["phone", "region_code", "enterprise_uscc", "agency", "certification_body",
+                       "must_change_password"]
     add_columns = UserDBModelView.add_columns + _binding_fields
     edit_columns = [
         "first_name", "last_name", "username", "active", "email", "roles", "groups",
@@ -31,7 +32,7 @@ class GreenMineUserView(UserDBModelView):
     list_columns = ["username", "first_name", "last_name", "roles", "region", "enterprise", "active"]
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "login_count", "phone"]}),
-        (_l("Scope"), {"fields": ["region", "enterprise", "agency", "must_change_password"]}),
+        (_l("Scope"), {"fields": ["region", "enterprise", "agency", "certification_body", "must_change_password"]}),
         (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
         (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"],
                             "expanded": False}),
@@ -44,6 +45,7 @@ class GreenMineUserView(UserDBModelView):
         "enterprise": _l("Enterprise"),
         "enterprise_uscc": _l("Enterprise USCC"),
         "agency": _l("Agency"),
+        "certification_body": _l("Certification body"),
         "must_change_password": _l("Must change password"),
     }
     description_columns = {
@@ -75,6 +77,7 @@ class GreenMineUserView(UserDBModelView):
                 region_code=item.region_code,
                 enterprise_uscc=getattr(item, "pending_enterprise_uscc", None),
                 agency=item.agency,
+                certification_body=item.certification_body,
             )
         except DomainError:
             self.datamodel.session.rollback()

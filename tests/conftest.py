@@ -21,13 +21,15 @@ TEST_PASSWORD = "Test#Passw0rd"
 # Tables emptied after each test: everything but reference data and FAB's permission tables.
 _DOMAIN_TABLES = [
     "audit_log", "notification", "login_throttle", "transition_log", "account_event", "notice", "attachment", "indicator_evidence",
+    "surveillance_audit", "certification_score", "certification_pause", "certification_team_member",
+    "certification_certificate", "certification_application",
     "spot_check_confirmation", "spot_check", "spot_check_team_member", "spot_check_team", "spot_check_campaign",
     "inspector", "problem_lead", "self_check",
     "certificate", "national_recommendation", "anomaly_entry", "directory_entry", "objection", "review_decision",
     "review_meeting", "evaluation_score", "agency_assignment", "agency_conflict", "province_indicator_adoption",
     "demo_zone_application", "application", "public_notice", "application_window",
     "predeclaration", "responsible_person", "ab_user_role", "ab_user_group", "ab_api_key", "ab_user",
-    "mine", "enterprise", "agency",
+    "mine", "enterprise", "agency", "certification_body",
 ]
 
 
@@ -133,6 +135,8 @@ def _isolated(app):
     with db.engine.begin() as conn:
         # agency and ab_user point at each other (an agency's user; who disqualified it).
         conn.execute(text("UPDATE agency SET disqualified_by_id = NULL"))
+        # A renewal names the certificate it renews, and the certificate its application.
+        conn.execute(text("UPDATE certification_application SET previous_certificate_id = NULL"))
         for table in _DOMAIN_TABLES:
             conn.execute(text(f"DELETE FROM {table}"))
     ctx.pop()
@@ -231,6 +235,20 @@ def make_agency():
     return factory
 
 
+@pytest.fixture
+def make_certification_body():
+    from app.extensions import db
+    from app.models import CertificationBody
+
+    def factory(name: str | None = None, **fields) -> CertificationBody:
+        body = CertificationBody(name=name or f"测试认证机构{next(_counter)}", **fields)
+        db.session.add(body)
+        db.session.commit()
+        return body
+
+    return factory
+
+
 def sample_jpeg() -> bytes:
     """A small, valid JPEG (for uploads)."""
     import io
@@ -269,7 +287,8 @@ def without_photo_checklist(monkeypatch):
 
 @pytest.fixture
 def make_user(app):
-    """make_user(role, region_code=None, enterprise=None, agency=None) -> a committed user."""
+    """make_user(role, region_code=None, enterprise=None, agency=None) -> a committed user
+    (a certifier: ``certification_body_id=body.id``)."""
     from app.extensions import db
 
     sm = app.appbuilder.sm

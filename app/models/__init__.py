@@ -23,3 +23,7 @@ from app.models.spotcheck import (  # noqa: F401
     Inspector, ProblemLead, SelfCheck, SpotCheck, SpotCheckCampaign, SpotCheckConfirmation, SpotCheckTeam,
     SpotCheckTeamMember,
 )
+from app.models.certification import (  # noqa: F401
+    CertificationApplication, CertificationBody, CertificationCertificate, CertificationPause, CertificationScore,
+    CertificationTeamMember, SurveillanceAudit,
+)

@@ -39,6 +39,43 @@ ELIGIBILITY_CONDITIONS = (
 )
 
 
+class ApplicantFormFields:
+    """The enterprise's and mine's fields of an application form: the green-mine application
+    (seed 000 figs. 3-9, 3-10, 3-12) and the certification application (seed 002 附件) ask for the
+    same ones, copied from the registry when the form is created."""
+
+    # --- 矿山企业基本信息 (fig. 3-9), copied from the registry at creation --------------------
+    enterprise_name: Mapped[str] = mapped_column(String(128), nullable=False)
+    mine_name: Mapped[str] = mapped_column(String(128), nullable=False)
+    mine_address: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
+    licence_no: Mapped[str] = mapped_column(String(32), nullable=False)
+    uscc: Mapped[str] = mapped_column(String(18), nullable=False)
+    economic_type: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    employees: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    mineral_name: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    mining_method: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
+    production_scale: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    area_km2: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+
+    # --- 矿山企业联系方式 (fig. 3-10) ----------------------------------------------------
+    legal_representative: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    contact_person: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    contact_address: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
+    mobile: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    fax: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    email: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    postcode: Mapped[Optional[str]] = mapped_column(String(6), nullable=True)
+
+    # --- 绿色矿山建设情况 (fig. 3-12; seed 002 附件 绿色矿山建设情况简介): one text per area ------------
+    situation_environment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    situation_development: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    situation_utilisation: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    situation_energy: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    situation_innovation: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    situation_management: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+
+
 class ApplicationWindow(Model):
     """When a province takes applications for a year (SPEC D9): late submissions are refused."""
 
@@ -54,7 +91,7 @@ class ApplicationWindow(Model):
     province: Mapped[Region] = relationship(Region)
 
 
-class Application(TimestampMixin, Model):
+class Application(ApplicantFormFields, TimestampMixin, Model):
     __tablename__ = "application"
     # Lists are scoped by region and ordered newest first: (region_code, id) serves both.
     __table_args__ = (UniqueConstraint("predeclaration_id", name="uq_application_predeclaration"),
@@ -71,30 +108,9 @@ class Application(TimestampMixin, Model):
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="draft", index=True)
     submitted_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
 
-    # --- 矿山企业基本信息 (fig. 3-9), copied from the registry at creation --------------------
-    enterprise_name: Mapped[str] = mapped_column(String(128), nullable=False)
-    mine_name: Mapped[str] = mapped_column(String(128), nullable=False)
-    mine_address: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
-    licence_no: Mapped[str] = mapped_column(String(32), nullable=False)
-    uscc: Mapped[str] = mapped_column(String(18), nullable=False)
-    economic_type: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
-    employees: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
-    mineral_name: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
-    mining_method: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
-    production_scale: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
-    area_km2: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    # --- Basic information beyond the shared form fields (fig. 3-9) --------------------------
     issuing_authority: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
     mine_size: Mapped[Optional[str]] = mapped_column(String(8), nullable=True)
-
-    # --- 矿山企业联系方式 (fig. 3-10) ----------------------------------------------------
-    legal_representative: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
-    contact_person: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
-    contact_address: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
-    mobile: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
-    phone: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
-    fax: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
-    email: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
-    postcode: Mapped[Optional[str]] = mapped_column(String(6), nullable=True)
 
     # --- 绿色矿山建设指标 (fig. 3-11) -------------------------------------------------------
     greening_coverage_pct: Mapped[Optional[float]] = mapped_column(Float, nullable=True)   # 矿区绿化覆盖率
@@ -112,14 +128,9 @@ class Application(TimestampMixin, Model):
     energy_per_unit: Mapped[Optional[float]] = mapped_column(Float, nullable=True)         # 单位产品能耗 kgce/t
     rnd_share_pct: Mapped[Optional[float]] = mapped_column(Float, nullable=True)           # 科技创新投入占比
 
-    # --- 绿色矿山建设情况 (fig. 3-12) -------------------------------------------------------
+    # --- 绿色矿山建设情况 (fig. 3-12): who wrote the self-evaluation report; the six areas are
+    # the shared form fields ---------------------------------------------------------------
     self_evaluation_unit: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
-    situation_environment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    situation_development: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    situation_utilisation: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    situation_energy: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    situation_innovation: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    situation_management: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
     # --- 遴选条件 (seed 001 §一(一)), shown to reviewers ----------------------------------
     cond_valid_licence: Mapped[Optional[bool]] = mapped_column(Boolean, nullable=True)

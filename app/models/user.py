@@ -20,6 +20,8 @@ class GreenMineUser(User):
     enterprise_id = Column(Integer, ForeignKey("enterprise.id"), nullable=True, index=True)
     # Agency users: the assessment agency they work for.
     agency_id = Column(Integer, ForeignKey("agency.id"), nullable=True, index=True)
+    # Certifier users: the certification body they work for.
+    certification_body_id = Column(Integer, ForeignKey("certification_body.id"), nullable=True, index=True)
     phone = Column(String(32), nullable=True)
     # Set by an authority's password reset: the user must choose a new password first.
     must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
@@ -30,6 +32,7 @@ class GreenMineUser(User):
     region = relationship("Region", lazy="joined")
     enterprise = relationship("Enterprise", lazy="joined")
     agency = relationship("Agency", foreign_keys=[agency_id], lazy="joined")
+    certification_body = relationship("CertificationBody", foreign_keys=[certification_body_id], lazy="joined")
 
     @property
     def enterprise_uscc(self) -> str:

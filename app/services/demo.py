@@ -41,10 +41,12 @@ class DemoUser:
     region: str | None = None
     enterprise_index: int | None = None
     agency: str | None = None
+    certification_body: str | None = None
     description: str = ""
 
 
 DEMO_AGENCY = "晋阳绿色矿山评估中心（演示）"
+DEMO_CERTIFICATION_BODY = "绿色矿山认证中心（演示）"
 
 DEMO_USERS = [
     DemoUser("admin", "admin", description="info-centre administrator: users, roles, reference data"),
@@ -62,7 +64,8 @@ DEMO_USERS = [
     DemoUser("hecha", "inspector", "140100", description="inspector of 山西省's pool, may lead a team"),
     DemoUser("hecha2", "inspector", "140100", description="inspector of 山西省's pool"),
     DemoUser("hecha3", "inspector", "140200", description="inspector of 山西省's pool"),
-    DemoUser("renzheng", "certifier", description="certification body: certification records"),
+    DemoUser("renzheng", "certifier", certification_body=DEMO_CERTIFICATION_BODY,
+             description="certification body: its certification records"),
 ]
 
 
@@ -233,6 +236,18 @@ def _agency():
     return agency
 
 
+def _certification_body():
+    from app.models import CertificationBody
+
+    body = db.session.scalars(select(CertificationBody).where(CertificationBody.name == DEMO_CERTIFICATION_BODY)).first()
+    if body is None:
+        body = CertificationBody(name=DEMO_CERTIFICATION_BODY, uscc=demo_uscc(random.Random(11), "110105"),
+                                 approval_no="CNCA-R-2099-001")
+        db.session.add(body)
+        db.session.flush()
+    return body
+
+
 def _users(enterprises) -> None:
     sm = current_app.appbuilder.sm
     for demo in DEMO_USERS:
@@ -245,6 +260,7 @@ def _users(enterprises) -> None:
             region_code=demo.region,
             enterprise_uscc=enterprises[demo.enterprise_index].uscc if demo.enterprise_index is not None else None,
             agency_name=demo.agency,
+            certification_body_name=demo.certification_body,
             first_name=demo.username,
             last_name="演示",
         )
@@ -589,6 +605,7 @@ def seed_demo(year: int | None = None) -> dict[str, int]:
         mines = _mines(enterprises)
         _registry_mines(random.Random(3), first_serial=1000)
         _agency()
+        _certification_body()
         db.session.commit()
     except Exception:
         db.session.rollback()

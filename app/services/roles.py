@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 # Scope kinds (see app.services.scoping)
-ALL, PROVINCE, CITY, COUNTY, ENTERPRISE, AGENCY, INSPECTOR, NONE = (
-    "all", "province", "city", "county", "enterprise", "agency", "inspector", "none",
+ALL, PROVINCE, CITY, COUNTY, ENTERPRISE, AGENCY, INSPECTOR, CERTIFIER, NONE = (
+    "all", "province", "city", "county", "enterprise", "agency", "inspector", "certifier", "none",
 )
 
 # Permission groups of FAB's generated views (HTML) and APIs (REST).
@@ -90,6 +90,15 @@ REPORT_DOWNLOADS = ("can_summary", "can_report")
 SPOT_CHECKS = ("SpotCheckView", "SpotCheckApi")
 # A team member confirms a verification record from his own account.
 CONFIRM = ("can_confirm",)
+# Certification (SPEC G1-G4): the bodies' registry, the applications with their project team
+# (can_team), the certificates and the surveillance audits; the certifier scores on the
+# evaluation screens (can_certifier_score).
+CERTIFICATION_BODIES = ("CertificationBodyView", "CertificationBodyApi")
+CERTIFICATIONS = ("CertificationApplicationView", "CertificationApplicationApi")
+CERTIFICATION_TEAM = ("can_team",)
+CERTIFIED_CERTIFICATES = ("CertificationCertificateView", "CertificationCertificateApi")
+SURVEILLANCE = ("SurveillanceAuditView", "SurveillanceAuditApi")
+CERTIFIER_SCORE = ("can_certifier_score",)
 # Menu links without a view of their own: the permission of the page each opens.
 MENU_LINKS = {
     "Change password": ("can_profile", "AccountView"),
@@ -162,6 +171,11 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool, impo
             Grant(CAMPAIGNS, READ + ((WRITE + DELETE + TRANSITION) if level <= 2 else ())),
             Grant(CAMPAIGN_REPORTS, REPORT_DOWNLOADS),
             Grant(SPOT_CHECKS, READ + (TRANSITION if level <= 2 else ())),
+            # Certification is the bodies' work; the authorities follow it in their region.
+            Grant(CERTIFICATION_BODIES, READ),
+            Grant(CERTIFICATIONS, READ),
+            Grant(CERTIFIED_CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
+            Grant(SURVEILLANCE, READ),
         ),
     )
 
@@ -206,6 +220,10 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(CAMPAIGNS, READ + WRITE + DELETE + TRANSITION),
                 Grant(CAMPAIGN_REPORTS, REPORT_DOWNLOADS),
                 Grant(SPOT_CHECKS, READ + TRANSITION),
+                Grant(CERTIFICATION_BODIES, READ),
+                Grant(CERTIFICATIONS, READ),
+                Grant(CERTIFIED_CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
+                Grant(SURVEILLANCE, READ),
             ),
         ),
         _staff("province", _l("Province authority"), PROVINCE, 1, registry_delete=True, import_excel=True,
@@ -237,6 +255,12 @@ ROLES: dict[str, RoleDefinition] = {
                 # The yearly self-check of each listed mine, and the results of checks of its mines.
                 Grant(SELF_CHECKS, READ + WRITE + TRANSITION),
                 Grant(SPOT_CHECKS, READ),
+                # Certification of its mines (G1-G4): it applies, scores itself, rectifies and
+                # downloads its certificates.
+                Grant(CERTIFICATION_BODIES, READ),
+                Grant(CERTIFICATIONS, READ + WRITE + DELETE + TRANSITION),
+                Grant(CERTIFIED_CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
+                Grant(SURVEILLANCE, READ),
             ),
         ),
         # The agency sees the applications it was drawn for, scores them and uploads its report
@@ -257,7 +281,18 @@ ROLES: dict[str, RoleDefinition] = {
             Grant(SPOT_CHECKS, READ + ("can_edit", "can_put") + TRANSITION + CONFIRM),
             Grant(ATTACHMENTS, UPLOAD),
         )),
-        RoleDefinition("certifier", _l("Certification body"), NONE, grants=(Grant(REFERENCE, READ),)),
+        # A certification body's staff work only on the certification records of their body: they
+        # accept, form the project team, score, certify, audit and revoke.
+        RoleDefinition("certifier", _l("Certification body"), CERTIFIER, grants=(
+            Grant(REFERENCE, READ),
+            Grant(INDICATORS, READ),
+            Grant(CERTIFICATION_BODIES, READ),
+            Grant(CERTIFICATIONS, READ + ("can_edit", "can_put") + TRANSITION + CERTIFICATION_TEAM),
+            Grant(CERTIFIED_CERTIFICATES, READ + CERTIFICATE_DOWNLOAD + TRANSITION),
+            Grant(SURVEILLANCE, READ + WRITE + TRANSITION),
+            Grant(EVALUATION, SCORES_READ + CERTIFIER_SCORE),
+            Grant(ATTACHMENTS, UPLOAD),
+        )),
     )
 }
 

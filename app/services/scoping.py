@@ -10,6 +10,7 @@ The user's scope comes from his roles (``app.services.roles.ROLES[...].scope``):
   enterprise: the records of the user's own enterprise;
   agency / inspector: what they are assigned (the evaluation and spot-check issues register
              the assignment paths below); nothing else;
+  certifier: the certification records of the user's certification body;
   none / anything unknown: nothing. Deny by default: a record without a region, a model
              without a declared path, a user without a binding, are seen by nobody but ``all``.
 
@@ -28,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.services import codes
 from app.services.exceptions import AccessDenied
-from app.services.roles import AGENCY, ALL, CITY, COUNTY, ENTERPRISE, INSPECTOR, PROVINCE, ROLES
+from app.services.roles import AGENCY, ALL, CERTIFIER, CITY, COUNTY, ENTERPRISE, INSPECTOR, PROVINCE, ROLES
 
 READ, EDIT, DELETE, ACT, DOWNLOAD, EXPORT, LINK = (
     "read", "edit", "delete", "act", "download", "export", "link",
@@ -45,6 +46,7 @@ class Scope:
     enterprise_ids: tuple[int, ...] = ()
     agency_ids: tuple[int, ...] = ()
     inspector_user_ids: tuple[int, ...] = ()
+    certification_body_ids: tuple[int, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -54,6 +56,7 @@ class Scope:
             or self.enterprise_ids
             or self.agency_ids
             or self.inspector_user_ids
+            or self.certification_body_ids
         )
 
 
@@ -67,6 +70,8 @@ class ScopePath:
 
     region: Optional[str] = None
     enterprise: Optional[str] = None
+    # The column naming the certification body whose certifiers reach the record.
+    certification_body: Optional[str] = None
     # Records that belong to another record (a mine's responsible persons) share its scope:
     # (foreign-key column, relationship, parent model).
     parent: Optional[tuple[str, str, type]] = None
@@ -100,6 +105,14 @@ def _scope_paths() -> dict[type, ScopePath]:
         ResponsiblePerson,
         ReviewDecision,
         ReviewMeeting,
+    )
+    from app.models.certification import (
+        CertificationApplication,
+        CertificationCertificate,
+        CertificationPause,
+        CertificationScore,
+        CertificationTeamMember,
+        SurveillanceAudit,
     )
     from app.models.spotcheck import (
         Inspector,
@@ -170,17 +183,26 @@ def _scope_paths() -> dict[type, ScopePath]:
         SpotCheck: ScopePath(**owned, inspector_sql=lambda ids: SpotCheck.team_id.in_(teams_of(ids)),
                              inspector_check=lambda record, ids: on_team(record.team, ids)),
         SpotCheckConfirmation: ScopePath(parent=("check_id", "check", SpotCheck)),
+        # Certification (SPEC G1-G4): the mine's enterprise and region, and the body applied to.
+        CertificationApplication: ScopePath(**owned, certification_body="body_id"),
+        CertificationTeamMember: ScopePath(parent=("certification_id", "certification", CertificationApplication)),
+        CertificationPause: ScopePath(parent=("certification_id", "certification", CertificationApplication)),
+        CertificationScore: ScopePath(parent=("certification_id", "certification", CertificationApplication)),
+        CertificationCertificate: ScopePath(**owned, certification_body="body_id"),
+        SurveillanceAudit: ScopePath(parent=("certificate_id", "certificate", CertificationCertificate)),
     }
 
 
 @lru_cache(maxsize=None)
 def _unscoped_reference() -> frozenset[type]:
     """Reference data every signed-in user may read (permissions still decide who edits)."""
-    from app.models import Agency, IndicatorItem, IndicatorVersion, Mineral, MineSizeThreshold, Region
+    from app.models import (Agency, CertificationBody, IndicatorItem, IndicatorVersion, Mineral, MineSizeThreshold,
+                            Region)
 
-    # The agencies' registry is public within the system (name, credit code, qualification,
-    # status); who may change it is a permission.
-    return frozenset({Region, Mineral, MineSizeThreshold, IndicatorVersion, IndicatorItem, Agency})
+    # The agencies' and certification bodies' registries are public within the system (name,
+    # credit code, qualification, status); who may change them is a permission.
+    return frozenset({Region, Mineral, MineSizeThreshold, IndicatorVersion, IndicatorItem, Agency,
+                      CertificationBody})
 
 
 def scope_path(model: type) -> Optional[ScopePath]:
@@ -203,6 +225,7 @@ def user_scope(user) -> Scope:
     enterprises: set[int] = set()
     agencies: set[int] = set()
     inspectors: set[int] = set()
+    bodies: set[int] = set()
     for role in getattr(user, "roles", ()):
         definition = ROLES.get(role.name)
         if definition is None:
@@ -223,12 +246,15 @@ def user_scope(user) -> Scope:
             agencies.add(user.agency_id)
         elif kind == INSPECTOR:
             inspectors.add(user.id)
+        elif kind == CERTIFIER and getattr(user, "certification_body_id", None):
+            bodies.add(user.certification_body_id)
     return Scope(
         everything=everything,
         region_prefixes=tuple(sorted(prefixes)),
         enterprise_ids=tuple(sorted(enterprises)),
         agency_ids=tuple(sorted(agencies)),
         inspector_user_ids=tuple(sorted(inspectors)),
+        certification_body_ids=tuple(sorted(bodies)),
     )
 
 
@@ -270,6 +296,8 @@ def scope_filter(model: type, user) -> ColumnElement:
         conditions.append(path.agency_sql(scope.agency_ids))
     if path.inspector_sql and scope.inspector_user_ids:
         conditions.append(path.inspector_sql(scope.inspector_user_ids))
+    if path.certification_body and scope.certification_body_ids:
+        conditions.append(getattr(model, path.certification_body).in_(scope.certification_body_ids))
     return or_(*conditions) if conditions else false()
 
 
@@ -313,6 +341,8 @@ def can_access(user, record, action: str = READ) -> bool:
     if path.inspector_check and scope.inspector_user_ids and path.inspector_check(
         record, scope.inspector_user_ids
     ):
+        return True
+    if path.certification_body and getattr(record, path.certification_body) in scope.certification_body_ids:
         return True
     return False
 

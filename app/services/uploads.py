@@ -211,6 +211,36 @@ def _evaluation_refusal(owner) -> str:
     return _("Files can no longer be changed: the record is “%(state)s”.", state=application.status_label)
 
 
+def _certification_slots(owner) -> dict[str, SlotRule]:
+    """Seed 002 §四: the self-evaluation report, the work atlas and the supporting documents
+    (licences, reports and approvals, rules, awards, patents); and the evidence of a
+    rectification the body asked for."""
+    documents = config("UPLOAD_APPLICATION_MAX_DOCUMENTS")
+    return {
+        "self_evaluation_report": SlotRule(frozenset({PDF}), _evaluation_max_files(),
+                                           str(_l("Certification self-evaluation report"))),
+        "atlas": SlotRule(frozenset({PDF, IMAGE}), documents, str(_l("Green-mine work atlas"))),
+        "supporting": SlotRule(frozenset({PDF, IMAGE}), documents, str(_l("Supporting documents"))),
+        "rectification": SlotRule(frozenset({PDF, IMAGE}), documents, str(_l("Rectification evidence"))),
+    }
+
+
+def _certification_slot_open(owner, slot: str) -> bool:
+    """The application's materials while it may change; the rectification's while it is under way."""
+    if slot == "rectification":
+        return owner.status == "rectifying"
+    return owner.status in ("draft", "returned")
+
+
+def _certification_evaluation_slots(owner) -> dict[str, SlotRule]:
+    return {
+        "evaluation_report": SlotRule(frozenset({PDF}), _evaluation_max_files(),
+                                      str(_l("Certification evaluation report"))),
+        "onsite_record": SlotRule(frozenset({PDF, IMAGE}), _evaluation_max_files(),
+                                  str(_l("On-site evaluation record"))),
+    }
+
+
 POLICIES: dict[str, OwnerPolicy] = {
     "PreDeclaration": OwnerPolicy(
         "app.models.predeclaration:PreDeclaration", _predeclaration_slots,
@@ -252,6 +282,27 @@ POLICIES: dict[str, OwnerPolicy] = {
         "app.models.spotcheck:SpotCheck", _spot_check_slots,
         lambda owner: owner.status in ("assigned", "rectifying"), _state_refusal,
         uploader_roles=frozenset({"inspector"}), slot_open=_spot_check_slot_open,
+    ),
+    # Certification (SPEC G1, G2): the enterprise's materials, and the body's evaluation report and
+    # on-site record while it evaluates.
+    "CertificationApplication": OwnerPolicy(
+        "app.models.certification:CertificationApplication", _certification_slots,
+        lambda owner: owner.status in ("draft", "returned", "rectifying"), _state_refusal,
+        slot_open=_certification_slot_open,
+    ),
+    "CertificationEvaluation": OwnerPolicy(
+        "app.models.certification:CertificationApplication", _certification_evaluation_slots,
+        lambda owner: owner.status == "under_evaluation", _state_refusal, uploader_roles=frozenset({"certifier"}),
+    ),
+    # The surveillance audit's report and on-site record (G4), until its outcome is decided.
+    "SurveillanceAudit": OwnerPolicy(
+        "app.models.certification:SurveillanceAudit",
+        lambda owner: {
+            "report": SlotRule(frozenset({PDF}), _evaluation_max_files(), str(_l("Surveillance audit report"))),
+            "onsite_record": SlotRule(frozenset({PDF, IMAGE}), _evaluation_max_files(),
+                                      str(_l("On-site evaluation record"))),
+        },
+        lambda owner: owner.status == "planned", _state_refusal, uploader_roles=frozenset({"certifier"}),
     ),
     # Its authority may change a notice's files at any time; readers download them.
     "Notice": OwnerPolicy(

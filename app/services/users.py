@@ -45,6 +45,15 @@ def _find_agency(name: str):
     return agency
 
 
+def _find_certification_body(name: str):
+    from app.models import CertificationBody
+
+    body = db.session.query(CertificationBody).filter_by(name=(name or "").strip()).one_or_none()
+    if body is None:
+        raise ValidationFailed(_("There is no certification body named %(name)s.", name=name))
+    return body
+
+
 def _region_fits(role: str, region) -> bool:
     level = ROLES[role].region_level
     if region.level == level:
@@ -59,11 +68,13 @@ def apply_binding(
     region_code: Optional[str] = None,
     enterprise_uscc: Optional[str] = None,
     agency=None,
+    certification_body=None,
 ) -> None:
     """Check that the roles and the bindings agree, then set them on ``user``.
 
     Staff (province, city, county) need a region of their level; enterprise users an existing
-    enterprise; agency users an agency. An account holds one kind of binding only.
+    enterprise; agency users an agency; certifiers a certification body. An account holds one
+    kind of binding only.
     """
     roles = [name for name in role_names if name]
     unknown = [name for name in roles if name not in ROLES]
@@ -78,13 +89,16 @@ def apply_binding(
         raise ValidationFailed(_("An authority account cannot also be an enterprise or agency account."))
     if "enterprise" in roles and "agency" in roles:
         raise ValidationFailed(_("An enterprise account cannot also be an agency account."))
+    if "certifier" in roles and (staff or "enterprise" in roles or "agency" in roles):
+        raise ValidationFailed(_("A certification body account cannot also be an authority, enterprise or "
+                                 "agency account."))
 
     # The user may not be in the session yet (FAB's add form): no flush half-way through.
     with db.session.no_autoflush:
-        _apply_binding(user, roles, staff, region_code, enterprise_uscc, agency)
+        _apply_binding(user, roles, staff, region_code, enterprise_uscc, agency, certification_body)
 
 
-def _apply_binding(user, roles, staff, region_code, enterprise_uscc, agency) -> None:
+def _apply_binding(user, roles, staff, region_code, enterprise_uscc, agency, certification_body) -> None:
     region = _find_region(region_code) if (region_code or "").strip() else None
     if staff:
         role = staff[0]
@@ -122,8 +136,16 @@ def _apply_binding(user, roles, staff, region_code, enterprise_uscc, agency) -> 
     user.region = region
     user.enterprise_id = enterprise.id if enterprise is not None else None
     user.enterprise = enterprise
+    if "certifier" in roles:
+        if certification_body is None:
+            raise ValidationFailed(_("A certification body user needs an existing certification body."))
+    elif certification_body is not None:
+        raise ValidationFailed(_("Only certification body accounts are bound to a certification body."))
+
     user.agency_id = agency.id if agency is not None else None
     user.agency = agency
+    user.certification_body_id = certification_body.id if certification_body is not None else None
+    user.certification_body = certification_body
 
 
 def create_or_update_user(
@@ -133,6 +155,7 @@ def create_or_update_user(
     region_code: Optional[str] = None,
     enterprise_uscc: Optional[str] = None,
     agency_name: Optional[str] = None,
+    certification_body_name: Optional[str] = None,
     first_name: Optional[str] = None,
     last_name: Optional[str] = None,
     email: Optional[str] = None,
@@ -155,6 +178,8 @@ def create_or_update_user(
     except PasswordComplexityValidationError as exc:
         raise ValidationFailed(str(exc)) from exc
     agency = _find_agency(agency_name) if (agency_name or "").strip() else None
+    body = (_find_certification_body(certification_body_name)
+            if (certification_body_name or "").strip() else None)
 
     user = db.session.query(sm.user_model).filter_by(username=username).one_or_none()
     try:
@@ -167,7 +192,7 @@ def create_or_update_user(
         if phone is not None:
             user.phone = phone
         user.roles = [fab_role]
-        apply_binding(user, [role], region_code, enterprise_uscc, agency)
+        apply_binding(user, [role], region_code, enterprise_uscc, agency, body)
         user.password = generate_password_hash(password)
         user.must_change_password = False
         db.session.commit()

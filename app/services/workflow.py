@@ -288,6 +288,62 @@ WORKFLOWS: dict[str, Workflow] = {
                 "fail_recheck": _l("Not rectified: remove"),
             },
         ),
+        # Green-mine certification (SPEC G1-G4, seed 002 §六): the enterprise applies to a
+        # certification body, which accepts it (the 20 working days start), may ask for
+        # rectification (the clock stops), and certifies with a grade or refuses.
+        Workflow(
+            name="certification",
+            model_path="app.models.certification:CertificationApplication",
+            initial="draft",
+            states={
+                "draft": _l("Not submitted"),
+                "submitted": _l("Submitted, awaiting acceptance"),
+                "returned": _l("Returned for completion"),
+                "rejected": _l("Not accepted"),
+                "under_evaluation": _l("Accepted, under evaluation"),
+                "rectifying": _l("Rectification requested"),
+                "certified": _l("Certified"),
+                "not_certified": _l("Not certified"),
+            },
+            actions={
+                "submit": _l("Submit"),
+                "withdraw": _l("Withdraw"),
+                "return": _l("Return for completion"),
+                "reject": _l("Do not accept"),
+                "accept": _l("Accept the application"),
+                "request_rectification": _l("Request rectification"),
+                "submit_rectification": _l("Submit the rectification"),
+                "certify": _l("Certify with the grade reached"),
+                "refuse": _l("Do not certify"),
+            },
+        ),
+        # The certificate (G3, G4): valid until revoked (expiry is computed from its dates).
+        Workflow(
+            name="certification_certificate",
+            model_path="app.models.certification:CertificationCertificate",
+            initial="valid",
+            states={"valid": _l("Valid"), "revoked": _l("Revoked")},
+            actions={"revoke": _l("Revoke the certificate")},
+        ),
+        # A surveillance audit (G4) ends with one outcome, which changes the certificate.
+        Workflow(
+            name="surveillance",
+            model_path="app.models.certification:SurveillanceAudit",
+            initial="planned",
+            states={
+                "planned": _l("Planned"),
+                "maintained": _l("Certificate maintained"),
+                "upgraded": _l("Certificate upgraded"),
+                "downgraded": _l("Certificate downgraded"),
+                "revoked": _l("Certificate revoked"),
+            },
+            actions={
+                "maintain": _l("Maintain the certificate"),
+                "upgrade": _l("Upgrade the certificate"),
+                "downgrade": _l("Downgrade the certificate"),
+                "revoke": _l("Revoke the certificate"),
+            },
+        ),
     )
 }
 
@@ -416,6 +472,46 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("spot_check", "rechecked", "fail_recheck", frozenset({"national", "province", "city"}), "removed",
                comment_required=True, guard=_service("spotchecks:check_recheck_decidable"),
                effect=_service("spotchecks:remove_from_directory"), style="danger"),
+    # Certification (G1-G4). The certification body's certifiers act on the applications made to
+    # their body (scoping); the guards and effects live in app.services.certification (the
+    # application and its clock) and app.services.surveillance (grades, certificates, audits).
+    Transition("certification", "draft", "submit", frozenset({"enterprise"}), "submitted",
+               guard=_service("certification:check_submittable"), effect=_stamp_submitted),
+    Transition("certification", "returned", "submit", frozenset({"enterprise"}), "submitted",
+               guard=_service("certification:check_submittable"), effect=_stamp_submitted),
+    Transition("certification", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
+               effect=_stamp_withdrawn, style="default"),
+    Transition("certification", "submitted", "return", frozenset({"certifier"}), "returned",
+               comment_required=True, style="warning"),
+    Transition("certification", "submitted", "reject", frozenset({"certifier"}), "rejected",
+               comment_required=True, effect=_stamp_decision, style="danger"),
+    Transition("certification", "submitted", "accept", frozenset({"certifier"}), "under_evaluation",
+               guard=_service("certification:check_acceptable"), effect=_service("certification:stamp_accepted"),
+               style="success"),
+    Transition("certification", "under_evaluation", "request_rectification", frozenset({"certifier"}),
+               "rectifying", comment_required=True, effect=_service("certification:start_pause"), style="warning"),
+    Transition("certification", "rectifying", "submit_rectification", frozenset({"enterprise"}),
+               "under_evaluation", guard=_service("certification:check_rectification_submittable"),
+               effect=_service("certification:end_pause")),
+    Transition("certification", "under_evaluation", "certify", frozenset({"certifier"}), "certified",
+               guard=_service("surveillance:check_certifiable"), effect=_service("surveillance:certify"),
+               style="success"),
+    Transition("certification", "under_evaluation", "refuse", frozenset({"certifier"}), "not_certified",
+               comment_required=True, guard=_service("certification:check_decidable"),
+               effect=_service("certification:stamp_refused"), style="danger"),
+    Transition("certification_certificate", "valid", "revoke", frozenset({"certifier"}), "revoked",
+               comment_required=True, effect=_service("surveillance:stamp_revoked"), style="danger", pending=False),
+    Transition("surveillance", "planned", "maintain", frozenset({"certifier"}), "maintained",
+               guard=_service("surveillance:check_maintainable"), effect=_service("surveillance:maintain"),
+               style="success"),
+    Transition("surveillance", "planned", "upgrade", frozenset({"certifier"}), "upgraded",
+               guard=_service("surveillance:check_upgradable"), effect=_service("surveillance:upgrade")),
+    Transition("surveillance", "planned", "downgrade", frozenset({"certifier"}), "downgraded",
+               comment_required=True, guard=_service("surveillance:check_downgradable"),
+               effect=_service("surveillance:downgrade"), style="warning"),
+    Transition("surveillance", "planned", "revoke", frozenset({"certifier"}), "revoked",
+               comment_required=True, guard=_service("surveillance:check_revocable"),
+               effect=_service("surveillance:revoke"), style="danger"),
 )
 
 _BY_KEY: dict[tuple[str, str, str], Transition] = {
