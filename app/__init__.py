@@ -254,6 +254,12 @@ def _register_views(appbuilder: AppBuilder) -> None:
 
     for domain in (selfchecks, spotchecks, spotcheck_reports):
         domain.register(appbuilder)
+    # Certification (G1-G4): bodies, applications with their team and clock, certificates and
+    # surveillance audits.
+    from app.views import certification, surveillance
+
+    for domain in (certification, surveillance):
+        domain.register(appbuilder)
     account.register(appbuilder)
     notifications.register(appbuilder)
     notices.register(appbuilder)

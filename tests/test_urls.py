@@ -19,6 +19,8 @@ PUBLIC_ENDPOINTS = {
     "PublicView.verify": "public certificate verification (SPEC F3)",
     "PublicView.verify_json": "public certificate verification as JSON",
     "PublicView.directory_json": "the public directory as JSON",
+    "PublicView.certifications": "the public list of certified green mines (SPEC G3)",
+    "PublicView.certifications_json": "the public list of certified green mines as JSON",
     "PublicView.spot_checks": "the published spot checks (SPEC H2, 双随机一公开)",
     "PublicView.spot_check": "one published spot check: its draw and results",
     "PublicView.spot_checks_json": "the published spot checks as JSON",

@@ -1,4 +1,4 @@
-"""REST for the evaluation domain (SPEC E1-E3, I2), with the screens' scope and rules.
+"""REST for the evaluation domain (SPEC E1-E3, G1-G3 scores, I2), with the screens' scope and rules.
 
   /api/v1/indicatorversion/, /api/v1/indicatoritem/       the catalogue (read; admin writes)
   /api/v1/provinceindicatoradoption/                      a province's adopted version
@@ -10,6 +10,10 @@
   POST /api/v1/evaluation/<application id>/scores/self     {"scores": [{"item": "1.1.1", "score": 10,
   POST /api/v1/evaluation/<application id>/scores/agency     "note": "..."}]}  (item: code or id)
   GET  /api/v1/evaluation/<application id>/draw            the draw record and its replay
+  GET  /api/v1/evaluation/certification/<id>               a certification's summaries per source
+  GET  /api/v1/evaluation/certification/<id>/scores/<source>   item scores ("self" or "certifier")
+  POST /api/v1/evaluation/certification/<id>/scores/self       the self-scoring sheet (same body)
+  POST /api/v1/evaluation/certification/<id>/scores/certifier  the certification body's scores
 Status changes (submit_self_evaluation, assign_agency, submit_assessment) are
 POST /api/v1/application/<id>/transition.
 """
@@ -21,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import (Agency, AgencyAssignment, AgencyConflict, Application, IndicatorItem, IndicatorVersion,
-                        ProvinceIndicatorAdoption)
+from app.models import (Agency, AgencyAssignment, AgencyConflict, Application, CertificationApplication, IndicatorItem,
+                        IndicatorVersion, ProvinceIndicatorAdoption)
 from app.services import agencies, evaluation, scoping
 from app.services.exceptions import DomainError
 from app.views.base import ScopedModelRestApi
@@ -112,18 +116,28 @@ def _score_json(row) -> dict:
 
 
 class EvaluationApi(BaseApi):
-    """Scores, totals and pass rules of one application; the draw record; assignments."""
+    """Scores, totals and pass rules of one application or certification; the draw record;
+    assignments."""
 
     resource_name = "evaluation"
     openapi_spec_tag = "Evaluation"
     method_permission_name = {"assignments": "read", "summary": "read", "scores": "read", "draw": "read",
-                              "save_self": "self_score", "save_agency": "agency_score"}
+                              "save_self": "self_score", "save_agency": "agency_score",
+                              "certification_summary": "read", "certification_scores": "read",
+                              "save_certification_self": "self_score", "save_certifier": "certifier_score"}
+
+    @staticmethod
+    def _scoped(model, pk):
+        record = db.session.get(model, pk)
+        if record is None or not scoping.can_access(g.user, record, scoping.READ):
+            return None
+        return record
 
     def _application(self, pk):
-        application = db.session.get(Application, pk)
-        if application is None or not scoping.can_access(g.user, application, scoping.READ):
-            return None
-        return application
+        return self._scoped(Application, pk)
+
+    def _certification(self, pk):
+        return self._scoped(CertificationApplication, pk)
 
     def _refusal(self, exc: DomainError):
         if exc.status_code == 404:
@@ -154,56 +168,28 @@ class EvaluationApi(BaseApi):
             "drawn_at": row.drawn_at.isoformat() if row.drawn_at else None,
         } for row in rows])
 
-    @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @safe
-    def summary(self, pk):
-        """Totals per first-level area and overall, and the pass rules, per source.
-        ---
-        get:
-          parameters:
-          - {in: path, name: pk, schema: {type: integer}}
-          responses:
-            200: {description: the summaries}
-            404: {$ref: '#/components/responses/404'}
-        """
-        application = self._application(pk)
-        if application is None:
-            return self.response_404()
-        version = evaluation.version_for(application)
+    # --- shared by both kinds of record -------------------------------------------------------
+    def _summaries(self, record, **identity):
+        version = evaluation.version_for(record)
         result = {}
         if version is not None:
             tree = evaluation.catalogue(version)
-            for source in evaluation.SOURCES:
-                if evaluation.may_read_scores(application, g.user, source):
-                    result[source] = evaluation.summarize(application, source, tree).as_dict()
-        return self.response(200, application_id=application.id, status=application.status,
+            for source in evaluation.sources_of(record):
+                if evaluation.may_read_scores(record, g.user, source):
+                    result[source] = evaluation.summarize(record, source, tree).as_dict()
+        return self.response(200, **identity, status=record.status,
                              version=version.code if version is not None else None,
-                             version_fixed=application.indicator_version_id is not None, result=result)
+                             version_fixed=record.indicator_version_id is not None, result=result)
 
-    @expose("/<int:pk>/scores/<source>", methods=["GET"])
-    @protect()
-    @safe
-    def scores(self, pk, source):
-        """The item scores of one source (``self`` or ``agency``).
-        ---
-        get:
-          parameters:
-          - {in: path, name: pk, schema: {type: integer}}
-          - {in: path, name: source, schema: {type: string}}
-          responses:
-            200: {description: the scores}
-            404: {$ref: '#/components/responses/404'}
-        """
-        application = self._application(pk)
-        if application is None or not evaluation.may_read_scores(application, g.user, source):
+    def _scores(self, record, source: str):
+        if record is None or not evaluation.may_read_scores(record, g.user, source):
             return self.response_404()
-        rows = sorted(evaluation.scores_of(application, source).values(), key=lambda r: r.item.sort_order)
+        rows = sorted(evaluation.scores_of(record, source, with_items=True).values(),
+                      key=lambda r: r.item.sort_order)
         return self.response(200, result=[_score_json(row) for row in rows])
 
-    def _save(self, pk, source: str):
-        application = self._application(pk)
-        if application is None:
+    def _save(self, record, source: str):
+        if record is None:
             return self.response_404()
         body = request.get_json(silent=True)
         entries = body.get("scores") if isinstance(body, dict) else None
@@ -222,10 +208,45 @@ class EvaluationApi(BaseApi):
             if "note" in entry:
                 notes[key] = entry["note"]
         try:
-            summary = evaluation.save_scores(application, g.user, source, scores, notes)
+            summary = evaluation.save_scores(record, g.user, source, scores, notes)
         except DomainError as exc:
             return self._refusal(exc)
         return self.response(200, **summary.as_dict())
+
+    # --- green-mine applications ---------------------------------------------------------------
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    def summary(self, pk):
+        """Totals per first-level area and overall, and the pass rules, per source.
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: the summaries}
+            404: {$ref: '#/components/responses/404'}
+        """
+        application = self._application(pk)
+        if application is None:
+            return self.response_404()
+        return self._summaries(application, application_id=application.id)
+
+    @expose("/<int:pk>/scores/<source>", methods=["GET"])
+    @protect()
+    @safe
+    def scores(self, pk, source):
+        """The item scores of one source (``self`` or ``agency``).
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: source, schema: {type: string}}
+          responses:
+            200: {description: the scores}
+            404: {$ref: '#/components/responses/404'}
+        """
+        return self._scores(self._application(pk), source)
 
     @expose("/<int:pk>/scores/self", methods=["POST"])
     @protect()
@@ -244,7 +265,7 @@ class EvaluationApi(BaseApi):
             404: {$ref: '#/components/responses/404'}
             422: {description: refused scores (errors per item) or wrong state}
         """
-        return self._save(pk, evaluation.SELF)
+        return self._save(self._application(pk), evaluation.SELF)
 
     @expose("/<int:pk>/scores/agency", methods=["POST"])
     @protect()
@@ -261,7 +282,82 @@ class EvaluationApi(BaseApi):
             404: {$ref: '#/components/responses/404'}
             422: {description: refused scores (errors per item) or wrong state}
         """
-        return self._save(pk, evaluation.AGENCY)
+        return self._save(self._application(pk), evaluation.AGENCY)
+
+    # --- certification applications ------------------------------------------------------------
+    @expose("/certification/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    def certification_summary(self, pk):
+        """A certification's totals per first-level area and overall, the share of the maximum
+        (per 100) and the catalogue's pass rules, per source the caller may read (``self``: the
+        self-scoring sheet; ``certifier``: the certification body's, which the enterprise reads
+        once the body has decided).
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: the summaries}
+            404: {$ref: '#/components/responses/404'}
+        """
+        certification = self._certification(pk)
+        if certification is None:
+            return self.response_404()
+        return self._summaries(certification, certification_id=certification.id)
+
+    @expose("/certification/<int:pk>/scores/<source>", methods=["GET"])
+    @protect()
+    @safe
+    def certification_scores(self, pk, source):
+        """A certification's item scores of one source (``self`` or ``certifier``).
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          - {in: path, name: source, schema: {type: string}}
+          responses:
+            200: {description: the scores}
+            404: {$ref: '#/components/responses/404'}
+        """
+        return self._scores(self._certification(pk), source)
+
+    @expose("/certification/<int:pk>/scores/self", methods=["POST"])
+    @protect()
+    @safe
+    def save_certification_self(self, pk):
+        """The enterprise's self-scoring sheet (自评打分表), while the certification application is
+        a draft or returned for completion: ``{"scores": [{"item": "1.1.1", "score": 10, "note":
+        "..."}]}`` (item: code or id; a saved score can be changed, not removed). All or nothing.
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: saved; the new summary}
+            403: {description: not the applicant}
+            404: {$ref: '#/components/responses/404'}
+            422: {description: refused scores (errors per item) or wrong state}
+        """
+        return self._save(self._certification(pk), evaluation.SELF)
+
+    @expose("/certification/<int:pk>/scores/certifier", methods=["POST"])
+    @protect()
+    @safe
+    def save_certifier(self, pk):
+        """The certification body's scores, while the application is under evaluation (same
+        body); a certifier of the body applied to.
+        ---
+        post:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: saved; the new summary}
+            403: {description: not a certifier of the body applied to}
+            404: {$ref: '#/components/responses/404'}
+            422: {description: refused scores (errors per item) or wrong state}
+        """
+        return self._save(self._certification(pk), evaluation.CERTIFIER)
 
     @expose("/<int:pk>/draw", methods=["GET"])
     @protect()

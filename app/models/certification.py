@@ -152,6 +152,8 @@ class CertificationTeamMember(TimestampMixin, Model):
     registration_no: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
     unit: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
     specialty: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    # A member taken off the team is kept (the record was submitted: nothing is hard-deleted).
+    removed_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
 
     certification: Mapped[CertificationApplication] = relationship(
         CertificationApplication, back_populates="team_members")
@@ -235,6 +237,20 @@ class CertificationCertificate(_StatusLabel, TimestampMixin, Model):
     body: Mapped[CertificationBody] = relationship(CertificationBody)
     audits: Mapped[list["SurveillanceAudit"]] = relationship(
         "SurveillanceAudit", back_populates="certificate", order_by="SurveillanceAudit.id")
+
+    # Computed from the row's own columns (app.services.surveillance.validity): lists show them
+    # without a query per row.
+    @property
+    def validity(self) -> str:
+        from app.services.surveillance import validity
+
+        return validity(self)
+
+    @property
+    def validity_label(self) -> str:
+        from app.services.surveillance import validity_label_of
+
+        return validity_label_of(self)
 
     def __repr__(self) -> str:
         return self.number

@@ -98,9 +98,10 @@ EDITABLE_STATES = ("draft", "returned")
 EVIDENCE_STATES = ("submitted", "county_passed", "city_recommended", "returned")
 
 
-def _registry_values(predeclaration) -> dict:
-    """The basic-information and contact fields, from the registry's enterprise and mine."""
-    mine = predeclaration.mine
+def registry_values(mine) -> dict:
+    """The basic-information and contact fields, from the registry's enterprise and mine (the
+    green-mine application and the certification application copy them at creation; the
+    certification takes the ones its form has)."""
     enterprise = mine.enterprise
     return {
         "enterprise_name": enterprise.name,
@@ -170,7 +171,7 @@ def fill_from_predeclaration(application, user) -> None:
     application.mine_id = predeclaration.mine_id
     application.region_code = predeclaration.region_code
     application.year = predeclaration.year
-    for name, value in _registry_values(predeclaration).items():
+    for name, value in registry_values(predeclaration.mine).items():
         if getattr(application, name, None) in (None, ""):
             setattr(application, name, value)
 
@@ -206,9 +207,11 @@ def _create(user, predeclaration_id: Optional[int]):
 # ---------------------------------------------------------------------------
 PERCENT_FIELDS = ("greening_coverage_pct", "land_restoration_pct", "mining_recovery_pct",
                   "processing_recovery_pct", "utilisation_pct", "water_treatment_pct", "rnd_share_pct")
+# The non-negative numbers of the shared form fields (ApplicantFormFields) and of the
+# green-mine application's own indicators.
+FORM_NON_NEGATIVE_FIELDS = ("production_scale", "area_km2", "employees")
 NON_NEGATIVE_FIELDS = ("tailings_produced", "tailings_used", "waste_rock_produced", "waste_rock_used",
-                       "industrial_output", "utilisation_output", "energy_per_unit", "production_scale",
-                       "area_km2", "employees")
+                       "industrial_output", "utilisation_output", "energy_per_unit") + FORM_NON_NEGATIVE_FIELDS
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _POSTCODE = re.compile(r"^[0-9]{6}$")
 
@@ -217,34 +220,48 @@ def _strip(value):
     return value.strip() or None if isinstance(value, str) else value
 
 
+def _check_non_negative(record, names) -> None:
+    for name in names:
+        value = getattr(record, name)
+        if value is not None and float(value) < 0:
+            raise ValidationFailed(_("The value cannot be negative."), field=name)
+
+
+def validate_form_fields(record) -> None:
+    """The rules of the shared enterprise, mine and contact fields (ApplicantFormFields), for the
+    green-mine application and the certification application alike: non-negative numbers,
+    telephone numbers, e-mail, postcode, the required names, the closed lists. Every refusal
+    names its field."""
+    _check_non_negative(record, FORM_NON_NEGATIVE_FIELDS)
+    for name in ("mobile", "phone", "fax"):
+        with on_field(name):
+            setattr(record, name, normalize_phone(getattr(record, name)))
+    record.email = _strip(record.email)
+    if record.email and not _EMAIL.match(record.email):
+        raise ValidationFailed(_("“%(value)s” is not an e-mail address.", value=record.email), field="email")
+    record.postcode = _strip(record.postcode)
+    if record.postcode and not _POSTCODE.match(record.postcode):
+        raise ValidationFailed(_("A postcode has 6 digits."), field="postcode")
+    for name in ("enterprise_name", "mine_name", "licence_no", "uscc"):
+        if not _strip(getattr(record, name)):
+            raise ValidationFailed(_("This field is required."), field=name)
+    for name, choices, label in (("economic_type", ECONOMIC_TYPES, _("Economic type")),
+                                 ("mining_method", MINING_METHODS, _("Mining method"))):
+        with on_field(name):
+            setattr(record, name, closed_choice(getattr(record, name), choices, label))
+
+
 def validate(application) -> None:
     """Ranges and shapes of the form's values; every refusal names its field."""
     for name in PERCENT_FIELDS:
         value = getattr(application, name)
         if value is not None and not 0 <= float(value) <= 100:
             raise ValidationFailed(_("A percentage lies between 0 and 100."), field=name)
-    for name in NON_NEGATIVE_FIELDS:
-        value = getattr(application, name)
-        if value is not None and float(value) < 0:
-            raise ValidationFailed(_("The value cannot be negative."), field=name)
     # Used may exceed produced (stock from earlier years is used too): that is not a rule.
-    for name in ("mobile", "phone", "fax"):
-        with on_field(name):
-            setattr(application, name, normalize_phone(getattr(application, name)))
-    application.email = _strip(application.email)
-    if application.email and not _EMAIL.match(application.email):
-        raise ValidationFailed(_("“%(value)s” is not an e-mail address.", value=application.email), field="email")
-    application.postcode = _strip(application.postcode)
-    if application.postcode and not _POSTCODE.match(application.postcode):
-        raise ValidationFailed(_("A postcode has 6 digits."), field="postcode")
-    for name in ("enterprise_name", "mine_name", "licence_no", "uscc"):
-        if not _strip(getattr(application, name)):
-            raise ValidationFailed(_("This field is required."), field=name)
-    for name, choices, label in (("economic_type", ECONOMIC_TYPES, _("Economic type")),
-                                 ("mining_method", MINING_METHODS, _("Mining method")),
-                                 ("mine_size", MINE_SIZES, _("Mine size"))):
-        with on_field(name):
-            setattr(application, name, closed_choice(getattr(application, name), choices, label))
+    _check_non_negative(application, [name for name in NON_NEGATIVE_FIELDS if name not in FORM_NON_NEGATIVE_FIELDS])
+    validate_form_fields(application)
+    with on_field("mine_size"):
+        application.mine_size = closed_choice(application.mine_size, MINE_SIZES, _("Mine size"))
 
 
 def _changed(application, name: str) -> bool:

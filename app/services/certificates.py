@@ -33,7 +33,7 @@ import io
 import re
 import zlib
 from dataclasses import asdict, dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
@@ -73,7 +73,7 @@ def _today() -> datetime.date:
     return datetime.date.today()
 
 
-def _add_years(day: datetime.date, years: int) -> datetime.date:
+def add_years(day: datetime.date, years: int) -> datetime.date:
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year that has none
@@ -90,17 +90,21 @@ def number_prefix(entry: DirectoryEntry) -> str:
     return f"GM-{letter}-{entry.region_code[:2]}-{int(entry.year):04d}-"
 
 
-def _next_number(session: Session, prefix: str) -> str:
-    """The next free number of ``prefix``: one more than the highest issued (the range scan
-    uses the unique index on ``number``)."""
-    numbers = session.scalars(
-        select(Certificate.number).where(Certificate.number > prefix, Certificate.number < prefix + "~")
-    ).all()
+def next_in_sequence(session: Session, column, prefix: str, width: int) -> str:
+    """The next free number of ``prefix`` in the unique ``column``: one more than the highest
+    issued (the range scan uses the column's unique index), zero-padded to ``width`` digits.
+    Shared by both kinds of certificate (directory and certification)."""
+    numbers = session.scalars(select(column).where(column > prefix, column < prefix + "~")).all()
     highest = max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
-    return f"{prefix}{highest + 1:04d}"
+    return f"{prefix}{highest + 1:0{width}d}"
 
 
-def _lock_sequence(session: Session, prefix: str) -> None:
+def _next_number(session: Session, prefix: str) -> str:
+    """The next free directory-certificate number of ``prefix``."""
+    return next_in_sequence(session, Certificate.number, prefix, 4)
+
+
+def lock_sequence(session: Session, prefix: str) -> None:
     """On PostgreSQL, serialise the issues of one sequence until the transaction ends."""
     if session.get_bind().dialect.name != "postgresql":
         return
@@ -109,6 +113,28 @@ def _lock_sequence(session: Session, prefix: str) -> None:
     # A stable 31-bit key per sequence (crc32 is the same in every process).
     key = zlib.crc32(("gm-certificate:" + prefix).encode()) & 0x7FFFFFFF
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def insert_numbered(session: Session, prefix: str, next_number: Callable[[], str], build: Callable[[str], Any]):
+    """Insert the record ``build(number)`` under the next number of the sequence ``prefix``, in
+    the caller's transaction (flushed, not committed): the sequence is locked (PostgreSQL), and a
+    number another transaction took meanwhile (the unique constraint) is retried with the next
+    one inside a savepoint, so the caller's transaction goes on."""
+    lock_sequence(session, prefix)
+    last_error: Optional[Exception] = None
+    for _attempt in range(_ISSUE_ATTEMPTS):
+        record = build(next_number())
+        savepoint = session.begin_nested()
+        try:
+            session.add(record)
+            session.flush()
+        except IntegrityError as exc:  # another transaction took the number first
+            savepoint.rollback()
+            last_error = exc
+            continue
+        savepoint.commit()
+        return record
+    raise last_error  # type: ignore[misc]
 
 
 def issue(entry: DirectoryEntry, session: Session) -> Certificate:
@@ -124,24 +150,13 @@ def issue(entry: DirectoryEntry, session: Session) -> Certificate:
     prefix = number_prefix(entry)
     issued_on = _today()
     years = int(current_app.config.get("CERTIFICATE_VALID_YEARS", DEFAULT_VALID_YEARS))
-    _lock_sequence(session, prefix)
-    last_error: Optional[Exception] = None
-    for _attempt in range(_ISSUE_ATTEMPTS):
-        certificate = Certificate(
-            number=_next_number(session, prefix), entry_id=entry.id, enterprise_id=entry.enterprise_id,
-            region_code=entry.region_code, issued_on=issued_on, valid_until=_add_years(issued_on, years),
-        )
-        savepoint = session.begin_nested()
-        try:
-            session.add(certificate)
-            session.flush()
-        except IntegrityError as exc:  # another transaction took the number first
-            savepoint.rollback()
-            last_error = exc
-            continue
-        savepoint.commit()
-        return certificate
-    raise last_error  # type: ignore[misc]
+    return insert_numbered(
+        session, prefix, lambda: _next_number(session, prefix),
+        lambda number: Certificate(
+            number=number, entry_id=entry.id, enterprise_id=entry.enterprise_id, region_code=entry.region_code,
+            issued_on=issued_on, valid_until=add_years(issued_on, years),
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -187,7 +202,7 @@ def find(number: Any, session: Optional[Session] = None) -> Optional[Certificate
     return (session or db.session).scalar(select(Certificate).where(Certificate.number == normalised))
 
 
-def _province_name(region_code: str) -> str:
+def province_name(region_code: str) -> str:
     from app.extensions import db
     from app.models import Region
 
@@ -207,7 +222,7 @@ def public_view(certificate: Certificate, today: Optional[datetime.date] = None)
         "mine_name": entry.mine_name,
         "enterprise_name": entry.enterprise_name,
         "mineral_name": entry.mineral_name or "",
-        "province": _province_name(certificate.region_code),
+        "province": province_name(certificate.region_code),
         "level": entry.level,
         "level_label": entry.level_label,
         "year": entry.year,
@@ -267,7 +282,7 @@ def render_html(certificate: Certificate, today: Optional[datetime.date] = None)
             certificate=certificate, entry=entry, status=status_of(certificate, today),
             status_label=status_label(status_of(certificate, today)),
             title=str(TITLES.get(entry.level, "")), level_label=entry.level_label,
-            province=_province_name(certificate.region_code),
+            province=province_name(certificate.region_code),
             region_name=entry.region.full_name if entry.region is not None else "",
             verification_url=url, qr_code=qr_data_uri(url),
             **pdf.font_context(),
@@ -342,7 +357,7 @@ def parse_directory_query(args: Any) -> DirectoryQuery:
     return DirectoryQuery(name=name, province=province, level=level, year=year, page=page, size=size)
 
 
-def _like_escape(text: str) -> str:
+def like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -360,13 +375,13 @@ def _directory_conditions(query: DirectoryQuery) -> list:
         # A range on the indexed code, as the scope rule does.
         conditions.append(region_condition(DirectoryEntry.region_code, [query.province]))
     if query.name:
-        pattern = f"%{_like_escape(query.name)}%"
+        pattern = f"%{like_escape(query.name)}%"
         conditions.append(or_(DirectoryEntry.mine_name.ilike(pattern, escape="\\"),
                               DirectoryEntry.enterprise_name.ilike(pattern, escape="\\")))
     return conditions
 
 
-def _region_names(codes: set[str]) -> dict[str, tuple[str, str]]:
+def region_names(codes: set[str]) -> dict[str, tuple[str, str]]:
     """code -> (province name, full name) for the regions of one page: one query for them and
     their ancestors (at most three levels)."""
     from app.extensions import db
@@ -407,7 +422,7 @@ def public_directory(query: DirectoryQuery) -> Page:
         .offset((query.page - 1) * query.size)
     )
     records = db.session.execute(statement).all()
-    regions = _region_names({record.region_code for record in records})
+    regions = region_names({record.region_code for record in records})
     from app.services.directory import LEVEL_LABELS
 
     rows = [

@@ -596,6 +596,76 @@ def _spot_checks(year: int) -> None:
         db.session.commit()
 
 
+def _score_share(record, user, source: str, share: float) -> None:
+    """Every item of the record's catalogue scored at ``share`` of its points."""
+    from app.models import IndicatorItem
+    from app.services import evaluation
+
+    version = evaluation.version_for(record)
+    items = db.session.scalars(select(IndicatorItem).where(IndicatorItem.version_id == version.id,
+                                                           IndicatorItem.level == 3)).all()
+    evaluation.save_scores(record, user, source, {item.id: round((item.points or 0) * share, 2) for item in items})
+
+
+# The demo project team (synthetic names and registration numbers).
+_DEMO_TEAM = (
+    ("演示审查员甲", "leader", "2099-N1GM-0000001", "绿色矿山认证中心（演示）", "采矿工程"),
+    ("演示审查员乙", "auditor", "2099-N1GM-0000002", "绿色矿山认证中心（演示）", "环境工程"),
+    ("演示专家丙", "expert", None, "演示矿业大学", "矿山生态修复"),
+)
+
+
+def _certifications() -> None:
+    """Certification (G1-G4) for 小店区's demo enterprise: one mine certified AAAAA with a planned
+    surveillance audit, one under evaluation with its project team (the clock running), one
+    submitted and awaiting acceptance."""
+    from app.models import CertificationApplication, CertificationCertificate, Mine, SurveillanceAudit
+    from app.models.application import SITUATION_AREAS
+    from app.models.certification import CERTIFICATION_CONDITIONS
+    from app.services import certification, evaluation, surveillance
+
+    sm = current_app.appbuilder.sm
+    body = _certification_body()
+    if db.session.scalars(select(CertificationApplication).where(CertificationApplication.body_id == body.id)).first():
+        return
+    owner = sm.find_user(username="qiye1")
+    certifier = sm.find_user(username="renzheng")
+    mines = db.session.scalars(select(Mine).where(Mine.enterprise_id == owner.enterprise_id).order_by(Mine.id)).all()
+    for mine, goal in zip(mines, ("certified", "under_evaluation", "submitted")):
+        record = certification.create(owner, mine.id, body.id)
+        record.legal_representative = record.legal_representative or "演示法人"
+        record.contact_person = record.contact_person or "演示联系人"
+        record.mobile = record.mobile or "13800009999"
+        for name in CERTIFICATION_CONDITIONS:
+            setattr(record, name, True)
+        for name in SITUATION_AREAS:
+            setattr(record, name, "（演示文本）对照绿色矿山建设规范，简要介绍本方面的成效与亮点。")
+        db.session.commit()
+        _score_share(record, owner, evaluation.SELF, 0.92)
+        _attach_pdf("CertificationApplication", record.id, "self_evaluation_report", "认证自评估报告（演示）.pdf", owner)
+        _attach_pdf("CertificationApplication", record.id, "atlas", "绿色矿山工作图册（演示）.pdf", owner)
+        _attach_pdf("CertificationApplication", record.id, "supporting", "采矿许可证（演示）.pdf", owner)
+        workflow.transition(record, "submit", owner)
+        if goal == "submitted":
+            continue
+        workflow.transition(record, "accept", certifier, "演示：材料齐全，正式受理")
+        for name, team_role, registration_no, unit, specialty in _DEMO_TEAM:
+            certification.add_member(record, certifier, name, team_role, registration_no, unit, specialty)
+        if goal == "under_evaluation":
+            continue
+        _score_share(record, certifier, evaluation.CERTIFIER, 0.95)
+        _attach_pdf("CertificationEvaluation", record.id, "evaluation_report", "认证评估报告（演示）.pdf", certifier)
+        workflow.transition(record, "certify", certifier, "演示：现场评估通过")
+        certificate = db.session.scalars(select(CertificationCertificate)
+                                         .where(CertificationCertificate.certification_id == record.id)).first()
+        if certificate is not None:
+            audit = SurveillanceAudit(certificate_id=certificate.id,
+                                      planned_on=certificate.valid_from + datetime.timedelta(days=330))
+            surveillance.audit_rule(audit, certifier, "edit")
+            db.session.add(audit)
+            db.session.commit()
+
+
 def seed_demo(year: int | None = None) -> dict[str, int]:
     """Build the demo set. Requires the reference data and the roles."""
     year = year or datetime.date.today().year
@@ -613,6 +683,7 @@ def seed_demo(year: int | None = None) -> dict[str, int]:
     _users(enterprises)
     _workflows(year)
     _spot_checks(year)
+    _certifications()
     from app.models import Enterprise, Mine
 
     return {

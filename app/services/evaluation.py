@@ -1,45 +1,66 @@
-"""Scoring against the indicator catalogue (SPEC E1, E2, E3).
+"""Scoring against the indicator catalogue (SPEC E1, E2, E3; the certification's scores, G1-G3).
 
-- **Which catalogue.** An application is scored against one ``IndicatorVersion``, fixed in
-  ``application.indicator_version_id`` when scoring starts (the first saved score): the version
-  its province adopted (``ProvinceIndicatorAdoption`` of ``region_code[:2] + "0000"``), else
-  the active ``national-2020`` version, else the oldest active version.
+Two kinds of record are scored with the same functions, each described once by a
+``ScoreSheet`` (``sheet_for(record)``): the green-mine ``Application`` (scores in
+``EvaluationScore``) and the ``CertificationApplication`` (scores in ``CertificationScore``).
+
+- **Which catalogue.** A record is scored against one ``IndicatorVersion``, fixed in
+  ``record.indicator_version_id`` when scoring starts (the first saved score). An application:
+  the version its province adopted (``ProvinceIndicatorAdoption`` of ``region_code[:2] +
+  "0000"``), else the active ``national-2020`` version, else the oldest active version. A
+  certification (national, no adoption): the active version whose code is the setting
+  ``CERTIFICATION_INDICATOR_VERSION``, else the same default.
 - **What is scored.** The leaves of the catalogue tree that carry points (the third-level items
-  of the national catalogues). Each gets 0 to its points, per source: ``"self"`` (the
-  enterprise's self-evaluation, while the application is *accepted*) and ``"agency"`` (the
-  drawn agency, while it is *under assessment*). A sheet is saved whole or not at all.
+  of the national catalogues). Each gets 0 to its points, per source. An application:
+  ``"self"`` (the enterprise's self-evaluation, while the application is *accepted*) and
+  ``"agency"`` (the drawn agency, while it is *under assessment*). A certification: ``"self"``
+  (the enterprise's self-scoring sheet, 自评打分表, part of the materials of seed 002 §四.4,
+  while *draft* or *returned*) and ``"certifier"`` (a certifier of the body applied to, while
+  *under evaluation*). A sheet is saved whole or not at all.
 - **The pass rules.** Total ≥ the pass line, and every first-level area ≥ ``area_min_ratio`` ×
-  the area's maximum (2020: 800 of 1000, 75 %). The line and the share are the province's
-  adoption's when it sets them for the version in use, else the version's own; a version
-  without either (2024: none published) has no pass rule, and the result says so.
+  the area's maximum (2020: 800 of 1000, 75 %). For an application the line and the share are
+  the province's adoption's when it sets them for the version in use, else the version's own;
+  a certification uses the version's own (its grade, by the share of the maximum, is
+  app.services.surveillance's). A version without either (2024: none published) has no pass
+  rule, and the result says so.
 - **The guards** of the workflow steps ``submit_self_evaluation`` and ``submit_assessment``:
   every item scored and the reports uploaded (app.services.uploads owner types
   ``SelfEvaluation`` and ``AgencyAssignment``); a self-evaluation below the pass rules cannot
   be submitted while ``EVALUATION_SELF_MUST_PASS`` is on (default, the 2020 rule that a mine
-  below the line cannot take part).
+  below the line cannot take part). The certification's guards call ``check_sheet_complete``.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from functools import lru_cache
+from typing import Any, Callable, Mapping, Optional
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, selectinload
 
 from app.extensions import db
 from app.services import scoping
 from app.services.exceptions import AccessDenied, NotFound, TransitionRefused, ValidationFailed
 
-SELF, AGENCY = "self", "agency"
+SELF, AGENCY, CERTIFIER = "self", "agency", "certifier"
+# The sources of a green-mine application (callers iterate over them); a certification's are
+# CERTIFICATION_SOURCES. ``sources_of(record)`` gives either.
 SOURCES = (SELF, AGENCY)
-SOURCE_LABELS = {SELF: _l("Enterprise self-evaluation"), AGENCY: _l("Third-party assessment")}
+CERTIFICATION_SOURCES = (SELF, CERTIFIER)
+SOURCE_LABELS = {SELF: _l("Enterprise self-evaluation"), AGENCY: _l("Third-party assessment"),
+                 CERTIFIER: _l("Certification body's evaluation")}
 # The application state in which each source may change its scores, and the role that scores.
 SCORING_STATE = {SELF: "accepted", AGENCY: "under_assessment"}
 SCORING_ROLE = {SELF: "enterprise", AGENCY: "agency"}
+# A certification's self-scoring sheet is part of the materials (seed 002 §四.4): the enterprise
+# fills it in while it prepares or completes the application; the body scores during the
+# evaluation, and the enterprise reads the body's scores once the evaluation has ended.
+CERTIFICATION_SCORING_STATE = {SELF: ("draft", "returned"), CERTIFIER: ("under_evaluation",)}
+CERTIFICATION_FINISHED = ("certified", "not_certified")
 DEFAULT_NATIONAL = "national-2020"
 NOTE_MAX = 2000
 _EPSILON = 1e-9
@@ -48,6 +69,129 @@ _EPSILON = 1e-9
 SELF_REPORT = ("SelfEvaluation", "report")
 AGENCY_REPORT = ("AgencyAssignment", "report")
 AGENCY_ONSITE = ("AgencyAssignment", "onsite_record")
+
+
+# ---------------------------------------------------------------------------
+# The record kinds that are scored: one description each, one set of functions for all
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceRule:
+    """Who enters one source's scores on one kind of record, and when."""
+
+    states: tuple[str, ...]
+    role: str
+    # The EvaluationView / EvaluationApi permission of the routes that save this source.
+    permission: str
+    # Raises AccessDenied unless ``user`` is this record's scorer for the source.
+    check_scorer: Callable[[Any, Any], None]
+    label: Any
+
+
+@dataclass(frozen=True)
+class ScoreSheet:
+    """How one kind of record is scored: where its scores live, who scores each source in which
+    states, which catalogue version applies, its pass rules and who reads which scores."""
+
+    kind: str
+    score_model: type
+    foreign_key: str
+    sources: Mapping[str, SourceRule]
+    # record -> the IndicatorVersion it is (or will be) scored against, or None.
+    choose_version: Callable[[Any], Any]
+    # (record, version) -> (pass points, area share).
+    rules: Callable[[Any, Any], tuple[Optional[float], Optional[float]]]
+    # (record, user, source) -> bool, once scope and source are known to be right.
+    may_read: Callable[[Any, Any, str], bool]
+    # The refusal when the record is not in a scoring state of the source (its state's label).
+    closed_message: Callable[[str], str]
+
+    def rule(self, source: str) -> SourceRule:
+        rule = self.sources.get(source)
+        if rule is None:
+            raise NotFound(_("The record does not exist."))
+        return rule
+
+    def label(self, source: str) -> str:
+        return str(self.rule(source).label)
+
+
+def _applicant_enterprise(record, user) -> None:
+    if getattr(user, "enterprise_id", None) != record.enterprise_id:
+        raise AccessDenied(_("Only the applicant enterprise scores its self-evaluation."))
+
+
+def _drawn_agency(application, user) -> None:
+    assignment = application.assignment
+    if assignment is None or assignment.agency_id != getattr(user, "agency_id", None):
+        raise AccessDenied(_("Only the agency drawn for this application scores it."))
+    if assignment.agency.status != "active":
+        raise AccessDenied(_("Your agency is disqualified and can no longer assess."))
+
+
+def _body_applied_to(certification, user) -> None:
+    body_id = getattr(user, "certification_body_id", None)
+    if body_id is None or body_id != certification.body_id:
+        raise AccessDenied(_("Only the certification body applied to scores this evaluation."))
+
+
+def _application_may_read(application, user, source: str) -> bool:
+    # The enterprise sees the agency's scores only once the agency has submitted them.
+    return not (source == AGENCY and _has_role(user, "enterprise")
+                and application.status == SCORING_STATE[AGENCY])
+
+
+def _certification_may_read(certification, user, source: str) -> bool:
+    # The enterprise sees the body's scores only once the body has decided.
+    return not (source == CERTIFIER and _has_role(user, "enterprise")
+                and certification.status not in CERTIFICATION_FINISHED)
+
+
+@lru_cache(maxsize=None)
+def _sheets() -> dict[type, ScoreSheet]:
+    from app.models import Application, CertificationApplication, CertificationScore, EvaluationScore
+
+    return {
+        Application: ScoreSheet(
+            kind="application", score_model=EvaluationScore, foreign_key="application_id",
+            sources={
+                SELF: SourceRule((SCORING_STATE[SELF],), SCORING_ROLE[SELF], "can_self_score",
+                                 _applicant_enterprise, SOURCE_LABELS[SELF]),
+                AGENCY: SourceRule((SCORING_STATE[AGENCY],), SCORING_ROLE[AGENCY], "can_agency_score",
+                                   _drawn_agency, SOURCE_LABELS[AGENCY]),
+            },
+            choose_version=_application_version, rules=_application_rules, may_read=_application_may_read,
+            closed_message=lambda state: _("These scores can no longer be changed: the application is “%(state)s”.",
+                                           state=state),
+        ),
+        CertificationApplication: ScoreSheet(
+            kind="certification", score_model=CertificationScore, foreign_key="certification_id",
+            sources={
+                SELF: SourceRule(CERTIFICATION_SCORING_STATE[SELF], "enterprise", "can_self_score",
+                                 _applicant_enterprise, _l("Self-scoring sheet")),
+                CERTIFIER: SourceRule(CERTIFICATION_SCORING_STATE[CERTIFIER], "certifier", "can_certifier_score",
+                                      _body_applied_to, SOURCE_LABELS[CERTIFIER]),
+            },
+            choose_version=_certification_version, rules=_version_rules, may_read=_certification_may_read,
+            closed_message=lambda state: _(
+                "These scores cannot be changed while the certification application is “%(state)s”.", state=state),
+        ),
+    }
+
+
+def sheet_for(record) -> ScoreSheet:
+    """The description of ``record``'s kind (an Application or a CertificationApplication)."""
+    sheet = _sheets().get(type(record))
+    if sheet is None:
+        raise NotFound(_("The record does not exist."))
+    return sheet
+
+
+def sources_of(record) -> tuple[str, ...]:
+    return tuple(sheet_for(record).sources)
+
+
+def source_label(record, source: str) -> str:
+    return sheet_for(record).label(source)
 
 
 # ---------------------------------------------------------------------------
@@ -77,31 +221,61 @@ def default_version():
     return active[0] if active else None
 
 
-def version_for(application):
-    """The version the application is (or will be) scored against; None if there is none."""
+def _fixed_version(record):
     from app.models import IndicatorVersion
 
-    if application.indicator_version_id:
-        return db.session.get(IndicatorVersion, application.indicator_version_id)
+    return db.session.get(IndicatorVersion, record.indicator_version_id) if record.indicator_version_id else None
+
+
+def _application_version(application):
+    fixed = _fixed_version(application)
+    if fixed is not None:
+        return fixed
     adoption = adoption_for(application)
     if adoption is not None and adoption.version is not None and adoption.version.is_active:
         return adoption.version
     return default_version()
 
 
-def fix_version(application):
-    """Scoring starts: record the version in the application (once). The caller commits."""
-    version = version_for(application)
+def _certification_version(certification):
+    """The fixed version, else the active version configured for certification
+    (CERTIFICATION_INDICATOR_VERSION), else the default. Certification is national: no
+    province adoption applies."""
+    from app.models import IndicatorVersion
+
+    fixed = _fixed_version(certification)
+    if fixed is not None:
+        return fixed
+    code = current_app.config.get("CERTIFICATION_INDICATOR_VERSION")
+    if code:
+        configured = db.session.scalars(select(IndicatorVersion).where(
+            IndicatorVersion.code == code, IndicatorVersion.is_active.is_(True))).first()
+        if configured is not None:
+            return configured
+    return default_version()
+
+
+def version_for(record):
+    """The version the record is (or will be) scored against; None if there is none."""
+    return sheet_for(record).choose_version(record)
+
+
+def fix_version(record):
+    """Scoring starts: record the version in the record (once). The caller commits."""
+    version = version_for(record)
     if version is None:
         raise ValidationFailed(_("No indicator catalogue is active."))
-    if application.indicator_version_id is None:
-        application.indicator_version_id = version.id
+    if record.indicator_version_id is None:
+        record.indicator_version_id = version.id
     return version
 
 
-def rules_for(application, version) -> tuple[Optional[float], Optional[float]]:
-    """(pass points, area share) for ``application`` scored against ``version``."""
-    pass_points, ratio = version.pass_points, version.area_min_ratio
+def _version_rules(record, version) -> tuple[Optional[float], Optional[float]]:
+    return version.pass_points, version.area_min_ratio
+
+
+def _application_rules(application, version) -> tuple[Optional[float], Optional[float]]:
+    pass_points, ratio = _version_rules(application, version)
     adoption = adoption_for(application)
     if adoption is not None and adoption.version_id == version.id:
         if adoption.pass_points is not None:
@@ -109,6 +283,12 @@ def rules_for(application, version) -> tuple[Optional[float], Optional[float]]:
         if adoption.area_min_ratio is not None:
             ratio = adoption.area_min_ratio
     return pass_points, ratio
+
+
+def rules_for(record, version) -> tuple[Optional[float], Optional[float]]:
+    """(pass points, area share) for ``record`` scored against ``version``: an application's
+    province adoption may set its own; a certification keeps the version's."""
+    return sheet_for(record).rules(record, version)
 
 
 @dataclass
@@ -145,13 +325,15 @@ def catalogue(version) -> Catalogue:
 # ---------------------------------------------------------------------------
 # Scores and their summary
 # ---------------------------------------------------------------------------
-def scores_of(application, source: str) -> dict[int, Any]:
-    """item id -> EvaluationScore of one source."""
-    from app.models import EvaluationScore
-
-    rows = db.session.scalars(select(EvaluationScore).where(
-        EvaluationScore.application_id == application.id, EvaluationScore.source == source))
-    return {row.item_id: row for row in rows}
+def scores_of(record, source: str, with_items: bool = False) -> dict[int, Any]:
+    """item id -> score row (EvaluationScore / CertificationScore) of one source; ``with_items``
+    loads each row's item too (one statement, not one per row)."""
+    sheet = sheet_for(record)
+    model = sheet.score_model
+    query = select(model).where(getattr(model, sheet.foreign_key) == record.id, model.source == source)
+    if with_items:
+        query = query.options(selectinload(model.item))
+    return {row.item_id: row for row in db.session.scalars(query)}
 
 
 @dataclass
@@ -180,6 +362,8 @@ class Summary:
     scored: int
     count: int
     failures: list[str] = field(default_factory=list)
+    # The sheet's name for the source on this kind of record (None: SOURCE_LABELS).
+    label: Optional[str] = None
 
     @property
     def complete(self) -> bool:
@@ -197,8 +381,14 @@ class Summary:
         return not self.failures
 
     @property
+    def share(self) -> Optional[float]:
+        """The total as a share of the catalogue's maximum, per 100 (what certification grades
+        compare with their thresholds); None for an empty catalogue."""
+        return _round(self.total * 100.0 / self.maximum) if self.maximum else None
+
+    @property
     def source_label(self) -> str:
-        return str(SOURCE_LABELS[self.source])
+        return self.label if self.label is not None else str(SOURCE_LABELS[self.source])
 
     def as_dict(self) -> dict:
         return {
@@ -206,6 +396,7 @@ class Summary:
             "version": self.version.code if self.version is not None else None,
             "total": self.total,
             "maximum": self.maximum,
+            "share": self.share,
             "pass_points": self.pass_points,
             "area_min_ratio": self.area_min_ratio,
             "scored": self.scored,
@@ -225,17 +416,18 @@ def _round(value: float) -> float:
     return round(value + 0.0, 2)
 
 
-def summarize(application, source: str, tree: Optional[Catalogue] = None) -> Optional[Summary]:
-    """Totals per first-level area and overall, and the pass rules applied (SPEC E1, E2)."""
-    if source not in SOURCES:
-        raise NotFound(_("The record does not exist."))
+def summarize(record, source: str, tree: Optional[Catalogue] = None) -> Optional[Summary]:
+    """Totals per first-level area and overall, and the pass rules applied (SPEC E1, E2), of an
+    Application or a CertificationApplication; None when no catalogue is active."""
+    sheet = sheet_for(record)
+    label = sheet.label(source)
     if tree is None:
-        version = version_for(application)
+        version = version_for(record)
         if version is None:
             return None
         tree = catalogue(version)
-    scores = scores_of(application, source)
-    pass_points, ratio = rules_for(application, tree.version)
+    scores = scores_of(record, source)
+    pass_points, ratio = rules_for(record, tree.version)
     areas: dict[int, AreaResult] = {}
     for area in tree.areas:
         areas[area.id] = AreaResult(area, 0.0, 0.0, None, 0, 0)
@@ -262,7 +454,7 @@ def summarize(application, source: str, tree: Optional[Catalogue] = None) -> Opt
     return Summary(
         source=source, version=tree.version, areas=list(areas.values()), total=total,
         maximum=_round(sum(a.maximum for a in areas.values())), pass_points=pass_points, area_min_ratio=ratio,
-        scored=sum(a.scored for a in areas.values()), count=len(tree.leaves), failures=failures,
+        scored=sum(a.scored for a in areas.values()), count=len(tree.leaves), failures=failures, label=label,
     )
 
 
@@ -279,36 +471,37 @@ def _has_role(user, name: str) -> bool:
     return any(role.name == name for role in getattr(user, "roles", ()))
 
 
-def check_may_score(application, user, source: str) -> None:
+def check_may_score(record, user, source: str) -> None:
     """The scorer of this source, in the state in which it scores. Out of scope: NotFound."""
-    if source not in SOURCES:
+    sheet = sheet_for(record)
+    rule = sheet.rule(source)
+    if not scoping.can_access(user, record, scoping.EDIT):
         raise NotFound(_("The record does not exist."))
-    if not scoping.can_access(user, application, scoping.EDIT):
-        raise NotFound(_("The record does not exist."))
-    if not _has_role(user, SCORING_ROLE[source]):
+    if not _has_role(user, rule.role):
         raise AccessDenied(_("Your role may not enter these scores."))
-    if source == SELF:
-        if getattr(user, "enterprise_id", None) != application.enterprise_id:
-            raise AccessDenied(_("Only the applicant enterprise scores its self-evaluation."))
-    else:
-        assignment = application.assignment
-        if assignment is None or assignment.agency_id != getattr(user, "agency_id", None):
-            raise AccessDenied(_("Only the agency drawn for this application scores it."))
-        if assignment.agency.status != "active":
-            raise AccessDenied(_("Your agency is disqualified and can no longer assess."))
-    if application.status != SCORING_STATE[source]:
+    rule.check_scorer(record, user)
+    if record.status not in rule.states:
         from app.services.workflow import state_label
 
-        raise ValidationFailed(_("These scores can no longer be changed: the application is “%(state)s”.",
-                                 state=state_label(application, application.status)))
+        raise ValidationFailed(sheet.closed_message(state_label(record, record.status)))
 
 
-def may_score(application, user, source: str) -> bool:
+def may_score(record, user, source: str) -> bool:
     try:
-        check_may_score(application, user, source)
+        check_may_score(record, user, source)
     except (AccessDenied, NotFound, ValidationFailed):
         return False
     return True
+
+
+def may_read_scores(record, user, source: str) -> bool:
+    """Everyone who reaches the record reads its scores, except that the enterprise sees the
+    agency's scores only once the agency has submitted its assessment, and the certification
+    body's only once the body has decided (certified or not)."""
+    sheet = _sheets().get(type(record))
+    if sheet is None or source not in sheet.sources or not scoping.can_access(user, record, scoping.READ):
+        return False
+    return sheet.may_read(record, user, source)
 
 
 class ScoreErrors(ValidationFailed):
@@ -339,37 +532,36 @@ def parse_score(raw: Any, item) -> Optional[float]:
     return _round(value)
 
 
-def _lock(application):
-    """The application's row, locked on PostgreSQL (a submission may be under way)."""
-    from app.models import Application
-
-    query = select(Application).filter_by(id=application.id).execution_options(populate_existing=True)
+def _lock(record):
+    """The record's row, locked on PostgreSQL (a submission or a decision may be under way)."""
+    model = type(record)
+    query = select(model).filter_by(id=record.id).execution_options(populate_existing=True)
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.options(lazyload("*")).with_for_update(of=Application)
+        query = query.options(lazyload("*")).with_for_update(of=model)
     locked = db.session.execute(query).scalar_one_or_none()
     if locked is None:
         raise NotFound(_("The record does not exist."))
     return locked
 
 
-def save_scores(application, user, source: str, scores: Mapping[Any, Any],
+def save_scores(record, user, source: str, scores: Mapping[Any, Any],
                 notes: Optional[Mapping[Any, Any]] = None) -> Summary:
-    """Save the scores of ``source`` on ``application``: ``scores`` maps an item (id or code of
-    the application's catalogue) to a score. All or nothing; commits.
+    """Save the scores of ``source`` on ``record`` (an Application or a CertificationApplication):
+    ``scores`` maps an item (id or code of the record's catalogue) to a score. All or nothing;
+    commits.
 
     A blank leaves an unscored item unscored; a saved score can be changed but not removed
-    (the application was submitted: its records are kept, SPEC I4).
+    (the record was submitted: its records are kept, SPEC I4).
 
     Raises NotFound (out of scope), AccessDenied (not this source's scorer), ValidationFailed
     (wrong state), ScoreErrors (unknown items, values out of 0..points)."""
-    from app.models import EvaluationScore
-
     notes = notes or {}
     try:
-        check_may_score(application, user, source)
-        application = _lock(application)
-        check_may_score(application, user, source)
-        version = fix_version(application)
+        sheet = sheet_for(record)
+        check_may_score(record, user, source)
+        record = _lock(record)
+        check_may_score(record, user, source)
+        version = fix_version(record)
         tree = catalogue(version)
         by_id = {leaf.id: leaf for leaf in tree.leaves}
         by_code = {leaf.code: leaf for leaf in tree.leaves}
@@ -396,7 +588,7 @@ def save_scores(application, user, source: str, scores: Mapping[Any, Any],
             clean_notes[item.id] = text
         if errors:
             raise ScoreErrors(errors)
-        existing = scores_of(application, source)
+        existing = scores_of(record, source)
         for item_id, value in parsed.items():
             if value is None and item_id in existing:
                 errors[item_id] = _("A saved score can be changed but not removed.")
@@ -407,7 +599,8 @@ def save_scores(application, user, source: str, scores: Mapping[Any, Any],
             if value is None:
                 continue
             if row is None:
-                row = EvaluationScore(application_id=application.id, item_id=item_id, source=source, score=value)
+                row = sheet.score_model(item_id=item_id, source=source, score=value,
+                                        **{sheet.foreign_key: record.id})
                 db.session.add(row)
             row.score = value
             row.scored_by_id = user.id
@@ -417,7 +610,7 @@ def save_scores(application, user, source: str, scores: Mapping[Any, Any],
             if item_id not in parsed and item_id in existing:
                 existing[item_id].note = text
         db.session.flush()
-        summary = summarize(application, source, tree)
+        summary = summarize(record, source, tree)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -449,6 +642,19 @@ def _check_complete(summary: Optional[Summary]) -> None:
     if not summary.complete:
         raise TransitionRefused(_("%(missing)s of %(count)s indicator items have no score yet.",
                                   missing=summary.count - summary.scored, count=summary.count))
+
+
+def check_sheet_complete(record, source: str) -> None:
+    """For a workflow guard: every item of the record's catalogue scored by ``source``; else
+    TransitionRefused naming the sheet and what is missing."""
+    sheet = sheet_for(record)
+    label = sheet.label(source)
+    try:
+        if not record.indicator_version_id:  # nothing saved yet: the version is fixed by the first score
+            raise TransitionRefused(_("No indicator item has been scored yet."))
+        _check_complete(summarize(record, source))
+    except TransitionRefused as exc:
+        raise TransitionRefused(_("%(sheet)s: %(reason)s", sheet=label, reason=str(exc))) from None
 
 
 def check_self_evaluation_complete(application, user, comment) -> None:
@@ -514,10 +720,11 @@ def _check_ratio(ratio: Optional[float]) -> None:
 
 
 def _version_in_use(version_id: int) -> bool:
-    from app.models import Application
+    """Scores of an application or a certification refer to the version's items."""
+    from app.models import Application, CertificationApplication
 
-    return db.session.scalar(
-        select(Application.id).where(Application.indicator_version_id == version_id).limit(1)) is not None
+    return any(db.session.scalar(select(model.id).where(model.indicator_version_id == version_id).limit(1))
+               is not None for model in (Application, CertificationApplication))
 
 
 def item_rule(item, user, action: str) -> None:
@@ -580,16 +787,6 @@ def adoption_rule(adoption, user, action: str) -> None:
         raise ValidationFailed(_("Choose an active catalogue version."), field="version")
     _check_line(adoption.pass_points, version.total_points)
     _check_ratio(adoption.area_min_ratio)
-
-
-def may_read_scores(application, user, source: str) -> bool:
-    """Everyone who reaches the application reads its scores, except that the enterprise sees
-    the agency's scores only once the agency has submitted its assessment."""
-    if source not in SOURCES or not scoping.can_access(user, application, scoping.READ):
-        return False
-    if source == AGENCY and _has_role(user, "enterprise") and application.status == SCORING_STATE[AGENCY]:
-        return False
-    return True
 
 
 def related_row(record, relationship: str, column: str, model: type, key: str):

@@ -4,7 +4,9 @@ Pending work is the records on which the transition table offers the user an act
 (the same state, role and scope rules as ``workflow.available_actions``), counted per state.
 Spot checks add dated items (``spot_check_flags``): an enterprise's self-checks due this year,
 the count of listed mines in an authority's scope that have not filed once the deadline has
-passed, and the rectifications past their deadline.
+passed, and the rectifications past their deadline. Certification adds its own
+(``certification_flags``): evaluations past their working-day limit, certificates without a yearly
+surveillance audit, and the enterprise's certificates due for re-evaluation.
 """
 from __future__ import annotations
 
@@ -98,3 +100,33 @@ def spot_check_flags(user, with_rectifications: bool) -> SpotCheckFlags:
                if selfchecks.is_staff(user) and selfchecks._today() > deadline else None)
     overdue = selfchecks.overdue_rectification_count(user) if with_rectifications else None
     return SpotCheckFlags(year, deadline, due, missing, overdue)
+
+
+# An enterprise holds a handful of certificates; the home page names at most this many renewals.
+MAX_RENEWALS_DUE = 20
+
+
+@dataclass(frozen=True)
+class CertificationFlags:
+    """The certification items of the home page (SPEC G2, G4)."""
+
+    overdue_evaluations: int = 0
+    missing_audits: int = 0
+    renewals_due: list = field(default_factory=list)
+
+
+def certification_flags(user, with_evaluations: bool, with_certificates: bool) -> CertificationFlags:
+    """``with_evaluations`` / ``with_certificates``: whether the user may list those records."""
+    from app.models import CertificationCertificate
+    from app.services import certification, surveillance
+
+    overdue = certification.overdue_count(user) if with_evaluations else 0
+    missing = surveillance.missing_audit_count(user) if with_certificates else 0
+    renewals = []
+    if with_certificates and "enterprise" in _role_names(user):
+        certificates = db.session.scalars(
+            select(CertificationCertificate)
+            .where(scoping.scope_filter(CertificationCertificate, user), CertificationCertificate.status == "valid")
+            .order_by(CertificationCertificate.valid_until).limit(MAX_RENEWALS_DUE)).all()
+        renewals = [certificate for certificate in certificates if surveillance.renewal_due(certificate)]
+    return CertificationFlags(overdue, missing, renewals)

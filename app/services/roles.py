@@ -287,7 +287,7 @@ ROLES: dict[str, RoleDefinition] = {
             Grant(REFERENCE, READ),
             Grant(INDICATORS, READ),
             Grant(CERTIFICATION_BODIES, READ),
-            Grant(CERTIFICATIONS, READ + ("can_edit", "can_put") + TRANSITION + CERTIFICATION_TEAM),
+            Grant(CERTIFICATIONS, READ + TRANSITION + CERTIFICATION_TEAM),
             Grant(CERTIFIED_CERTIFICATES, READ + CERTIFICATE_DOWNLOAD + TRANSITION),
             Grant(SURVEILLANCE, READ + WRITE + TRANSITION),
             Grant(EVALUATION, SCORES_READ + CERTIFIER_SCORE),

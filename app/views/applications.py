@@ -105,9 +105,10 @@ def _yes_no(value) -> object:
     return value in (True, 1, "1", "True", "true", "y")
 
 
-def _condition_field(name: str) -> SelectField:
+def condition_field(name: str, label=None) -> SelectField:
+    """A yes / no / not answered select for a condition (shared with the certification form)."""
     return SelectField(
-        LABELS[name],
+        label or LABELS[name],
         choices=[("", _l("Not answered")), ("1", _l("Yes")), ("0", _l("No"))],
         coerce=_yes_no,
         validators=[OptionalValidator()],
@@ -115,21 +116,22 @@ def _condition_field(name: str) -> SelectField:
     )
 
 
-def _yes_no_label(value) -> str:
+def yes_no_label(value) -> str:
     if value is None:
         return _("Not answered")
     return _("Yes") if value else _("No")
 
 
+# The registry's closed lists copied into the forms (mine_size: the green-mine application only).
+CLOSED_LISTS = {"economic_type": ECONOMIC_TYPES, "mining_method": MINING_METHODS, "mine_size": MINE_SIZES}
 
 
-def _closed_list_fields() -> dict:
+def closed_list_fields(names=tuple(CLOSED_LISTS)) -> dict:
     """Select boxes for the registry's closed lists copied into the application."""
     return {
-        name: SelectField(LABELS[name], choices=[("", "—")] + choice_list(options), validators=[OptionalValidator()],
-                          widget=Select2Widget())
-        for name, options in (("economic_type", ECONOMIC_TYPES), ("mining_method", MINING_METHODS),
-                              ("mine_size", MINE_SIZES))
+        name: SelectField(LABELS[name], choices=[("", "—")] + choice_list(CLOSED_LISTS[name]),
+                          validators=[OptionalValidator()], widget=Select2Widget())
+        for name in names
     }
 
 
@@ -157,14 +159,14 @@ class ApplicationView(ScopedModelView):
     show_fieldsets = [
         (_l("Application"), {"fields": ["year", "region", "status_label", "submitted_at"]}),
     ] + edit_fieldsets
-    edit_form_extra_fields = {name: _condition_field(name) for name in CONDITIONS[:-1]}
+    edit_form_extra_fields = {name: condition_field(name) for name in CONDITIONS[:-1]}
     edit_form_extra_fields["email"] = StringField(LABELS["email"], validators=[OptionalValidator()],
                                                   widget=BS3TextFieldWidget())
-    edit_form_extra_fields.update(_closed_list_fields())
+    edit_form_extra_fields.update(closed_list_fields())
     formatters_columns = dict(
         formatters(datetimes=("submitted_at",),
                    optional=tuple(c for c in edit_columns if c not in CONDITIONS[:-1])),
-        **{name: _yes_no_label for name in CONDITIONS[:-1]},
+        **{name: yes_no_label for name in CONDITIONS[:-1]},
         # Closed lists copied from the registry: shown with their labels, not their codes.
         economic_type=lambda value: label(ECONOMIC_TYPES, value),
         mining_method=lambda value: label(MINING_METHODS, value),

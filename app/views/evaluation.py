@@ -1,9 +1,12 @@
-"""Views of the evaluation domain (SPEC E1-E3): the indicator catalogue (versions and items),
-the provinces' adoptions, the score sheets of the self-evaluation and of the agency, the
-agencies' assignments and the draw record. Thin: the rules are app.services.evaluation and
+"""Views of the evaluation domain (SPEC E1-E3, G1-G3 scores): the indicator catalogue (versions
+and items), the provinces' adoptions, the score sheets of the self-evaluation and of the agency,
+the certification's self-scoring sheet and the certification body's scores, the agencies'
+assignments and the draw record. Thin: the rules are app.services.evaluation and
 app.services.agencies; status changes go through the workflow engine (the application's page).
 """
 from __future__ import annotations
+
+from typing import Optional
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
@@ -13,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.routing import BuildError
 
 from app.extensions import db
 from app.models import Application, IndicatorItem, IndicatorVersion, ProvinceIndicatorAdoption
@@ -152,37 +156,116 @@ def overview(application) -> dict:
     }
 
 
+def _certification_or_404(pk):
+    """A CertificationApplication the user reaches (scope rule), else 404."""
+    from app.models import CertificationApplication
+
+    try:
+        certification = db.session.get(CertificationApplication, int(pk))
+    except (TypeError, ValueError):
+        certification = None
+    if certification is None or not scoping.can_access(g.user, certification, scoping.READ):
+        abort(404)
+    return certification
+
+
+def _certification_url(certification) -> Optional[str]:
+    """The certification's page (app.views.certification); None while that view is absent."""
+    try:
+        return url_for("CertificationApplicationView.show", pk=certification.id)
+    except BuildError:
+        return None
+
+
+def certification_overview(certification) -> dict:
+    """What the certification's page shows of its scores (gm/certification_scores.html)."""
+    sm = current_app.appbuilder.sm
+    if not sm.has_access("can_read", "EvaluationView") or not scoping.can_access(g.user, certification):
+        return {"visible": False}
+    version = evaluation.version_for(certification)
+    may = {source: sm.has_access(evaluation.sheet_for(certification).rule(source).permission, "EvaluationView")
+           and evaluation.may_score(certification, g.user, source)
+           for source in evaluation.CERTIFICATION_SOURCES}
+    summaries = []
+    if version is not None:
+        tree = evaluation.catalogue(version)
+        for source in evaluation.CERTIFICATION_SOURCES:
+            if not evaluation.may_read_scores(certification, g.user, source):
+                continue
+            summary = evaluation.summarize(certification, source, tree)
+            # The body's sheet is shown once it has scores (or to the body that may fill it).
+            if source == evaluation.SELF or summary.scored or may[source]:
+                summaries.append(summary)
+    return {
+        "visible": True,
+        "version": version,
+        "summaries": summaries,
+        "may_self_score": may[evaluation.SELF],
+        "may_certifier_score": may[evaluation.CERTIFIER],
+    }
+
+
 class EvaluationView(BaseView):
-    """评分: the score sheets of one application, the agencies' assignments, the draw record."""
+    """评分: the score sheets of one application or certification, the agencies' assignments,
+    the draw record."""
 
     route_base = "/evaluation"
     default_view = "assignments"
     method_permission_name = {
         "assignments": "read",
         "sheet": "read",
+        "certification_sheet": "read",
         "draw": "read",
         "save_self": "self_score",
         "save_agency": "agency_score",
+        "save_certification_self": "self_score",
+        "save_certifier": "certifier_score",
     }
 
-    def _sheet_page(self, application, source: str, values=None, errors=None, status: int = 200):
-        if not evaluation.may_read_scores(application, g.user, source):
+    # The endpoints of each record kind: its sheet page and the save route of each source.
+    _ENDPOINTS = {
+        "application": ("sheet", {evaluation.SELF: "save_self", evaluation.AGENCY: "save_agency"}),
+        "certification": ("certification_sheet", {evaluation.SELF: "save_certification_self",
+                                                  evaluation.CERTIFIER: "save_certifier"}),
+    }
+
+    @staticmethod
+    def _heading(record) -> str:
+        if evaluation.sheet_for(record).kind == "application":
+            return f"{record.year} {record.mine_name}（{record.licence_no}）— {record.status_label}"
+        return f"{record.mine_name}（{record.licence_no}）— {record.status_label}"
+
+    @staticmethod
+    def _back_url(record) -> Optional[str]:
+        if evaluation.sheet_for(record).kind == "application":
+            return url_for("ApplicationView.show", pk=record.id)
+        return _certification_url(record)
+
+    def _sheet_url(self, record, source: str) -> str:
+        page, _saves = self._ENDPOINTS[evaluation.sheet_for(record).kind]
+        return url_for(f"{self.endpoint}.{page}", pk=record.id, source=source)
+
+    def _sheet_page(self, record, source: str, values=None, errors=None, status: int = 200):
+        if not evaluation.may_read_scores(record, g.user, source):
             abort(404)
-        version = evaluation.version_for(application)
+        sheet = evaluation.sheet_for(record)
+        back_url = self._back_url(record)
+        version = evaluation.version_for(record)
         if version is None:
             flash(_("No indicator catalogue is active."), "warning")
-            return redirect(url_for("ApplicationView.show", pk=application.id))
+            return redirect(back_url or url_for("HomeView.index"))
         tree = evaluation.catalogue(version)
-        permission = "can_self_score" if source == evaluation.SELF else "can_agency_score"
-        editable = (self.appbuilder.sm.has_access(permission, self.class_permission_name)
-                    and evaluation.may_score(application, g.user, source))
+        editable = (self.appbuilder.sm.has_access(sheet.rule(source).permission, self.class_permission_name)
+                    and evaluation.may_score(record, g.user, source))
+        _page, saves = self._ENDPOINTS[sheet.kind]
+        label = sheet.label(source)
         page = self.render_template(
-            "gm/evaluation_sheet.html", title=str(evaluation.SOURCE_LABELS[source]), application=application,
-            source=source, source_label=evaluation.SOURCE_LABELS[source], tree=tree,
-            leaf_ids={leaf.id for leaf in tree.leaves}, scores=evaluation.scores_of(application, source),
-            summary=evaluation.summarize(application, source, tree), editable=editable,
+            "gm/evaluation_sheet.html", title=label, record=record, heading=self._heading(record),
+            back_url=back_url, source=source, source_label=label, tree=tree,
+            leaf_ids={leaf.id for leaf in tree.leaves}, scores=evaluation.scores_of(record, source),
+            summary=evaluation.summarize(record, source, tree), editable=editable,
             values=values, errors=errors or {},
-            save_endpoint=f"{self.endpoint}.save_self" if source == evaluation.SELF else f"{self.endpoint}.save_agency",
+            save_url=url_for(f"{self.endpoint}.{saves[source]}", pk=record.id),
         )
         return (page, status) if status != 200 else page
 
@@ -194,8 +277,16 @@ class EvaluationView(BaseView):
             abort(404)
         return self._sheet_page(application, source)
 
-    def _save(self, pk, source: str):
-        application = _application_or_404(pk)
+    @expose("/certification/<int:pk>/<source>")
+    @has_access
+    def certification_sheet(self, pk, source):
+        """The self-scoring sheet (``self``) or the certification body's scores (``certifier``)."""
+        certification = _certification_or_404(pk)
+        if source not in evaluation.CERTIFICATION_SOURCES:
+            abort(404)
+        return self._sheet_page(certification, source)
+
+    def _save(self, record, source: str):
         scores, notes = {}, {}
         for key, value in request.form.items():
             if key.startswith("score_") and key[6:].isdigit():
@@ -203,28 +294,38 @@ class EvaluationView(BaseView):
             elif key.startswith("note_") and key[5:].isdigit():
                 notes[int(key[5:])] = value
         try:
-            summary = evaluation.save_scores(application, g.user, source, scores, notes)
+            summary = evaluation.save_scores(record, g.user, source, scores, notes)
         except evaluation.ScoreErrors as exc:
             flash(str(exc), "danger")
-            return self._sheet_page(application, source, values=request.form, errors=exc.errors, status=422)
+            return self._sheet_page(record, source, values=request.form, errors=exc.errors, status=422)
         except DomainError as exc:
             if exc.status_code == 404:
                 abort(404)
             flash(str(exc), "danger")
-            return redirect(url_for("ApplicationView.show", pk=application.id))
+            return redirect(self._back_url(record) or self._sheet_url(record, source))
         flash(_("The scores were saved: %(total)s of %(maximum)s points, %(scored)s of %(count)s items scored.",
                 total=summary.total, maximum=summary.maximum, scored=summary.scored, count=summary.count), "success")
-        return redirect(url_for(f"{self.endpoint}.sheet", pk=application.id, source=source))
+        return redirect(self._sheet_url(record, source))
 
     @expose("/<int:pk>/self", methods=["POST"])
     @has_access
     def save_self(self, pk):
-        return self._save(pk, evaluation.SELF)
+        return self._save(_application_or_404(pk), evaluation.SELF)
 
     @expose("/<int:pk>/agency", methods=["POST"])
     @has_access
     def save_agency(self, pk):
-        return self._save(pk, evaluation.AGENCY)
+        return self._save(_application_or_404(pk), evaluation.AGENCY)
+
+    @expose("/certification/<int:pk>/self", methods=["POST"])
+    @has_access
+    def save_certification_self(self, pk):
+        return self._save(_certification_or_404(pk), evaluation.SELF)
+
+    @expose("/certification/<int:pk>/certifier", methods=["POST"])
+    @has_access
+    def save_certifier(self, pk):
+        return self._save(_certification_or_404(pk), evaluation.CERTIFIER)
 
     @expose("/<int:pk>/draw")
     @has_access
@@ -254,7 +355,8 @@ def register(appbuilder) -> None:
     from app.api.evaluation import register_apis
     from app.views import agencies as agency_views
 
-    current_app.jinja_env.globals.update(evaluation_overview=overview, agency_status_label=agencies.status_label)
+    current_app.jinja_env.globals.update(evaluation_overview=overview, agency_status_label=agencies.status_label,
+                                         certification_scores_overview=certification_overview)
     appbuilder.add_view(IndicatorVersionView, "Indicator catalogues", label=_l("Indicator catalogues"),
                         icon="fa-list-ol", category="Reference")
     appbuilder.add_view(IndicatorItemView, "Indicator items", label=_l("Indicator items"), icon="fa-list",

@@ -22,6 +22,9 @@ _LIST_OF_WORKFLOW = {
     "problem_lead": "ProblemLeadView.list",
     "spot_check_campaign": "SpotCheckCampaignView.list",
     "spot_check": "SpotCheckView.list",
+    "certification": "CertificationApplicationView.list",
+    "certification_certificate": "CertificationCertificateView.list",
+    "surveillance": "SurveillanceAuditView.list",
 }
 _WORKFLOW_TITLES = {
     "predeclaration": _l("Pre-declarations"),
@@ -36,6 +39,9 @@ _WORKFLOW_TITLES = {
     "problem_lead": _l("Problem leads"),
     "spot_check_campaign": _l("Spot-check campaigns"),
     "spot_check": _l("Spot-check records"),
+    "certification": _l("Certification applications"),
+    "certification_certificate": _l("Certification certificates"),
+    "surveillance": _l("Surveillance audits"),
 }
 _EQUAL_FILTER = "_flt_3_status"
 
@@ -90,6 +96,28 @@ def _spot_check_items(sm, user) -> list[dict]:
     return items
 
 
+def _certification_items(sm, user) -> list[dict]:
+    """The home page's certification items (SPEC G2, G4): evaluations past their 20 working days,
+    certificates with a missing yearly surveillance audit, the enterprise's re-evaluations due."""
+    items = []
+    flags = home.certification_flags(user, with_evaluations=_may_list(sm, user, "CertificationApplicationView"),
+                                     with_certificates=_may_list(sm, user, "CertificationCertificateView"))
+    if flags.overdue_evaluations:
+        items.append(dict(key="certification_overdue", style="danger", count=flags.overdue_evaluations,
+                          url=_list_url("certification", "under_evaluation"),
+                          label=_("Certification evaluations past their working-day limit")))
+    if flags.missing_audits:
+        items.append(dict(key="surveillance_missing", style="danger", count=flags.missing_audits,
+                          url=_list_url("certification_certificate", "valid"),
+                          label=_("Certificates without the yearly surveillance audit")))
+    for certificate in flags.renewals_due:
+        items.append(dict(key=f"renewal_due:{certificate.id}", style="warning", count=None,
+                          url=url_for("CertificationCertificateView.show", pk=certificate.id),
+                          label=_("Re-evaluation of certificate %(number)s due before %(date)s",
+                                  number=certificate.number, date=certificate.valid_until.isoformat())))
+    return items
+
+
 class HomeView(IndexView):
     index_template = "gm/index.html"
 
@@ -110,7 +138,7 @@ class HomeView(IndexView):
                      for name, items in home.business_summary(user).items()
                      if name in _LIST_OF_WORKFLOW and _list_url(name) is not None
                      and sm.has_access("can_list", _LIST_OF_WORKFLOW[name].split(".")[0])],
-            spot_checks=_spot_check_items(sm, user),
+            flags=_spot_check_items(sm, user) + _certification_items(sm, user),
             downloads=downloads,
             notices=home_notices(user),
         )

@@ -4,11 +4,14 @@ search, the verification of a certificate by its number, and the spot checks' dr
 
 What they show comes from app.services.certificates: listed directory entries only (no
 application, no draft, nothing removed), and only the names copied into the entry at listing,
-never the registry's contact data. The spot checks come from app.services.spotcheck_reports:
-drawn campaigns only (a planned one is a 404), the draw's inputs and every candidate (enough to
-replay the draw by hand), the sample in order and each decided result; never a person (no
-inspector, no principal, no contact data). Every parameter is parsed leniently: a malformed one
-is dropped, never a 500.
+never the registry's contact data. Certification certificates (SPEC G3, numbers GMC-…) are
+verified on the same page, from app.services.surveillance: number, grade, mine, enterprise,
+province, body, dates and validity, nothing else (no contact data, no scores); the list of
+certified mines shows the certificates valid today. The spot checks come from
+app.services.spotcheck_reports: drawn campaigns only (a planned one is a 404), the draw's inputs
+and every candidate (enough to replay the draw by hand), the sample in order and each decided
+result; never a person (no inspector, no principal, no contact data). Every parameter is parsed
+leniently: a malformed one is dropped, never a 500.
 """
 from __future__ import annotations
 
@@ -16,14 +19,20 @@ from flask import abort, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_babel import gettext as _
 
+from app.models.certification import GRADES
 from app.models.directory import LEVELS
-from app.services import certificates, spotcheck_reports
+from app.services import certificates, spotcheck_reports, surveillance
 
 
 def _level_choices() -> list[tuple[str, str]]:
     from app.services.directory import LEVEL_LABELS
 
     return [(level, str(LEVEL_LABELS.get(level, level))) for level in LEVELS]
+
+
+def _verify(number):
+    """A directory certificate (GM-…) or a certification certificate (GMC-…) by its number."""
+    return certificates.verify(number) or surveillance.verify(number)
 
 
 def _public(response):
@@ -64,14 +73,14 @@ class PublicView(BaseView):
     def verify(self, number=None):
         asked = number if number is not None else request.args.get("number")
         asked = (asked or "").strip()[:64]
-        result = certificates.verify(asked) if asked else None
+        result = _verify(asked) if asked else None
         return _public(self.make_response_html(
             "public/verify.html", title=_("Certificate verification"), asked=asked, result=result,
         ))
 
     @expose("/api/certificate/<string:number>")
     def verify_json(self, number):
-        result = certificates.verify(number)
+        result = _verify(number)
         if result is None:
             return _public(jsonify(found=False, number=number[:64],
                                    message=_("No certificate has this number."))), 404
@@ -83,6 +92,25 @@ class PublicView(BaseView):
         page = certificates.public_directory(query)
         return _public(jsonify(count=page.total, page=query.page, size=query.size,
                                result=[certificates.directory_row_dict(row) for row in page.rows]))
+
+    # --- Certified green mines (SPEC G3) ---------------------------------------------------
+    @expose("/certifications")
+    def certifications(self):
+        query = surveillance.parse_certified_query(request.args)
+        page = surveillance.public_certified(query)
+        args = {key: value for key, value in (("name", query.name), ("province", query.province),
+                                               ("grade", query.grade)) if value}
+        return _public(self.make_response_html(
+            "public/certifications.html", title=_("Certified green mines"), page=page, query=query, args=args,
+            provinces=certificates.provinces(), grades=list(GRADES),
+        ))
+
+    @expose("/api/certifications")
+    def certifications_json(self):
+        query = surveillance.parse_certified_query(request.args)
+        page = surveillance.public_certified(query)
+        return _public(jsonify(count=page.total, page=query.page, size=query.size,
+                               result=[surveillance.certified_row_dict(row) for row in page.rows]))
 
     # --- Spot checks (双随机一公开, SPEC H2) ----------------------------------------------
     @expose("/spot-checks")

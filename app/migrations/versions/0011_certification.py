@@ -179,6 +179,7 @@ def upgrade():
     sa.Column('registration_no', sa.String(length=32), nullable=True),
     sa.Column('unit', sa.String(length=128), nullable=True),
     sa.Column('specialty', sa.String(length=64), nullable=True),
+    sa.Column('removed_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['certification_id'], ['certification_application.id'], ),
