@@ -186,6 +186,9 @@ CERTIFICATION_INDICATOR_VERSION = None
 # year; the re-evaluation is due this many days before expiry (shown from then on).
 CERTIFICATION_VALID_YEARS = 3
 CERTIFICATION_RENEWAL_NOTICE_DAYS = 90
+# `flask gm remind` tells the body's certifiers this many days before a certificate year ends
+# without its surveillance audit.
+CERTIFICATION_AUDIT_NOTICE_DAYS = 30
 # Certificate numbers: <prefix>-<year>-<five-digit sequence>, e.g. GMC-2026-00001.
 CERTIFICATION_NUMBER_PREFIX = "GMC"
 

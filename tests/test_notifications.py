@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Notification
+from app.models import CertificationApplication, Notification
 from app.services import applications, notifications, predeclarations, workflow
 from tests.test_applications import YEAR, _photo_checklist_not_in_the_way, draft, people, submitted  # noqa: F401
 
@@ -137,3 +137,88 @@ def test_remind_command(people, app):
     assert first.exit_code == 0 and "1" in first.output, first.output
     assert second.exit_code == 0 and "reminders sent: 0" in second.output
     assert runner.invoke(app.cli, ["gm", "remind", "--date", "not-a-date"]).exit_code == 2
+
+
+def test_certification_steps_reach_the_body_and_the_enterprise(make_certification_body, make_user, make_mine):
+    """A certification submitted reaches its body's certifiers (no region of their own), not another
+    body's; a surveillance outcome reaches the certificate's enterprise through the certificate."""
+    from tests.test_surveillance import make_certificate, plan_audit
+
+    body, other_body = make_certification_body(), make_certification_body()
+    mine = make_mine("140105")
+    owner = make_user("enterprise", enterprise=mine.enterprise)
+    certifier = make_user("certifier", certification_body_id=body.id)
+    bystander = make_user("certifier", certification_body_id=other_body.id)
+    record = CertificationApplication(mine_id=mine.id, enterprise_id=mine.enterprise_id, region_code=mine.region_code,
+                                      body_id=body.id, enterprise_name="x", mine_name=mine.name,
+                                      licence_no=mine.licence_no, uscc=mine.enterprise.uscc)
+    db.session.add(record)
+    db.session.commit()
+    with workflow._status_writes_allowed(db.session):  # the submission's guard is tested elsewhere
+        record.status = "submitted"
+        db.session.commit()
+    workflow.transition(record, "return", certifier, "请补充支撑材料")
+    assert "请补充支撑材料" in inbox(owner, "CertificationApplication")[-1].body
+    certificate = make_certificate(make_mine("140105", enterprise=mine.enterprise), body, grade="AAAAA")
+    audit = plan_audit(certificate, certifier, share=85)
+    workflow.transition(audit, "downgrade", certifier, "监督评审得分下降")
+    told = inbox(owner, "SurveillanceAudit")
+    assert len(told) == 1 and "监督评审得分下降" in told[-1].body
+    assert inbox(bystander, None) == [] and inbox(certifier, None) == []
+
+
+def test_a_submitted_certification_reaches_the_certifiers_of_its_body(make_certification_body, make_user, make_mine,
+                                                                       monkeypatch):
+    from app.services import certification
+
+    monkeypatch.setattr(certification, "check_submittable", lambda record, user, comment: None)
+    body, other_body = make_certification_body(), make_certification_body()
+    mine = make_mine("140105")
+    owner = make_user("enterprise", enterprise=mine.enterprise)
+    certifier = make_user("certifier", certification_body_id=body.id)
+    bystander = make_user("certifier", certification_body_id=other_body.id)
+    record = certification.create(owner, mine.id, body.id)
+    workflow.transition(record, "submit", owner)
+    assert len(inbox(certifier, "CertificationApplication")) == 1
+    assert inbox(bystander, None) == [] and inbox(owner, None) == []
+
+
+def test_certification_reminders(make_certification_body, make_user, make_mine):
+    """`flask gm remind` tells the body's certifiers of an evaluation's last working days and of a
+    certificate year ending without its surveillance audit, and the enterprise of a re-evaluation
+    due; each once."""
+    from app.services import certificates
+    from tests.test_surveillance import make_certificate, make_certification
+
+    body = make_certification_body()
+    mine = make_mine("140105")
+    owner = make_user("enterprise", enterprise=mine.enterprise)
+    certifier = make_user("certifier", certification_body_id=body.id)
+    # Accepted on Monday 2026-11-02: the 20th working day is Monday 2026-11-30 (no holiday).
+    record = make_certification(mine, body, status="under_evaluation")
+    record.accepted_on = datetime.date(2026, 11, 2)
+    db.session.commit()
+    assert notifications.remind(datetime.date(2026, 11, 18)) == 0  # 12 used, 8 left
+    assert notifications.remind(datetime.date(2026, 11, 19)) == 1  # 13 used, 7 left
+    told = inbox(certifier, "CertificationApplication")
+    assert len(told) == 1 and "2026-11-30" in told[0].body and "7" in told[0].title
+    assert notifications.remind(datetime.date(2026, 11, 20)) == 0  # the same reminder (7 days)
+    assert notifications.remind(datetime.date(2026, 11, 27)) == 1  # 19 used, 1 left
+    assert inbox(owner, "CertificationApplication") == []
+
+    # A certificate whose first year ends on 2026-12-31 without an audit, and that is not yet in
+    # its renewal window.
+    certificate = make_certificate(make_mine("140105", enterprise=mine.enterprise), body,
+                                   valid_from=datetime.date(2026, 1, 1))
+    assert notifications.remind(datetime.date(2026, 12, 1)) == 1
+    assert "2026-12-31" in inbox(certifier, "CertificationCertificate")[-1].title
+    assert notifications.remind(datetime.date(2026, 12, 2)) == 0
+    # 90 days before its end the enterprise is told to apply for the re-evaluation (and the
+    # certifier of the third year's missing audit).
+    ending = certificate.valid_until - datetime.timedelta(days=90)
+    assert ending == certificates.add_years(datetime.date(2026, 1, 1), 3) - datetime.timedelta(days=91)
+    notifications.remind(ending)
+    renewal = inbox(owner, "CertificationCertificate")
+    assert len(renewal) == 1 and certificate.number in renewal[0].title
+    notifications.remind(ending + datetime.timedelta(days=1))
+    assert len(inbox(owner, "CertificationCertificate")) == 1

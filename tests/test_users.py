@@ -167,3 +167,14 @@ def test_menus_lead_only_to_pages_the_role_may_open(app):
     assert "Import mines" not in county_menus
     province_menus = {p.view_menu.name for p in sm.find_role("province").permissions if p.permission.name == "menu_access"}
     assert "Import mines" in province_menus
+
+
+def test_the_certifier_sees_only_the_certification_menus(app):
+    """The certifier reads EvaluationView for its score sheets; the agencies' assignments list that
+    the menu item opens is not his: hidden, and the empty category with it."""
+    sm = app.appbuilder.sm
+    menus = {p.view_menu.name for p in sm.find_role("certifier").permissions if p.permission.name == "menu_access"}
+    assert {"Certification applications", "Certification certificates", "Surveillance audits"} <= menus
+    assert not menus & {"Third-party assessments", "GreenMine", "Applications", "Spot checks"}
+    assert "Third-party assessments" in {p.view_menu.name for p in sm.find_role("agency").permissions
+                                         if p.permission.name == "menu_access"}

@@ -6,8 +6,12 @@ Two sources:
   them take a step from the new state) are told; the person who acted is not.
 - ``remind`` (``flask gm remind``, meant for a daily cron): the enterprise users of every
   application still 未提交 or returned for revision are reminded of the province's deadline
-  ``REMIND_DAYS_BEFORE`` days before it (default 7 and 1). Each reminder carries a key, so a second
-  run on the same day, or a run on each of several servers, sends nothing new.
+  ``REMIND_DAYS_BEFORE`` days before it (default 7 and 1). Certification adds three
+  (``_certification_reminders``): a body's certifiers, when an evaluation has that many working days
+  left; a body's certifiers, ``CERTIFICATION_AUDIT_NOTICE_DAYS`` before a certificate year ends
+  without its surveillance audit; the enterprise, when a certificate comes due for re-evaluation.
+  Each reminder carries a key, so a second run on the same day, or a run on each of several
+  servers, sends nothing new.
 
 Messages are stored as text in the default language (zh), like an e-mail; the page that shows
 the record is resolved when the message is listed. A user reads only his own messages.
@@ -23,7 +27,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
 from app.services import codes, scoping
@@ -72,10 +76,20 @@ def _active_users(condition) -> list:
     return list(db.session.scalars(select(GreenMineUser).where(GreenMineUser.active.is_(True), condition)))
 
 
+def _owner(record):
+    """The record that carries the enterprise and region of ``record``: itself, or the parent
+    its scope comes from (a surveillance audit's certificate)."""
+    path = scoping.scope_path(type(record))
+    if path is not None and path.parent is not None and not hasattr(record, "enterprise_id"):
+        parent = getattr(record, path.parent[1], None)
+        return _owner(parent) if parent is not None else record
+    return record
+
+
 def applicants(record) -> list:
     from app.models import GreenMineUser
 
-    enterprise_id = getattr(record, "enterprise_id", None)
+    enterprise_id = getattr(_owner(record), "enterprise_id", None)
     if enterprise_id is None:
         return []
     return [user for user in _active_users(GreenMineUser.enterprise_id == enterprise_id)
@@ -93,13 +107,14 @@ def next_reviewers(record, state: str) -> list:
     workflow_name = workflow_of(record).name
     roles = {role for step in TRANSITIONS if step.workflow == workflow_name and step.source == state and step.pending
              for role in step.roles} - {"enterprise"}
-    region_code = getattr(record, "region_code", None)
+    region_code = getattr(_owner(record), "region_code", None)
     if not roles or not region_code:
         return []
-    # Staff of the record's region and the regions above it, and agency users (their scope is
-    # their assignments); the scope rule then decides exactly.
+    # Staff of the record's region and the regions above it, agency and certification-body users
+    # (their scope is their assignments, their body's records); the scope rule then decides exactly.
     candidates = _active_users((GreenMineUser.region_code.in_(codes.ancestor_codes(region_code))
-                                | GreenMineUser.agency_id.is_not(None))
+                                | GreenMineUser.agency_id.is_not(None)
+                                | GreenMineUser.certification_body_id.is_not(None))
                                & GreenMineUser.roles.any(Role.name.in_(roles)))
     return [user for user in candidates if scoping.can_access(user, record, scoping.ACT)]
 
@@ -183,6 +198,7 @@ def remind(today: Optional[datetime.date] = None) -> int:
             key = f"deadline:Application:{application.id}:{deadline.isoformat()}:{due}"
             planned.append((applicants(application),
                             Message(DEADLINE, title, body, "Application", application.id, key)))
+        planned.extend(_certification_reminders(today, days_before))
     keys = [f"{message.dedupe_key}:{user.id}" for users, message in planned for user in users]
     sent_before = set()
     for start in range(0, len(keys), 500):
@@ -199,6 +215,62 @@ def remind(today: Optional[datetime.date] = None) -> int:
         db.session.rollback()
         raise
     return written
+
+
+def _certifiers_of(body_id: int) -> list:
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.models import GreenMineUser
+
+    return _active_users((GreenMineUser.certification_body_id == body_id)
+                         & GreenMineUser.roles.any(Role.name == "certifier"))
+
+
+def _certification_reminders(today: datetime.date, days_before: list[int]) -> list[tuple[list, Message]]:
+    """The certification reminders due ``today`` (see the module); called in the default locale."""
+    from app.models import CertificationApplication, CertificationCertificate
+    from app.services import certification, surveillance
+
+    planned: list[tuple[list, Message]] = []
+    running = db.session.scalars(select(CertificationApplication)
+                                 .where(CertificationApplication.status == "under_evaluation")).all()
+    for record in running:
+        clock = certification.clock(record, today)
+        if clock is None or clock.deadline is None or clock.remaining < 0:
+            continue
+        due = next((days for days in days_before if clock.remaining <= days), None)
+        if due is None:
+            continue
+        title = _("%(days)s working day(s) left: %(kind)s “%(name)s”", days=clock.remaining,
+                  kind=_record_kind(record), name=_record_name(record))
+        body = _("The evaluation must be finished by %(date)s (%(limit)s working days after acceptance, "
+                 "rectification not counted).", date=clock.deadline.isoformat(), limit=clock.limit)
+        key = f"deadline:CertificationApplication:{record.id}:{clock.deadline.isoformat()}:{due}"
+        planned.append((_certifiers_of(record.body_id),
+                        Message(DEADLINE, title, body, "CertificationApplication", record.id, key)))
+    notice = int(current_app.config.get("CERTIFICATION_AUDIT_NOTICE_DAYS", 30))
+    valid = db.session.scalars(select(CertificationCertificate).where(
+        CertificationCertificate.status == "valid", CertificationCertificate.valid_from <= today,
+        CertificationCertificate.valid_until >= today).options(selectinload(CertificationCertificate.audits))).all()
+    for certificate in valid:
+        year = surveillance.audit_due(certificate, today)
+        if year is not None and (year.end - today).days <= notice:
+            title = _("Surveillance audit due by %(date)s: certificate %(number)s", date=year.end.isoformat(),
+                      number=certificate.number)
+            body = _("Year %(year)s of the certificate of “%(name)s” ends on %(date)s without a surveillance "
+                     "audit.", year=year.year, name=certificate.mine_name, date=year.end.isoformat())
+            key = f"surveillance:{certificate.id}:{year.year}"
+            planned.append((_certifiers_of(certificate.body_id),
+                            Message(DEADLINE, title, body, "CertificationCertificate", certificate.id, key)))
+        if surveillance.renewal_due(certificate, today):
+            title = _("Re-evaluation due: certificate %(number)s ends on %(date)s", number=certificate.number,
+                      date=certificate.valid_until.isoformat())
+            body = _("Apply for the re-evaluation of “%(name)s” before its certificate ends.",
+                     name=certificate.mine_name)
+            key = f"renewal:{certificate.id}:{certificate.valid_until.isoformat()}"
+            planned.append((applicants(certificate),
+                            Message(DEADLINE, title, body, "CertificationCertificate", certificate.id, key)))
+    return planned
 
 
 # ---------------------------------------------------------------------------

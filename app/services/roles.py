@@ -122,6 +122,10 @@ class RoleDefinition:
     grants: tuple[Grant, ...] = field(default_factory=tuple)
     # Everything FAB registers (the info-centre administrator).
     all_permissions: bool = False
+    # Menu items not shown although the role may open their page: a page it reaches only for
+    # another purpose (the certifier reads EvaluationView for its certification score sheets,
+    # not for the agencies' assignments that the menu item opens).
+    hidden_menus: tuple[str, ...] = ()
 
 
 def _staff(name: str, label, scope: str, level: int, registry_delete: bool, import_excel: bool = False,
@@ -292,7 +296,7 @@ ROLES: dict[str, RoleDefinition] = {
             Grant(SURVEILLANCE, READ + WRITE + TRANSITION),
             Grant(EVALUATION, SCORES_READ + CERTIFIER_SCORE),
             Grant(ATTACHMENTS, UPLOAD),
-        )),
+        ), hidden_menus=("Third-party assessments",)),
     )
 }
 
@@ -340,7 +344,7 @@ def sync_roles(appbuilder) -> dict[str, int]:
             wanted = {pair for pair in declared_permissions(role) if pair in existing}
             # A menu item is shown to a role that may open the page it leads to.
             for view, menu_names in menu_of_view.items():
-                if (landing_permission.get(view), view) in wanted:
+                if (landing_permission.get(view), view) in wanted and not menu_names & set(role.hidden_menus):
                     wanted.update(("menu_access", name) for name in menu_names if ("menu_access", name) in existing)
             for link, permission in MENU_LINKS.items():
                 if permission in wanted and ("menu_access", link) in existing:

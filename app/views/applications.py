@@ -41,6 +41,8 @@ LABELS = {
     "region": _l("Region"),
     "year": _l("Application year"),
     "status_label": _l("Status"),
+    # The search form's filter on the state itself.
+    "status": _l("Status"),
     "submitted_at": _l("Submitted at"),
     # 矿山企业基本信息 (fig. 3-9)
     "enterprise_name": _l("Mining-right holder"),

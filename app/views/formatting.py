@@ -20,7 +20,8 @@ def blank_if_none(value) -> str:
 
 
 def formatters(datetimes: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> dict:
-    """FAB ``formatters_columns`` for these datetime and optional columns."""
-    result = {name: local_datetime for name in datetimes}
-    result.update({name: blank_if_none for name in optional})
+    """FAB ``formatters_columns`` for these datetime and optional columns (a datetime named in both
+    keeps its time-zone formatting; both show an empty value as blank)."""
+    result = {name: blank_if_none for name in optional}
+    result.update({name: local_datetime for name in datetimes})
     return result

@@ -37,6 +37,7 @@ LABELS = {
     "valid_until": _l("Valid until"),
     "validity_label": _l("Certificate status"),
     "status_label": _l("Status"),
+    "status": _l("Status"),
     "revoked_on": _l("Revoked on"),
     "decided_at": _l("Decided at"),
     "decision_comment": _l("Comment"),
