@@ -14,8 +14,9 @@ from tests.conftest import is_postgres
 SMALL_PAGE = 2
 MUST_COVER = {f"{kind} {name}" for kind, names in (
     ("html", ("MineView", "EnterpriseView", "PreDeclarationView", "ApplicationView", "TransitionLogView",
-              "AuditLogView", "RegionView")),
-    ("rest", ("MineApi", "EnterpriseApi", "PreDeclarationApi", "ApplicationApi", "RegionApi")),
+              "AuditLogView", "RegionView", "CertificationApplicationView")),
+    ("rest", ("MineApi", "EnterpriseApi", "PreDeclarationApi", "ApplicationApi", "RegionApi",
+              "CertificationApplicationApi")),
 ) for name in names}
 
 

@@ -288,3 +288,77 @@ def test_reviewer_drills_down_the_statistics(users):
     assert 0 < rows.count() <= number
     for index in range(rows.count()):
         expect(rows.nth(index)).to_contain_text("小店区")
+
+
+def test_certification_from_acceptance_to_the_public_page(users, live_server, tmp_path):
+    """Certification (G1-G4) in the browser: the demo's certification of 小店区石灰岩矿3号 waits for
+    acceptance. renzheng accepts it (the 20-working-day clock starts), forms the project team,
+    requests a rectification (the clock pauses); qiye1 uploads its evidence and resubmits;
+    renzheng uploads the evaluation report and certifies with the grade its scores reach (the item
+    scores by REST, ``POST /api/v1/evaluation/certification/<id>/scores/certifier``); qiye1 opens
+    the certificate and downloads its PDF; the public verification page shows grade and validity."""
+    certifier = users.page("renzheng")
+    record = open_from_list(certifier, "/certificationapplicationview/list/", "小店区石灰岩矿3号")
+    expect(certifier.locator("#clock")).to_contain_text("受理申请后开始计时")
+    step(certifier, "正式受理", comment="材料齐全，正式受理（浏览器测试）")
+    expect(certifier.locator("#clock-used")).to_have_text("0 / 20")
+    expect(certifier.locator("#clock-remaining")).to_have_text("20")
+
+    for name, role, number in (("测试组长", "leader", "2099-N1GM-0000011"), ("测试专家", "expert", "")):
+        form = certifier.locator("#team-add")
+        form.locator("input[name=name]").fill(name)
+        form.locator("select[name=team_role]").select_option(role)
+        form.locator("input[name=registration_no]").fill(number)
+        form.get_by_role("button").click()
+        expect(certifier.locator(".alert-success").filter(has_text=name).first).to_be_visible()
+    expect(certifier.locator("#team tbody tr")).to_have_count(2)
+
+    step(certifier, "要求整改", comment="补充矿区复绿证明（浏览器测试）")
+    expect(certifier.locator("#clock-label")).to_contain_text("暂停")
+
+    enterprise = users.page("qiye1")
+    enterprise.goto(f"/certificationapplicationview/show/{record}")
+    evidence = tmp_path / "复绿证明.pdf"
+    evidence.write_bytes(PDF)
+    upload(enterprise, f"attachments-CertificationApplication-{record}-rectification", str(evidence))
+    step(enterprise, "提交整改")
+    expect(enterprise.locator("#clock-pauses tbody tr")).to_have_count(1)
+
+    api = Rest(live_server.url, "renzheng")
+    version = api.call("GET", f"/api/v1/evaluation/certification/{record}")["version"]
+    versions = api.call("GET", "/api/v1/indicatorversion/?q=" + urllib.parse.quote(
+        f"(filters:!((col:code,opr:eq,value:'{version}')))"))["result"]
+    items = api.call("GET", "/api/v1/indicatoritem/?q=" + urllib.parse.quote(
+        f"(filters:!((col:version_id,opr:eq,value:{versions[0]['id']}),(col:level,opr:eq,value:3)),page_size:100)"
+    ))["result"]
+    summary = api.call("POST", f"/api/v1/evaluation/certification/{record}/scores/certifier",
+                       {"scores": [{"item": i["code"], "score": round(i["points"] * 0.85, 2)} for i in items]})
+    assert summary["complete"] and 80 <= summary["share"] < 90, summary
+
+    certifier.goto(f"/certificationapplicationview/show/{record}")
+    report = tmp_path / "认证评估报告.pdf"
+    report.write_bytes(PDF)
+    upload(certifier, f"attachments-CertificationEvaluation-{record}-evaluation_report", str(report))
+    step(certifier, "按所达等级批准认证", comment="现场评估通过（浏览器测试）")
+    expect(certifier.locator("body")).to_contain_text("已获认证")
+
+    enterprise.goto(f"/certificationapplicationview/show/{record}")
+    enterprise.locator("#certificate-link a").click()
+    expect(enterprise).to_have_url(re.compile(r"/certificationcertificateview/show/\d+"))
+    expect(enterprise.locator("body")).to_contain_text("AAAA")
+    number = re.search(r"GMC-\d{4}-\d{5}", enterprise.locator("body").inner_text()).group(0)
+    with enterprise.expect_download() as download_info:
+        enterprise.get_by_role("link", name="下载证书（PDF）").click()
+    content = open(download_info.value.path(), "rb").read()
+    assert content.startswith(b"%PDF") and len(content) > 5_000
+
+    context = users.chromium.new_context(base_url=live_server.url, locale="zh-CN")  # nobody signed in
+    try:
+        public = context.new_page()
+        public.goto(f"/public/certificate/{number}")
+        body = public.locator("body")
+        expect(body).to_contain_text("AAAA")
+        expect(body).to_contain_text("有效")
+        expect(body).to_contain_text("小店区石灰岩矿3号")
+    finally:
+        context.close()
