@@ -2,7 +2,9 @@
 
 Every value here is a documented default. Anything secret or site-specific comes from the
 environment: ``DATABASE_URL``, ``SECRET_KEY``, ``GM_ENV``, ``RATELIMIT_STORAGE_URI``,
-``SAFE_REDIRECT_HOSTS``. ``create_app(overrides)`` applies test or CLI overrides last.
+``RATELIMIT_KEY_PREFIX``, ``PROXY_FIX_X_FOR`` / ``_X_PROTO`` / ``_X_HOST``,
+``SAFE_REDIRECT_HOSTS``, ``UPLOAD_FOLDER`` or ``STORAGE_URL`` (with ``S3_ENDPOINT_URL``, ``S3_REGION``
+and boto3's credentials). ``create_app(overrides)`` applies test or CLI overrides last.
 """
 import os
 
@@ -90,9 +92,40 @@ LOGIN_LOCKOUT_FAILURES = 5
 LOGIN_LOCKOUT_WINDOW_MINUTES = 15
 LOGIN_LOCKOUT_MINUTES = 15
 LOGIN_ADDRESS_FAILURES = 30
-# memory:// is per process; use redis://127.0.0.1:6379/0 when several processes serve.
+# Where the limiter (FAB's, which also limits the REST login: app/__init__.py) counts.
+# memory:// is per process: with several gunicorn workers or servers each would allow its own
+# 10 a minute. Use Redis when more than one process serves: redis://127.0.0.1:6379/0
+# (Flask-Limiter's storage; the `redis` package is in requirements.txt).
 RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+# Prefix of this deployment's keys in that storage, so that two deployments (or the tests) on one
+# Redis neither share counts nor clear each other's (create_app() also gives it to the Redis
+# storage, whose reset() deletes only the keys under its own prefix).
+RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "greenmine")
+# If Redis stops answering, count in the process's memory until it is back (limits per process
+# for that time, and the database lock-out below still holds) rather than failing every login.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = True
+# What else several processes must share, and where it already is (issue 10):
+# - sessions are signed cookies (nothing on the server): every server needs the same SECRET_KEY;
+#   REST tokens (JWT) are signed with it too;
+# - the login lock-out, password versions (sessions and tokens ended by a password change),
+#   notifications and the workflow's row locks are in the database;
+# - what a process caches is read-only data from the code or the shipped files: the scope and
+#   score-sheet tables (app/services/scoping.py, evaluation.py), the holiday calendar
+#   (workdays.py), the photo checklist (photo_checklist.py), compiled REST argument schemas
+#   (app/views/base.py) and FAB's menus and views; permissions are cached per request only
+#   (app/security.py). None of it changes while the app runs, so nothing needs invalidating.
+# - uploaded files: a shared UPLOAD_FOLDER or object storage (see the README's deployment part).
+
+# Behind a reverse proxy (nginx): how many proxies in front of the app set X-Forwarded-For,
+# X-Forwarded-Proto and X-Forwarded-Host. 0 (default) ignores the headers, which is right when
+# clients reach the app directly (they could forge them). With 1 behind one nginx, werkzeug's
+# ProxyFix makes the client's address (rate limits, lock-out, audit trail), https (Secure
+# cookies, CSRF's referrer check) and the public host (url_for(_external=True), the
+# certificate's QR code) those the proxy saw.
+PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "0"))
+PROXY_FIX_X_HOST = int(os.environ.get("PROXY_FIX_X_HOST", "0"))
 
 # Request bodies above this are refused before being read (413).
 MAX_CONTENT_LENGTH = 120 * 1024 * 1024
@@ -152,6 +185,17 @@ LANGUAGES = {
 REFERENCE_DATA_DIR = os.path.join(BASE_DIR, "app", "data")
 # Uploaded files are stored here under generated names, outside the static folder.
 UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(BASE_DIR, "instance", "uploads"))
+# Attachments: "" keeps them in UPLOAD_FOLDER; s3://bucket/optional/prefix puts them in S3-compatible
+# object storage (app.services.storage; credentials from boto3's chain: AWS_ACCESS_KEY_ID /
+# AWS_SECRET_ACCESS_KEY, a profile, an instance role; never in this file).
+STORAGE_URL = os.environ.get("STORAGE_URL", "")
+# The store's endpoint for MinIO and similar (path-style addressing then); None: AWS itself.
+S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
+S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+# Downloads redirect (302) to a presigned URL valid this many seconds instead of passing the bytes
+# through the app server; only after the scope check, and only with object storage.
+STORAGE_PRESIGNED_DOWNLOADS = os.environ.get("STORAGE_PRESIGNED_DOWNLOADS", "").lower() in ("1", "true", "yes", "on")
+STORAGE_PRESIGNED_SECONDS = int(os.environ.get("STORAGE_PRESIGNED_SECONDS", "60"))
 # Technical-support contact shown on the home page.
 SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT", "信息中心技术支持（请在部署时配置联系方式）")
 

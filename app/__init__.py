@@ -35,6 +35,8 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         app.config.update(overrides)
     _check_production_config(app)
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    _configure_limiter_storage(app)
+    _install_proxy_fix(app)
 
     from app.services.passwords import validate_password_complexity
 
@@ -106,6 +108,48 @@ def _check_production_config(app: Flask) -> None:
         )
     app.config["SESSION_COOKIE_SECURE"] = True
     app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+# Flask-Limiter storages that live outside the process (shared by every worker and server).
+_SHARED_LIMITER_SCHEMES = ("redis", "rediss", "redis+unix", "redis+cluster", "redis+sentinel", "valkey",
+                           "valkeys", "valkey+unix", "valkey+cluster", "valkey+sentinel")
+
+
+def _configure_limiter_storage(app: Flask) -> None:
+    """FAB's limiter (the HTML login, and the REST login limited in _limit_api_login) is built
+    by Flask-Limiter from RATELIMIT_STORAGE_URI. For Redis, the deployment's RATELIMIT_KEY_PREFIX
+    also becomes the storage's own key prefix: Flask-Limiter puts it into each counter's key,
+    but the storage's reset() deletes every key under the storage prefix ("LIMITS" by default),
+    which would clear the counts of every other deployment (or test run) on the same Redis."""
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    scheme = uri.split("://", 1)[0].lower()
+    if scheme in _SHARED_LIMITER_SCHEMES:
+        prefix = app.config.get("RATELIMIT_KEY_PREFIX") or ""
+        options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        if prefix:
+            options.setdefault("key_prefix", f"LIMITS:{prefix}")
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = options
+    elif app.config.get("GM_ENV") == "production" and scheme == "memory":
+        # Right for one process only; several workers would each allow the full limit.
+        app.logger.warning("RATELIMIT_STORAGE_URI is memory://: login limits are counted per process. "
+                           "Set it to redis://... when more than one process serves.")
+
+
+def _install_proxy_fix(app: Flask) -> None:
+    """Behind a reverse proxy, trust its X-Forwarded-For / -Proto / -Host for as many hops as
+    configured (PROXY_FIX_X_*; 0 ignores the header, and all 0 installs nothing): the client's
+    address (rate limits, lock-out, audit), https (Secure cookies, CSRF's referrer check) and
+    the public host (external URLs, the certificate's QR code) are then those the proxy saw."""
+    hops = {}
+    for name in ("x_for", "x_proto", "x_host"):
+        value = int(app.config.get(f"PROXY_FIX_{name.upper()}") or 0)
+        if value < 0:
+            raise ValueError(f"PROXY_FIX_{name.upper()} must be 0 or the number of trusted proxies, not {value}.")
+        hops[name] = value
+    if any(hops.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_port=0, x_prefix=0, **hops)  # type: ignore[method-assign]
 
 
 def _ensure_sqlite_folder(uri: str) -> None:

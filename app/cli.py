@@ -1,7 +1,10 @@
-"""`flask gm …` commands: reference data, roles, users, demo data, and the one-command demo."""
+"""`flask gm …` commands: deployment (migrations, reference data, roles), users, demo data, the one-command demo."""
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
 
 import click
 from flask import Flask, current_app
@@ -102,6 +105,134 @@ def _seed_demo() -> None:
         click.echo(f"  {user.username:<10} {user.role:<10} {user.description}")
 
 
+# pg_advisory_lock key of `flask gm deploy` (any constant; the lock is per database).
+DEPLOY_LOCK_KEY = 0x676D_6465_706C  # "gmdepl"
+
+
+@dataclass
+class DeployReport:
+    """What `_prepare_database()` did: the schema revision before and after, each reference
+    file's load result, the permissions per role, the grants added and withdrawn, and whether
+    it had to wait for another deployment."""
+    revision_before: str
+    revision_after: str
+    reference: dict[str, dict[str, int]]
+    roles: dict[str, int]
+    granted: int
+    withdrawn: int
+    waited: bool
+
+    @property
+    def changed(self) -> bool:
+        return (self.revision_before != self.revision_after or self.granted > 0 or self.withdrawn > 0
+                or any(r["inserted"] or r["updated"] for r in self.reference.values()))
+
+    def lines(self) -> list[str]:
+        from flask_babel import gettext as _
+
+        lines = []
+        if self.waited:
+            lines.append(_("Waited for another deployment to finish."))
+        if self.revision_before == self.revision_after:
+            lines.append(_("Schema: at revision %(revision)s, nothing to migrate.", revision=self.revision_after))
+        else:
+            lines.append(_("Schema: migrated from revision %(old)s to %(new)s.", old=self.revision_before,
+                           new=self.revision_after))
+        for name, result in self.reference.items():
+            lines.append(_("Reference data %(name)s: %(inserted)s inserted, %(updated)s updated, %(unchanged)s "
+                           "unchanged.", name=name, **result))
+        lines.append(_("Roles: %(roles)s; %(added)s permissions granted, %(removed)s withdrawn.",
+                       roles=", ".join(f"{role} {count}" for role, count in self.roles.items()),
+                       added=self.granted, removed=self.withdrawn))
+        return lines
+
+
+@contextmanager
+def _deployment_lock() -> Iterator[bool]:
+    """Serialise deployments on PostgreSQL: servers started together run the steps one after
+    the other, and the later ones find nothing left to do. A session-level advisory lock on a
+    connection of its own (autocommit, so it holds no transaction open while Alembic works on
+    others); released when the steps end or fail, and by PostgreSQL if the process dies.
+    SQLite is a single local file behind one server: no lock. Yields whether it waited."""
+    from flask_babel import gettext as _
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        yield False
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        waited = not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": DEPLOY_LOCK_KEY}).scalar()
+        if waited:
+            click.echo(_("Another deployment is running; waiting for it to finish."), err=True)
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": DEPLOY_LOCK_KEY})
+        try:
+            yield waited
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": DEPLOY_LOCK_KEY})
+
+
+def _schema_revision() -> str:
+    from alembic.migration import MigrationContext
+
+    from app.extensions import db
+
+    with db.engine.connect() as conn:
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ", ".join(heads) if heads else "-"
+
+
+def _role_grants() -> set[tuple[str, str, str]]:
+    sm = current_app.appbuilder.sm
+    return {(role.name, pv.permission.name, pv.view_menu.name)
+            for role in sm.session.query(sm.role_model).all() for pv in role.permissions}
+
+
+def _prepare_database() -> DeployReport:
+    """Migrate the schema, load the reference data and sync the roles: what a new release needs
+    before it serves (`gm deploy`, and `gm demo` before its demo data). Each step is idempotent
+    and the whole runs under the deployment lock."""
+    from dataclasses import asdict
+
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+    from app.services import reference
+    from app.services.roles import sync_roles
+
+    with _deployment_lock() as waited:
+        before = _schema_revision()
+        upgrade()
+        after = _schema_revision()
+        loaded = {name: asdict(result) for name, result in reference.load_all().items()}
+        grants_before = _role_grants()
+        counts = sync_roles(current_app.appbuilder)
+        grants_after = _role_grants()
+        db.session.remove()
+    return DeployReport(revision_before=before, revision_after=after, reference=loaded, roles=counts,
+                        granted=len(grants_after - grants_before), withdrawn=len(grants_before - grants_after),
+                        waited=waited)
+
+
+@gm.command("deploy")
+@click.option("--json", "as_json", is_flag=True, help="print what was done as JSON (for scripts)")
+@with_appcontext
+def deploy_command(as_json: bool) -> None:
+    """Prepare the database for this release: migrations, reference data, roles. Run it once per
+    deployment, before starting the servers; running it again, or on several servers at the
+    same time, is safe (the later runs wait and then find nothing to do)."""
+    report = _prepare_database()
+    if as_json:
+        import json
+        from dataclasses import asdict
+
+        click.echo(json.dumps({**asdict(report), "changed": report.changed}))
+        return
+    for line in report.lines():
+        click.echo(line)
+
+
 @gm.command("demo")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8080, type=int)
@@ -109,14 +240,10 @@ def _seed_demo() -> None:
 @with_appcontext
 def demo_command(host: str, port: int, no_serve: bool) -> None:
     """Migrate, load reference data, sync roles, seed the demo, print the logins, serve."""
-    from flask_migrate import upgrade
+    from app.services import demo
 
-    from app.services import demo, reference
-    from app.services.roles import sync_roles
-
-    upgrade()
-    reference.load_all()
-    sync_roles(current_app.appbuilder)
+    for line in _prepare_database().lines():
+        click.echo(line)
     _seed_demo()
     click.echo("")
     click.echo(f"Admin login: admin / {demo.DEMO_PASSWORD}")

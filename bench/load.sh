@@ -23,8 +23,12 @@ export DATABASE_URL="postgresql+psycopg2://postgres@127.0.0.1:5432/$DB"
 BASE="http://127.0.0.1:$PORT"
 TMP=$(mktemp -d)
 
-.venv/bin/gunicorn -w "$WORKERS" -b "127.0.0.1:$PORT" --timeout 60 --access-logfile /dev/null \
-    --error-logfile "$TMP/gunicorn.log" --pid "$TMP/gunicorn.pid" 'run:app' &
+# The production configuration (gunicorn.conf.py), with the benchmark's workers and port, no
+# access log, and no worker recycling (max_requests: a worker rebuilding its app in the middle of
+# the run would show as a latency spike that production spreads over hours).
+GUNICORN_WORKERS="$WORKERS" GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_ACCESS_LOG=/dev/null \
+  GUNICORN_ERROR_LOG="$TMP/gunicorn.log" GUNICORN_MAX_REQUESTS=0 \
+  .venv/bin/gunicorn -c gunicorn.conf.py --pid "$TMP/gunicorn.pid" 'run:app' &
 trap 'kill "$(cat "$TMP/gunicorn.pid")" 2>/dev/null || true; sleep 1; rm -rf "$TMP"' EXIT
 for _ in $(seq 60); do curl -fs -o /dev/null "$BASE/login/" && break; sleep 0.5; done
 

@@ -3,7 +3,7 @@
   GET    /api/v1/attachment/<owner_type>/<owner_id>          the owner's files
   POST   /api/v1/attachment/<owner_type>/<owner_id>/<slot>   upload (multipart field "file")
   DELETE /api/v1/attachment/<id>                             remove (while the owner is editable)
-  GET    /api/v1/attachment/<id>/file                        download
+  GET    /api/v1/attachment/<id>/file                        download (or 302 to a presigned URL)
 Owner types: PreDeclaration, Application, IndicatorEvidence, Notice.
 """
 from __future__ import annotations
@@ -109,13 +109,15 @@ class AttachmentApi(BaseApi):
     @protect()
     @safe
     def file(self, attachment_id):
-        """Download one file.
+        """Download one file: the bytes, or (STORAGE_PRESIGNED_DOWNLOADS with object storage) a
+        redirect to a short-lived presigned URL; either only within the owner record's scope.
         ---
         get:
           parameters:
           - {in: path, name: attachment_id, schema: {type: integer}}
           responses:
             200: {description: the file}
+            302: {description: 'a short-lived presigned URL of the object store (Location)'}
             404: {$ref: '#/components/responses/404'}
         """
         from app.views.attachments import attachment_response

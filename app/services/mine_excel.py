@@ -25,7 +25,6 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Iterable, NamedTuple, Optional, Union
-from urllib.parse import quote
 
 from flask import current_app
 from flask_babel import force_locale
@@ -486,13 +485,6 @@ def _export_cell(ws, value: Any, is_code: bool) -> Any:
         cell.number_format = "yyyy-mm-dd"
         return cell
     return value
-
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """``attachment`` with the UTF-8 name (RFC 5987 / RFC 6266) and an ASCII ``fallback``
-    for clients that do not read ``filename*``."""
-    fallback = re.sub(r"[^A-Za-z0-9._-]+", "_", fallback) or "download.xlsx"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 # ---------------------------------------------------------------------------

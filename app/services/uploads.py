@@ -20,10 +20,13 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import shutil
+import tempfile
 import unicodedata
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Optional
+from typing import Any, BinaryIO, Callable, Iterator, Optional
 
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
@@ -562,7 +565,8 @@ def attach(owner_type: str, owner_id: int, slot: str, file_storage, user):
             raise ValidationFailed(_("The file is larger than the allowed %(size)s.", size=size_text(max_bytes)),
                                    field="file")
         if kind == IMAGE:
-            with backend.open(stored) as handle:
+            # What was stored is what is checked (an object store's body is read back).
+            with _seekable(backend.open(stored)) as handle:
                 check_image(handle)
         # Again under the owner's row lock: a submission or another upload may have come in.
         owner = load_owner(owner_type, owner.id, user, scoping.EDIT, lock=True)
@@ -577,7 +581,10 @@ def attach(owner_type: str, owner_id: int, slot: str, file_storage, user):
     except BaseException:
         db.session.rollback()
         if stored is not None:
-            backend.delete(stored)
+            try:
+                backend.delete(stored)
+            except Exception:  # keep the original error; the orphan is only storage space
+                current_app.logger.exception("could not delete stored file %s after a failed upload", stored)
         raise
     return attachment
 
@@ -639,8 +646,8 @@ def remove(attachment_id: int, user) -> str:
         raise
     try:
         storage.get_storage().delete(stored)
-    except OSError:  # the row is gone; an orphan file is only disk space
-        current_app.logger.warning("could not delete stored file %s", stored)
+    except Exception:  # the row is gone; an orphan file is only storage space (a disk or a store error)
+        current_app.logger.exception("could not delete stored file %s", stored)
     return name
 
 
@@ -656,4 +663,43 @@ def attachments_of(owner_type: str, owner_id: int, slot: Optional[str] = None) -
 
 
 def open_file(attachment) -> BinaryIO:
+    """The stored bytes as a readable stream (a file, or an object store's streaming body).
+    The caller has checked the scope (``check_download``)."""
     return storage.get_storage().open(attachment.stored_name)
+
+
+def download_name(attachment) -> str:
+    """The ASCII fallback name of a download (the original name goes in ``filename*``)."""
+    extensions = CONTENT_TYPES.get(attachment.content_type, (None, (".bin",)))[1]
+    return f"attachment-{attachment.id}{extensions[0]}"
+
+
+def presigned_download_url(attachment) -> Optional[str]:
+    """A short-lived URL from which the client fetches the file itself, when
+    STORAGE_PRESIGNED_DOWNLOADS is on and the backend can presign (S3); None: stream it.
+
+    Call it only with what ``check_download`` returned: the URL is the file."""
+    if not storage.presigned_downloads():
+        return None
+    return storage.get_storage().download_url(
+        attachment.stored_name, attachment.original_name, attachment.content_type,
+        storage.presigned_seconds(), fallback=download_name(attachment),
+    )
+
+
+@contextmanager
+def _seekable(handle: BinaryIO) -> Iterator[BinaryIO]:
+    """``handle``, or, where it cannot seek (an object store's body), a temporary copy that can:
+    Pillow reads an image twice. The copy spills to disk past 1 MB."""
+    with handle:
+        try:
+            seekable = handle.seekable()
+        except (AttributeError, ValueError):
+            seekable = False
+        if seekable:
+            yield handle
+            return
+        with tempfile.SpooledTemporaryFile(max_size=MB) as copy:
+            shutil.copyfileobj(handle, copy, storage.CHUNK_SIZE)
+            copy.seek(0)
+            yield copy

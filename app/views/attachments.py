@@ -8,9 +8,9 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 
-from app.services import uploads
+from app.services import storage, uploads
 from app.services.exceptions import AccessDenied, DomainError, NotFound
-from app.services.mine_excel import content_disposition
+from app.services.downloads import content_disposition
 
 
 def _back():
@@ -64,9 +64,18 @@ class AttachmentView(BaseView):
 
 
 def attachment_response(attachment):
-    """The file as a download (screens and REST alike): streamed, never rendered by the browser."""
+    """The file as a download (screens and REST alike), for an attachment that passed
+    ``uploads.check_download``: a 302 to a short-lived presigned URL of the object store when
+    STORAGE_PRESIGNED_DOWNLOADS is on and the backend can presign, else the bytes streamed in
+    chunks. Never rendered by the browser (attachment, nosniff, a sandboxing CSP)."""
+    url = uploads.presigned_download_url(attachment)
+    if url is not None:
+        response = redirect(url, 302)
+        # The URL is a credential for a minute: not to be kept by caches or sent on as a referrer.
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
     handle = uploads.open_file(attachment)
-    fallback = f"attachment-{attachment.id}{_extension(attachment)}"
 
     def stream():
         with handle:
@@ -77,17 +86,13 @@ def attachment_response(attachment):
                 yield chunk
 
     response = current_app.response_class(stream(), mimetype=attachment.content_type, direct_passthrough=True)
-    response.headers["Content-Disposition"] = content_disposition(attachment.original_name, fallback)
+    response.headers["Content-Disposition"] = content_disposition(attachment.original_name,
+                                                                  uploads.download_name(attachment))
     response.headers["Content-Length"] = str(attachment.size_bytes)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
-
-
-def _extension(attachment) -> str:
-    extensions = uploads.CONTENT_TYPES.get(attachment.content_type, (None, (".bin",)))[1]
-    return extensions[0]
 
 
 def _accept(owner_type: str, owner, slot: str) -> str:
@@ -108,9 +113,12 @@ def _accept(owner_type: str, owner, slot: str) -> str:
 
 def register(appbuilder) -> None:
     """Add the attachment routes to ``appbuilder``. The request limit of the upload route
-    (app/__init__.py) reads the largest file size from the config: give it its default."""
+    (app/__init__.py) reads the largest file size from the config: give it its default. The
+    storage configuration is checked here, at start-up."""
     for key, value in uploads.DEFAULTS.items():
         current_app.config.setdefault(key, value)
+    # A malformed STORAGE_URL (or presigning setting) stops the start, not the first upload.
+    storage.check_configuration(current_app)
     # What the attachment panel macro (gm/_attachments.html) calls.
     current_app.jinja_env.globals.update(
         attachments_of=uploads.attachments_of,

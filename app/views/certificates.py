@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.models import Certificate
 from app.services import certificates, scoping
-from app.services.mine_excel import content_disposition
+from app.services.downloads import content_disposition
 from app.views.base import ScopedModelRestApi, ScopedModelView
 from app.views.datamodel import ListInterface
 

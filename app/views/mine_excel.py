@@ -17,6 +17,7 @@ from wtforms import BooleanField
 
 from app.models import Mine
 from app.services import mine_excel, mine_search, scoping
+from app.services.downloads import content_disposition
 from app.services.exceptions import DomainError
 
 # The report shows at most this many refusals on the page (the counts cover all of them).
@@ -33,7 +34,7 @@ def _xlsx_download(data: bytes, name: str, ascii_name: str) -> Response:
     """An attachment named in the user's language (e.g. 矿山_20260131.xlsx), never shown inline."""
     today = f"{datetime.date.today():%Y%m%d}"
     response = Response(data, mimetype=mine_excel.XLSX_MIMETYPE)
-    response.headers["Content-Disposition"] = mine_excel.content_disposition(
+    response.headers["Content-Disposition"] = content_disposition(
         f"{name}_{today}.xlsx", fallback=f"{ascii_name}_{today}.xlsx"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models.spotcheck import SpotCheckCampaign
 from app.services import scoping, spotcheck_reports
 from app.services.exceptions import DomainError
-from app.services.mine_excel import content_disposition
+from app.services.downloads import content_disposition
 
 
 def _download(body: bytes, mimetype: str, names: tuple[str, str]):

@@ -18,7 +18,7 @@ from wtforms.validators import Optional as OptionalValidator
 
 from app.models import CertificationCertificate, SurveillanceAudit
 from app.services import scoping, surveillance, uploads
-from app.services.mine_excel import content_disposition
+from app.services.downloads import content_disposition
 from app.views.base import ScopedModelView
 from app.views.datamodel import ListInterface
 from app.views.formatting import blank_if_none, local_datetime
