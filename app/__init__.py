@@ -34,6 +34,10 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     _check_production_config(app)
+    # A malformed STORAGE_URL (or presigning setting) stops the start, not the first upload.
+    from app.services.storage import check_configuration
+
+    check_configuration(app)
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     _configure_limiter_storage(app)
     _install_proxy_fix(app)

@@ -19,10 +19,11 @@ import pytest
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
-from app.models import Application, Attachment
-from app.services import predeclarations, storage, uploads
+from app.models import Attachment
+from app.services import storage, uploads
 from app.services.exceptions import DomainError, ValidationFailed
 from tests.conftest import sample_jpeg
+from tests.test_uploads import setup  # noqa: F401  (the draft records and their enterprise user)
 
 MB = 1024 * 1024
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -132,20 +133,6 @@ def s3(app, bucket, s3_endpoint, monkeypatch):
     storage.reset(app)
 
 
-@pytest.fixture
-def setup(make_mine, make_user):
-    """A draft pre-declaration and a draft application of one enterprise in 小店区, its user."""
-    mine = make_mine("140105", mining_method="underground")
-    user = make_user("enterprise", enterprise=mine.enterprise)
-    record = predeclarations.create(user, mine, 2026)
-    application = Application(
-        predeclaration_id=record.id, enterprise_id=mine.enterprise_id, mine_id=mine.id, region_code="140105",
-        year=2026, enterprise_name=mine.enterprise.name, mine_name=mine.name, licence_no=mine.licence_no,
-        uscc=mine.enterprise.uscc,
-    )
-    db.session.add(application)
-    db.session.commit()
-    return {"user": user, "pd": record, "app": application, "mine": mine}
 
 
 def fs(data, name: str) -> FileStorage:

@@ -69,7 +69,6 @@ from app.models.certification import (
     CertificationApplication,
     CertificationBody,
     CertificationCertificate,
-    SurveillanceAudit,
 )
 from app.services import certificates, scoping
 from app.services.evaluation import CERTIFIER

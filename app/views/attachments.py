@@ -8,7 +8,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 
-from app.services import storage, uploads
+from app.services import uploads
 from app.services.exceptions import AccessDenied, DomainError, NotFound
 from app.services.downloads import content_disposition
 
@@ -113,12 +113,9 @@ def _accept(owner_type: str, owner, slot: str) -> str:
 
 def register(appbuilder) -> None:
     """Add the attachment routes to ``appbuilder``. The request limit of the upload route
-    (app/__init__.py) reads the largest file size from the config: give it its default. The
-    storage configuration is checked here, at start-up."""
+    (app/__init__.py) reads the largest file size from the config: give it its default."""
     for key, value in uploads.DEFAULTS.items():
         current_app.config.setdefault(key, value)
-    # A malformed STORAGE_URL (or presigning setting) stops the start, not the first upload.
-    storage.check_configuration(current_app)
     # What the attachment panel macro (gm/_attachments.html) calls.
     current_app.jinja_env.globals.update(
         attachments_of=uploads.attachments_of,
