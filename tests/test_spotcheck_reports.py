@@ -528,3 +528,27 @@ def test_more_mines_cost_no_more_statements(app, scene, make_mine):
     after = {name: _statements(call) for name, call in calls.items()}
     assert after == before
     assert len(spotcheck_reports.public_campaign(campaign.id)["sample"]) == 24
+
+
+def test_the_rest_downloads_follow_the_same_scope_and_state(app, scene, make_user, api):
+    """GET /api/v1/spotcheckcampaign/<id>/summary.xlsx and …/report.pdf: the screens' files,
+    scope and refusals, as the REST twins (SPEC I2)."""
+    campaign_id = scene["campaign"].id
+    base = f"/api/v1/spotcheckcampaign/{campaign_id}"
+    province = api(make_user("province", "140000"))
+    summary = province.get(f"{base}/summary.xlsx")
+    assert summary.status_code == 200 and summary.mimetype == spotcheck_reports.XLSX_MIMETYPE
+    assert tuple(cell.value for cell in load_workbook(io.BytesIO(summary.get_data())).active[2]) == SUMMARY_HEADERS
+    report = province.get(f"{base}/report.pdf")
+    assert report.status_code == 200 and report.get_data().startswith(b"%PDF")
+    assert report.headers["Content-Disposition"].startswith("attachment;")
+    for user in (make_user("province", "610000"), make_user("county", "140105")):
+        assert api(user).get(f"{base}/summary.xlsx").status_code == 404
+    # The inspectors read the campaign but not its report files; an enterprise reads neither.
+    for user in (scene["inspectors"][0].user, make_user("enterprise", enterprise=scene["enterprise"])):
+        response = api(user).get(f"{base}/report.pdf")
+        assert response.status_code in (403, 404) and response.mimetype == "application/json"
+    planned = make_campaign("planned")
+    refused = province.get(f"/api/v1/spotcheckcampaign/{planned.id}/summary.xlsx")
+    assert refused.status_code == 409 and refused.get_json()["message"] == zh(
+        "The summary table and the report are available once the mines have been drawn.")

@@ -18,7 +18,7 @@ from flask_appbuilder.security.decorators import permission_name
 
 from app.models import Inspector, SpotCheck, SpotCheckCampaign
 from app.models.spotcheck import AREA_COLUMNS
-from app.services import scoping, spotchecks
+from app.services import scoping, spotcheck_reports, spotchecks
 from app.services.exceptions import DomainError
 from app.views.base import ScopedModelRestApi
 from app.views.datamodel import ListInterface
@@ -57,6 +57,58 @@ class SpotCheckCampaignApi(ScopedModelRestApi):
                 if name in schema.fields:
                     schema.fields[name].required = False
                     schema.load_fields[name].required = False
+
+    def _report_download(self, pk, respond):
+        """A report file of the campaign: through the scope rule (404), once it has a table (409)."""
+        def step(campaign, _body):
+            spotcheck_reports.check_reportable(campaign)
+            return respond(campaign)
+
+        return self.act_on(pk, scoping.DOWNLOAD, step)
+
+    @expose("/<int:pk>/summary.xlsx", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("summary")
+    def summary_xlsx(self, pk):
+        """The province's summary table (seed 004 附表) as .xlsx (SPEC H6).
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200:
+              description: the table
+              content:
+                application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: {}
+            404: {$ref: '#/components/responses/404'}
+            409: {description: no table yet (the mines have not been drawn)}
+        """
+        from app.views.spotcheck_reports import summary_response
+
+        return self._report_download(pk, summary_response)
+
+    @expose("/<int:pk>/report.pdf", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("report")
+    def report_pdf(self, pk):
+        """The report (seed 004 附件2) prefilled with the campaign's figures, as PDF (SPEC H6).
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200:
+              description: the report
+              content:
+                application/pdf: {}
+            404: {$ref: '#/components/responses/404'}
+            409: {description: no report yet (the mines have not been drawn)}
+        """
+        from app.views.spotcheck_reports import report_response
+
+        return self._report_download(pk, report_response)
 
     @expose("/<int:pk>/draw", methods=["GET"])
     @protect()

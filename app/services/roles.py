@@ -84,8 +84,8 @@ SELF_CHECKS = ("SelfCheckView", "SelfCheckApi")
 PROBLEM_LEADS = ("ProblemLeadView", "ProblemLeadApi")
 INSPECTORS = ("InspectorView", "InspectorApi")
 CAMPAIGNS = ("SpotCheckCampaignView", "SpotCheckCampaignApi")
-# The province summary table (xlsx) and the report (PDF) of a campaign.
-CAMPAIGN_REPORTS = ("SpotCheckReportView",)
+# The province summary table (xlsx) and the report (PDF) of a campaign, on the screens and REST.
+CAMPAIGN_REPORTS = ("SpotCheckReportView", "SpotCheckCampaignApi")
 REPORT_DOWNLOADS = ("can_summary", "can_report")
 SPOT_CHECKS = ("SpotCheckView", "SpotCheckApi")
 # A team member confirms a verification record from his own account.

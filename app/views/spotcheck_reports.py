@@ -1,6 +1,7 @@
 """A campaign's summary table (xlsx) and report (PDF) (SPEC H6; seed 004 附表 and 附件2).
 
-Two downloads, no menu item (the campaign's page links to them). Both routes are FAB routes of
+Two downloads, no menu item (the campaign's page links to them); their REST twins are
+``GET /api/v1/spotcheckcampaign/<id>/summary.xlsx`` and ``…/report.pdf`` (app/api/spotchecks.py). Both routes are FAB routes of
 our own, which skip FAB's base filters: each loads the campaign through the scope rule (404 when
 absent or out of scope) and then asks the service whether it has a table yet (a planned campaign
 has none: 409 with the reason). Permissions: can_summary and can_report on SpotCheckReportView
@@ -19,13 +20,25 @@ from app.services.exceptions import DomainError
 from app.services.downloads import content_disposition
 
 
-def _download(body: bytes, mimetype: str, names: tuple[str, str]):
+def file_response(body: bytes, mimetype: str, names: tuple[str, str]):
     """An attachment named in Chinese (RFC 5987) with an ASCII fallback, never cached."""
     response = current_app.response_class(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = content_disposition(*names)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def summary_response(campaign):
+    """The summary table as an .xlsx download (screens and REST alike)."""
+    return file_response(spotcheck_reports.summary_xlsx(campaign), spotcheck_reports.XLSX_MIMETYPE,
+                         spotcheck_reports.summary_file_name(campaign))
+
+
+def report_response(campaign):
+    """The report as a PDF download (screens and REST alike)."""
+    return file_response(spotcheck_reports.render_report_pdf(campaign), "application/pdf",
+                         spotcheck_reports.report_file_name(campaign))
 
 
 class SpotCheckReportView(BaseView):
@@ -48,16 +61,14 @@ class SpotCheckReportView(BaseView):
     def summary(self, pk):
         """The province's summary table (绿色矿山抽查核查结果汇总表) as .xlsx."""
         campaign = self._campaign(pk)
-        return _download(spotcheck_reports.summary_xlsx(campaign), spotcheck_reports.XLSX_MIMETYPE,
-                         spotcheck_reports.summary_file_name(campaign))
+        return summary_response(campaign)
 
     @expose("/<int:pk>/report.pdf")
     @has_access
     def report(self, pk):
         """The report (绿色矿山核查报告) prefilled with the campaign's figures, as PDF."""
         campaign = self._campaign(pk)
-        return _download(spotcheck_reports.render_report_pdf(campaign), "application/pdf",
-                         spotcheck_reports.report_file_name(campaign))
+        return report_response(campaign)
 
 
 def register(appbuilder) -> None:
