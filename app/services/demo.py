@@ -563,15 +563,27 @@ def _spot_checks(year: int) -> None:
         leader = check.team.leader.user
         for column, text in _AREA_NOTES.items():
             setattr(check, column, text)
-        check.opinions = "加强矿区扬尘治理，完善固废综合利用台账。"
-        check.conforms = True
+        check.opinions = "排土场局部未复绿，限期整改；加强矿区扬尘治理，完善固废综合利用台账。"
+        check.conforms = False
         check.checked_on = datetime.date.today()
         spotchecks.check_rule(check, leader, "edit")
         db.session.commit()
         workflow.transition(check, "submit_record", leader)
         for member in check.team.members:
             spotchecks.confirm(check, member.inspector.user)
-        spotchecks.decide(check, "retain", province, "演示：核查符合绿色矿山标准，予以保留")
+        # H5: rectification with a deadline, the team's re-check confirmed by every member, then
+        # the organiser retains the mine.
+        spotchecks.decide(check, "order_rectification", province, "演示：排土场复绿，限期整改",
+                          rectify_deadline=(datetime.date.today() + datetime.timedelta(days=60)).isoformat())
+        check.recheck_on = datetime.date.today()
+        check.recheck_findings = "排土场已完成复绿（演示）。"
+        check.recheck_conforms = True
+        spotchecks.check_rule(check, leader, "edit")
+        db.session.commit()
+        workflow.transition(check, "submit_recheck", leader)
+        for member in check.team.members:
+            spotchecks.confirm(check, member.inspector.user)
+        spotchecks.decide(check, "pass_recheck", province, "演示：复查合格，予以保留")
     # The listed mine's enterprise files its self-check of the year.
     entry = db.session.scalars(select(DirectoryEntry).where(DirectoryEntry.status == "listed")
                                .order_by(DirectoryEntry.id)).first()
