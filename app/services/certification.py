@@ -124,6 +124,22 @@ def _as_id(value) -> Optional[int]:
     return int(raw) if raw.isdigit() and scoping.is_record_id(int(raw)) else None
 
 
+def active_bodies() -> list[CertificationBody]:
+    """The certification bodies that take applications, by name (the new application's choice)."""
+    return list(db.session.scalars(select(CertificationBody).where(CertificationBody.active.is_(True))
+                                   .order_by(CertificationBody.name)))
+
+
+def certificate_id_of(record: CertificationApplication) -> Optional[int]:
+    """The id of the certificate a certified application was issued (None before or without)."""
+    from app.models import CertificationCertificate
+
+    if record.status != "certified":
+        return None
+    return db.session.scalar(select(CertificationCertificate.id)
+                             .where(CertificationCertificate.certification_id == record.id))
+
+
 def _enterprise_of(user) -> int:
     enterprise_id = getattr(user, "enterprise_id", None)
     if not enterprise_id or not _has_role(user, "enterprise"):

@@ -6,7 +6,6 @@ each loads its record through the scope rule (404 out of scope) before rendering
 """
 from __future__ import annotations
 
-from flask import current_app
 from flask_appbuilder.api import expose as api_expose, protect, safe
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
@@ -14,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.models import Certificate
 from app.services import certificates, scoping
-from app.services.downloads import content_disposition
+from app.views.downloads import file_response
 from app.views.base import ScopedModelRestApi, ScopedModelView
 from app.views.datamodel import ListInterface
 
@@ -33,13 +32,8 @@ LABELS = {
 
 def pdf_response(certificate: Certificate):
     """The certificate as a PDF download (screens and REST alike)."""
-    body = certificates.render_pdf(certificate)
-    response = current_app.response_class(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = content_disposition(
-        certificates.file_name(certificate), certificates.file_name(certificate))
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    name = certificates.file_name(certificate)
+    return file_response(certificates.render_pdf(certificate), "application/pdf", name, name)
 
 
 class CertificateView(ScopedModelView):

@@ -6,13 +6,12 @@ engine (the base class's transition route). The REST twins are in app/api/certif
 are registered here too (``register``)."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from wtforms import BooleanField, StringField
 from wtforms.validators import Optional as OptionalValidator
 
@@ -159,9 +158,8 @@ class CertificationApplicationView(ScopedModelView):
                 flash(_("The certification application was created with the registry's values; complete its "
                         "form."), "success")
                 return redirect(url_for(f"{self.endpoint}.edit", pk=record.id))
-        bodies = db.session.scalars(select(CertificationBody).where(CertificationBody.active.is_(True))
-                                    .order_by(CertificationBody.name)).all()
-        return self.render_template("gm/certification_new.html", title=self.add_title, bodies=bodies,
+        return self.render_template("gm/certification_new.html", title=self.add_title,
+                                    bodies=certification.active_bodies(),
                                     mine_endpoint=url_for(f"{self.endpoint}.choices", field="mine"),
                                     chosen_body=request.form.get("body_id", ""))
 
@@ -234,13 +232,6 @@ class CertificationApplicationView(ScopedModelView):
             record = self.get_scoped_or_404(kwargs["pk"])
             sm = self.appbuilder.sm
             may_upload = sm.has_access("can_upload", "AttachmentView")
-            certificate_id = None
-            show_certificate = "CertificationCertificateView.show" in current_app.view_functions
-            if show_certificate and record.status == "certified":
-                from app.models import CertificationCertificate
-
-                certificate_id = db.session.scalar(select(CertificationCertificate.id).where(
-                    CertificationCertificate.certification_id == record.id))
             kwargs.update(
                 certification=record,
                 kind_label=certification.kind_label(record.kind),
@@ -256,8 +247,8 @@ class CertificationApplicationView(ScopedModelView):
                 team_roles=certification.team_role_labels(),
                 may_change_team=sm.has_access("can_team", "CertificationApplicationView")
                 and certification.may_change_team(record, g.user),
-                certificate_id=certificate_id,
-                previous_certificate=record.previous_certificate if show_certificate else None,
+                certificate_id=certification.certificate_id_of(record),
+                previous_certificate=record.previous_certificate,
             )
         return super().render_template(template, **kwargs)
 

@@ -6,7 +6,6 @@ app.services.agencies; status changes go through the workflow engine (the applic
 """
 from __future__ import annotations
 
-from typing import Optional
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
@@ -16,7 +15,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from werkzeug.routing import BuildError
 
 from app.extensions import db
 from app.models import Application, IndicatorItem, IndicatorVersion, ProvinceIndicatorAdoption
@@ -169,14 +167,6 @@ def _certification_or_404(pk):
     return certification
 
 
-def _certification_url(certification) -> Optional[str]:
-    """The certification's page (app.views.certification); None while that view is absent."""
-    try:
-        return url_for("CertificationApplicationView.show", pk=certification.id)
-    except BuildError:
-        return None
-
-
 def certification_overview(certification) -> dict:
     """What the certification's page shows of its scores (gm/certification_scores.html)."""
     sm = current_app.appbuilder.sm
@@ -236,10 +226,11 @@ class EvaluationView(BaseView):
         return f"{record.mine_name}（{record.licence_no}）— {record.status_label}"
 
     @staticmethod
-    def _back_url(record) -> Optional[str]:
+    def _back_url(record) -> str:
+        """The scored record's own page."""
         if evaluation.sheet_for(record).kind == "application":
             return url_for("ApplicationView.show", pk=record.id)
-        return _certification_url(record)
+        return url_for("CertificationApplicationView.show", pk=record.id)
 
     def _sheet_url(self, record, source: str) -> str:
         page, _saves = self._ENDPOINTS[evaluation.sheet_for(record).kind]
@@ -253,7 +244,7 @@ class EvaluationView(BaseView):
         version = evaluation.version_for(record)
         if version is None:
             flash(_("No indicator catalogue is active."), "warning")
-            return redirect(back_url or url_for("HomeView.index"))
+            return redirect(back_url)
         tree = evaluation.catalogue(version)
         editable = (self.appbuilder.sm.has_access(sheet.rule(source).permission, self.class_permission_name)
                     and evaluation.may_score(record, g.user, source))
@@ -302,7 +293,7 @@ class EvaluationView(BaseView):
             if exc.status_code == 404:
                 abort(404)
             flash(str(exc), "danger")
-            return redirect(self._back_url(record) or self._sheet_url(record, source))
+            return redirect(self._back_url(record))
         flash(_("The scores were saved: %(total)s of %(maximum)s points, %(scored)s of %(count)s items scored.",
                 total=summary.total, maximum=summary.maximum, scored=summary.scored, count=summary.count), "success")
         return redirect(self._sheet_url(record, source))

@@ -17,7 +17,7 @@ from wtforms import BooleanField
 
 from app.models import Mine
 from app.services import mine_excel, mine_search, scoping
-from app.services.downloads import content_disposition
+from app.views.downloads import file_response
 from app.services.exceptions import DomainError
 
 # The report shows at most this many refusals on the page (the counts cover all of them).
@@ -33,13 +33,7 @@ class MineImportForm(FlaskForm):
 def _xlsx_download(data: bytes, name: str, ascii_name: str) -> Response:
     """An attachment named in the user's language (e.g. 矿山_20260131.xlsx), never shown inline."""
     today = f"{datetime.date.today():%Y%m%d}"
-    response = Response(data, mimetype=mine_excel.XLSX_MIMETYPE)
-    response.headers["Content-Disposition"] = content_disposition(
-        f"{name}_{today}.xlsx", fallback=f"{ascii_name}_{today}.xlsx"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return file_response(data, mine_excel.XLSX_MIMETYPE, f"{name}_{today}.xlsx", f"{ascii_name}_{today}.xlsx")
 
 
 class MineExcelView(BaseView):

@@ -9,7 +9,7 @@ has none: 409 with the reason). Permissions: can_summary and can_report on SpotC
 """
 from __future__ import annotations
 
-from flask import abort, current_app, g
+from flask import abort, g
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
@@ -17,28 +17,19 @@ from app.extensions import db
 from app.models.spotcheck import SpotCheckCampaign
 from app.services import scoping, spotcheck_reports
 from app.services.exceptions import DomainError
-from app.services.downloads import content_disposition
-
-
-def file_response(body: bytes, mimetype: str, names: tuple[str, str]):
-    """An attachment named in Chinese (RFC 5987) with an ASCII fallback, never cached."""
-    response = current_app.response_class(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = content_disposition(*names)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+from app.views.downloads import file_response
 
 
 def summary_response(campaign):
     """The summary table as an .xlsx download (screens and REST alike)."""
     return file_response(spotcheck_reports.summary_xlsx(campaign), spotcheck_reports.XLSX_MIMETYPE,
-                         spotcheck_reports.summary_file_name(campaign))
+                         *spotcheck_reports.summary_file_name(campaign))
 
 
 def report_response(campaign):
     """The report as a PDF download (screens and REST alike)."""
     return file_response(spotcheck_reports.render_report_pdf(campaign), "application/pdf",
-                         spotcheck_reports.report_file_name(campaign))
+                         *spotcheck_reports.report_file_name(campaign))
 
 
 class SpotCheckReportView(BaseView):

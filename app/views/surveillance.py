@@ -8,7 +8,7 @@ own, which skips FAB's base filters: it loads its record through the scope rule 
 """
 from __future__ import annotations
 
-from flask import current_app, g, url_for
+from flask import g, url_for
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,7 @@ from wtforms.validators import Optional as OptionalValidator
 
 from app.models import CertificationCertificate, SurveillanceAudit
 from app.services import scoping, surveillance, uploads
-from app.services.downloads import content_disposition
+from app.views.downloads import file_response
 from app.views.base import ScopedModelView
 from app.views.datamodel import ListInterface
 from app.views.formatting import blank_if_none, local_datetime
@@ -55,13 +55,8 @@ LABELS = {
 
 def pdf_response(certificate: CertificationCertificate):
     """The certificate as a PDF download (screens and REST alike)."""
-    body = surveillance.render_pdf(certificate)
     name = surveillance.file_name(certificate)
-    response = current_app.response_class(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = content_disposition(name, name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(surveillance.render_pdf(certificate), "application/pdf", name, name)
 
 
 def _body_name(body) -> str:
@@ -117,15 +112,13 @@ class CertificationCertificateView(ScopedModelView):
                 missing_years=surveillance.audit_flags(certificate),
                 audit_due=surveillance.audit_due(certificate),
                 renewal_due=renewal_due,
-                may_renew=renewal_due and "enterprise" in roles
-                and "CertificationApplicationView.renew" in current_app.view_functions,
+                may_renew=renewal_due and "enterprise" in roles,
                 may_download=sm.has_access("can_download", "CertificationCertificateView"),
                 may_see_audits=sm.has_access("can_show", "SurveillanceAuditView"),
                 may_plan_audit=sm.has_access("can_add", "SurveillanceAuditView")
                 and surveillance.is_certifier_of(g.user, certificate)
                 and surveillance.validity(certificate) == surveillance.VALID,
-                may_see_certification=sm.has_access("can_show", "CertificationApplicationView")
-                and "CertificationApplicationView.show" in current_app.view_functions,
+                may_see_certification=sm.has_access("can_show", "CertificationApplicationView"),
             )
         return super().render_template(template, **kwargs)
 
