@@ -8,13 +8,12 @@ from typing import Optional
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models.application import ELIGIBILITY_CONDITIONS, SITUATION_AREAS
 from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS
-from app.services import scoping
+from app.services import records, scoping
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed, on_field
 from app.services.registry import closed_choice, normalize_phone
 
@@ -264,25 +263,11 @@ def validate(application) -> None:
         application.mine_size = closed_choice(application.mine_size, MINE_SIZES, _("Mine size"))
 
 
-def _changed(application, name: str) -> bool:
-    state = sa_inspect(application)
-    if state.transient or state.pending:
-        return False
-    return state.attrs[name].history.has_changes()
-
-
-def _committed(application, name: str):
-    history = sa_inspect(application).attrs[name].history
-    if history.deleted:
-        return history.deleted[0]
-    return getattr(application, name)
-
-
 def check_editable(application, action: str = scoping.EDIT) -> None:
     """D4: changed only while 未提交 or returned for revision; deleted only while 未提交
     (nothing that was ever submitted is hard-deleted: a withdrawn one has its log, but a
     returned one has reviewers' opinions)."""
-    status = _committed(application, "status")
+    status = records.committed(application, "status")
     if action == scoping.DELETE:
         if status != "draft":
             raise ValidationFailed(_("Only an application that is not submitted can be deleted."))
@@ -302,7 +287,7 @@ def record_rule(application, user, action: str) -> None:
     check_editable(application, action)
     if action == scoping.EDIT:
         for name in PROTECTED_FIELDS:
-            if _changed(application, name):
+            if records.changed(application, name):
                 raise ValidationFailed(_("This field cannot be changed."), field=name)
         validate(application)
 

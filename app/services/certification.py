@@ -25,7 +25,7 @@ from app.models.application import SITUATION_AREAS
 from app.models.certification import (CERTIFICATION_CONDITIONS, INITIAL, RENEWAL, TEAM_AUDITOR, TEAM_EXPERT,
                                       TEAM_LEADER, TEAM_ROLES, CertificationApplication, CertificationBody,
                                       CertificationPause, CertificationTeamMember)
-from app.services import applications, codes, scoping, uploads
+from app.services import applications, codes, records, scoping, uploads
 from app.services.exceptions import AccessDenied, NotFound, TransitionRefused, ValidationFailed, on_field
 
 # Changed by the enterprise only while not submitted or returned for completion; deleted only
@@ -242,28 +242,12 @@ def create_renewal(user, certificate) -> CertificationApplication:
 # ---------------------------------------------------------------------------
 # The form's rules
 # ---------------------------------------------------------------------------
-def _changed(record, name: str) -> bool:
-    from sqlalchemy import inspect as sa_inspect
-
-    state = sa_inspect(record)
-    if state.transient or state.pending:
-        return False
-    return state.attrs[name].history.has_changes()
-
-
-def _committed(record, name: str):
-    from sqlalchemy import inspect as sa_inspect
-
-    history = sa_inspect(record).attrs[name].history
-    return history.deleted[0] if history.deleted else getattr(record, name)
-
-
 def check_editable(record, user=None, action: str = scoping.EDIT) -> None:
     """Only the applicant enterprise changes its application, while not submitted or returned;
     it deletes it only while not submitted."""
     if user is not None and getattr(user, "enterprise_id", None) != record.enterprise_id:
         raise AccessDenied(_("Only the applicant enterprise can change its certification application."))
-    status = _committed(record, "status")
+    status = records.committed(record, "status")
     if action == scoping.DELETE:
         if status != "draft":
             raise ValidationFailed(_("Only a certification application that is not submitted can be deleted."))
@@ -295,7 +279,7 @@ def record_rule(record, user, action: str) -> None:
         check_editable(record, user, action)
         if action == scoping.EDIT:
             for name in PROTECTED_FIELDS:
-                if _changed(record, name):
+                if records.changed(record, name):
                     raise ValidationFailed(_("This field cannot be changed."), field=name)
             validate(record)
 

@@ -101,7 +101,7 @@ from app.models.spotcheck import (
     SpotCheckTeam,
     SpotCheckTeamMember,
 )
-from app.services import codes, draws, scoping
+from app.services import codes, draws, records, scoping
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 
 ALGORITHM = draws.RANK_ALGORITHM
@@ -272,21 +272,6 @@ def campaign_rule(campaign, user, action: str) -> None:
         _campaign_rule(campaign, user, action)
 
 
-def _changed(record, keys: Iterable[str]) -> list[str]:
-    state = sa_inspect(record)
-    if not state.persistent:
-        return [key for key in keys if getattr(record, key, None) not in (None, [], {})]
-    return [key for key in keys if state.attrs[key].history.has_changes()]
-
-
-def _persisted(record, key: str):
-    """The value of ``key`` as stored (before this request's changes)."""
-    history = sa_inspect(record).attrs[key].history
-    if history.deleted:
-        return history.deleted[0]
-    return getattr(record, key)
-
-
 def _campaign_rule(campaign, user, action: str) -> None:
     state = sa_inspect(campaign)
     if action == scoping.DELETE:
@@ -296,13 +281,13 @@ def _campaign_rule(campaign, user, action: str) -> None:
         return
     if state.persistent:
         check_organiser(campaign, user)
-        if _persisted(campaign, "status") != "planned":
+        if records.committed(campaign, "status") != "planned":
             raise ValidationFailed(_("A campaign can be changed only while it is planned."))
-        if _changed(campaign, ("level", "region_code")):
+        if records.set_keys(campaign, ("level", "region_code")):
             raise ValidationFailed(_("The organiser of a campaign does not change."), field="level")
     else:
         campaign.level, campaign.region_code = organiser_of(user)
-    if _changed(campaign, DRAW_FIELDS):
+    if records.set_keys(campaign, DRAW_FIELDS):
         raise ValidationFailed(_("The draw is recorded by the draw step only."))
     title = (campaign.title or "").strip()
     if not title:
@@ -374,11 +359,11 @@ def _inspector_rule(inspector, user, action: str) -> None:
             raise ValidationFailed(_("An inspector who took part in a draw is kept; deactivate him instead."))
         return
     if state.persistent:
-        if _persisted(inspector, "pool_region_code") != region:
+        if records.committed(inspector, "pool_region_code") != region:
             raise AccessDenied(_("Only the authority whose pool it is may change it."))
-        if _changed(inspector, ("pool_region_code",)):
+        if records.set_keys(inspector, ("pool_region_code",)):
             raise ValidationFailed(_("An inspector stays in his pool."), field="pool_region_code")
-        if _changed(inspector, ("user_id",)) and took_part_in_a_draw(inspector.id):
+        if records.set_keys(inspector, ("user_id",)) and took_part_in_a_draw(inspector.id):
             raise ValidationFailed(_("The account of an inspector who took part in a draw does not change."),
                                    field="user")
     else:
@@ -853,7 +838,7 @@ def _check_rule(check, user, action: str) -> None:
     mapper = sa_inspect(SpotCheck)
     changed = [attr.key for attr in mapper.column_attrs if state.attrs[attr.key].history.has_changes()
                and attr.key not in ("updated_at", "created_at")]
-    status = _persisted(check, "status")
+    status = records.committed(check, "status")
     outside = [key for key in changed if key not in MEMBER_FIELDS + RECHECK_FIELDS + ORGANISER_FIELDS]
     if outside:
         raise ValidationFailed(_("This field cannot be changed here."), field=outside[0])

@@ -53,7 +53,7 @@ import datetime
 import math
 import re
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -70,7 +70,7 @@ from app.models.certification import (
     CertificationBody,
     CertificationCertificate,
 )
-from app.services import certificates, scoping
+from app.services import certificates, records, scoping
 from app.services.evaluation import CERTIFIER
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 from app.services.paging import Page
@@ -325,20 +325,6 @@ def is_certifier_of(user, certificate) -> bool:
             and getattr(user, "certification_body_id", None) == certificate.body_id)
 
 
-def _changed(record, keys: Iterable[str]) -> list[str]:
-    state = sa_inspect(record)
-    if not state.persistent:
-        return [key for key in keys if getattr(record, key, None) is not None]
-    return [key for key in keys if state.attrs[key].history.has_changes()]
-
-
-def _persisted(record, key: str):
-    history = sa_inspect(record).attrs[key].history
-    if history.deleted:
-        return history.deleted[0]
-    return getattr(record, key)
-
-
 def audit_rule(audit, user, action: str) -> None:
     """Record rule of the audits' views and API (see the module)."""
     with db.session.no_autoflush:
@@ -352,10 +338,10 @@ def _audit_rule(audit, user, action: str) -> None:
             raise ValidationFailed(_("Only a planned audit can be deleted; a decided one is kept."))
         return
     if state.persistent:
-        if _persisted(audit, "status") != "planned":
+        if records.committed(audit, "status") != "planned":
             raise ValidationFailed(_("An audit can be changed only while it is planned."))
-        if _changed(audit, ("certificate_id",)) or (
-                audit.certificate is not None and audit.certificate.id != _persisted(audit, "certificate_id")):
+        if records.set_keys(audit, ("certificate_id",)) or (
+                audit.certificate is not None and audit.certificate.id != records.committed(audit, "certificate_id")):
             raise ValidationFailed(_("The certificate of an audit does not change."), field="certificate")
     # The certificate: chosen in the form (relationship) or named in the body (certificate_id).
     certificate = audit.certificate
@@ -368,7 +354,7 @@ def _audit_rule(audit, user, action: str) -> None:
     if not is_certifier_of(user, certificate):
         raise AccessDenied(_("Only a certifier of the body that issued the certificate audits it."))
     audit.certificate, audit.certificate_id = certificate, certificate.id
-    if _changed(audit, DECISION_FIELDS):
+    if records.set_keys(audit, DECISION_FIELDS):
         raise ValidationFailed(_("The outcome is recorded by the outcome's step only."))
     if not state.persistent and validity(certificate) != VALID:
         raise ValidationFailed(_("Only a valid certificate is audited; this one is “%(validity)s”.",
