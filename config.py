@@ -48,7 +48,10 @@ AUTH_TYPE = 1  # flask_appbuilder.const.AUTH_DB
 AUTH_ROLE_ADMIN = "admin"
 AUTH_ROLE_PUBLIC = "public"
 AUTH_USER_REGISTRATION = False
-FAB_ADD_SECURITY_API = True
+# FAB's user/role/permission REST API (/api/v1/security/users|roles|permissions|...) sets
+# passwords and roles around the account rules: off, replaced by /api/v1/user (app/api/users.py).
+# The REST login and refresh (/api/v1/security/login, /refresh) are served regardless.
+FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = False
 FAB_API_SHOW_STACKTRACE = False
 FAB_API_MAX_PAGE_SIZE = 100
