@@ -57,7 +57,6 @@ class GreenMineUserView(UserDBModelView):
                             "expanded": False}),
     ]
     search_columns = ["username", "first_name", "last_name", "email", "active", "roles"]
-    show_exclude_columns = ["password"]
     label_columns = {
         "phone": _l("Mobile"),
         "region": _l("Region"),
