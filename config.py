@@ -48,7 +48,10 @@ AUTH_TYPE = 1  # flask_appbuilder.const.AUTH_DB
 AUTH_ROLE_ADMIN = "admin"
 AUTH_ROLE_PUBLIC = "public"
 AUTH_USER_REGISTRATION = False
-FAB_ADD_SECURITY_API = True
+# FAB's user/role/permission REST API (/api/v1/security/users|roles|permissions|...) sets
+# passwords and roles around the account rules: off, replaced by /api/v1/user (app/api/users.py).
+# The REST login and refresh (/api/v1/security/login, /refresh) are served regardless.
+FAB_ADD_SECURITY_API = False
 FAB_API_SWAGGER_UI = False
 FAB_API_SHOW_STACKTRACE = False
 FAB_API_MAX_PAGE_SIZE = 100
@@ -108,8 +111,9 @@ RATELIMIT_HEADERS_ENABLED = True
 # What else several processes must share, and where it already is (issue 10):
 # - sessions are signed cookies (nothing on the server): every server needs the same SECRET_KEY;
 #   REST tokens (JWT) are signed with it too;
-# - the login lock-out, password versions (sessions and tokens ended by a password change),
-#   notifications and the workflow's row locks are in the database;
+# - the login lock-out, credentials versions (sessions and tokens ended by a logout, a password
+#   set or changed, a change of roles or binding: app/services/accounts.py), notifications and
+#   the workflow's row locks are in the database;
 # - what a process caches is read-only data from the code or the shipped files: the scope and
 #   score-sheet tables (app/services/scoping.py, evaluation.py), the holiday calendar
 #   (workdays.py), the photo checklist (photo_checklist.py), compiled REST argument schemas

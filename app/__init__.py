@@ -181,7 +181,8 @@ def _install_csrf_check(app: Flask) -> None:
         return None
 
 
-# Where a user whose password was reset may still go before choosing a new one.
+# Where a user whose password was reset (or set by someone else) may still go before choosing
+# a new one.
 _OPEN_WHILE_PASSWORD_MUST_CHANGE = {
     "AccountView.password", "AuthDBView.login", "AuthDBView.logout", "LocaleView.index", "static",
     "appbuilder.static",
@@ -189,8 +190,10 @@ _OPEN_WHILE_PASSWORD_MUST_CHANGE = {
 
 
 def _install_account_guards(app: Flask, appbuilder: AppBuilder) -> None:
-    """A changed or reset password ends older sessions and tokens; a reset password must be
-    changed before anything else (app.services.accounts)."""
+    """A session or token older than the account's credentials version is refused, from any
+    address: the version rises at logout, with every password set, and when the account's roles,
+    binding or active flag change. A password set by someone else must be changed before
+    anything else (app.services.accounts)."""
     from flask import flash, g, jsonify, redirect, session, url_for
     from flask_babel import gettext as _
     from flask_login import current_user, logout_user, user_logged_in
@@ -218,7 +221,8 @@ def _install_account_guards(app: Flask, appbuilder: AppBuilder) -> None:
             logout_user()
             session.pop(accounts.SESSION_KEY, None)
             g.user = current_user
-            message = _("Your session has ended because the password was changed; please sign in again.")
+            message = _("Your session has ended (you signed out, or the account's password or roles "
+                        "changed); please sign in again.")
             if api:
                 return jsonify(message=message), 401
             flash(message, "warning")
@@ -312,6 +316,8 @@ def _register_views(appbuilder: AppBuilder) -> None:
     notifications.register(appbuilder)
     notices.register(appbuilder)
     appbuilder.add_view(AuditLogView, "Audit trail", label=_l("Audit trail"), icon="fa-eye", category="Security")
+    from app.api.users import UserApi
+
     for api_class in (api.RegionApi, api.MineralApi, api.EnterpriseApi, api.MineApi, api.ResponsiblePersonApi,
-                      api.PreDeclarationApi, api.ApplicationApi):
+                      api.PreDeclarationApi, api.ApplicationApi, UserApi):
         appbuilder.add_api(api_class)

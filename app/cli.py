@@ -52,17 +52,22 @@ def sync_roles_command() -> None:
               help="the certification body's name (certifier users)")
 @click.option("--email", default=None)
 @click.option("--phone", default=None)
+@click.option("--keep-password", is_flag=True, default=False,
+              help="do not require a new password at the next sign-in (for an account the operator keeps "
+                   "for himself, or automation); by default the holder must choose one")
 @with_appcontext
 def create_user_command(username, role, password, region_code, enterprise_uscc, agency_name, certification_body_name,
-                        email, phone) -> None:
-    """Create USERNAME, or update it if it exists."""
+                        email, phone, keep_password) -> None:
+    """Create USERNAME, or update it if it exists. The password (checked against the policy) ends
+    the account's older sessions and tokens and, unless --keep-password, must be changed at the
+    next sign-in: it was typed by the operator, not chosen by the holder."""
     from app.services.users import create_or_update_user
 
     try:
         user = create_or_update_user(username, role, password, region_code=region_code,
                                      enterprise_uscc=enterprise_uscc, agency_name=agency_name,
                                      certification_body_name=certification_body_name,
-                                     email=email, phone=phone)
+                                     email=email, phone=phone, must_change_password=not keep_password)
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{user.username}: {role}" + (f" @ {user.region_code}" if user.region_code else ""))

@@ -1,13 +1,27 @@
-"""FAB's security manager with our user model and user screen."""
+"""FAB's security manager with our user model, user screen, login and logout.
+
+What FAB offers around the account rules (app.services.accounts, app.services.users) and is
+switched off or replaced here: its password forms (``/resetpassword/form``, where the admin
+types any user's new password; ``/resetmypassword/form``, one's own without the current one)
+and its profile form (``/userinfoeditview/form``) are not served (404): ``/account/password``,
+``/account/users`` and ``/account/profile`` are the way. Its security REST API
+(``/api/v1/security/users|roles|permissions|...``) is off (``FAB_ADD_SECURITY_API = False``) and
+replaced by ``/api/v1/user`` (app.api.users). Logout is a POST with CSRF that ends the session
+on the server. Roles come from the account only, not from FAB's groups.
+"""
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, redirect, request, session, url_for
+from flask_appbuilder import BaseView
+from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, StringField
+from flask_login import logout_user
+from wtforms import StringField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models.user import GreenMineUser
@@ -21,14 +35,19 @@ _PERMISSION_CACHE = "gm.role_permissions"
 
 
 class GreenMineUserView(UserDBModelView):
-    """The admin's user screen: FAB's, plus the fields that bind an account to its scope."""
+    """The admin's user screen: FAB's, plus the fields that bind an account to its scope.
 
-    _binding_fields = ["phone", "region_code", "enterprise_uscc", "agency", "certification_body",
-                       "must_change_password"]
-    add_columns = UserDBModelView.add_columns + _binding_fields
-    edit_columns = [
-        "first_name", "last_name", "username", "active", "email", "roles", "groups",
-    ] + _binding_fields
+    The initial password typed here obeys the policy and must be changed at the first sign-in
+    (the admin knows it); later passwords come from a reset (``/account/users``), never from
+    this screen. No FAB groups: a role reached through a group would skip the binding rule."""
+
+    _binding_fields = ["phone", "region_code", "enterprise_uscc", "agency", "certification_body"]
+    add_columns = ["first_name", "last_name", "username", "active", "email", "roles",
+                   "password", "conf_password"] + _binding_fields
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles"] + _binding_fields
+    # FAB's "a role or a group" check reads the groups field, which is not on these forms; a
+    # missing role is refused by app.services.users.apply_binding.
+    validators_columns: dict = {}
     list_columns = ["username", "first_name", "last_name", "roles", "region", "enterprise", "active"]
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "login_count", "phone"]}),
@@ -60,36 +79,77 @@ class GreenMineUserView(UserDBModelView):
                                 widget=BS3TextFieldWidget()),
         enterprise_uscc=StringField(_l("Enterprise USCC"), validators=[OptionalValidator()],
                                     widget=BS3TextFieldWidget()),
-        # Not null in the table, but unticked is a valid answer (FAB would make it required).
-        must_change_password=BooleanField(_l("Must change password")),
     )
     edit_form_extra_fields = {
         "region_code": add_form_extra_fields["region_code"],
         "enterprise_uscc": add_form_extra_fields["enterprise_uscc"],
-        "must_change_password": add_form_extra_fields["must_change_password"],
     }
 
-    def _check_binding(self, item: GreenMineUser) -> None:
+    def _refusing(self, call, *args, **kwargs) -> None:
         try:
-            users.apply_binding(
-                item,
-                role_names=[role.name for role in item.roles],
-                region_code=item.region_code,
-                enterprise_uscc=getattr(item, "pending_enterprise_uscc", None),
-                agency=item.agency,
-                certification_body=item.certification_body,
-            )
+            call(*args, **kwargs)
         except DomainError:
             self.datamodel.session.rollback()
             raise
 
+    def _check_binding(self, item: GreenMineUser) -> None:
+        # A change of roles, binding or active flag ends the account's sessions (apply_binding).
+        self._refusing(
+            users.apply_binding,
+            item,
+            role_names=[role.name for role in item.roles],
+            region_code=item.region_code,
+            enterprise_uscc=getattr(item, "pending_enterprise_uscc", None),
+            agency=item.agency,
+            certification_body=item.certification_body,
+            actor=g.user,
+        )
+
     def pre_add(self, item: GreenMineUser) -> None:
+        from app.services import accounts
+
         self._check_binding(item)
-        super().pre_add(item)
+        # Instead of FAB's pre_add, which only hashes: the policy, the forced change, the event.
+        self._refusing(accounts.set_password, item, item.password, g.user, must_change=True,
+                       event="account_created")
 
     def pre_update(self, item: GreenMineUser) -> None:
         self._check_binding(item)
         super().pre_update(item)
+
+    # FAB's buttons on the show and "your user information" pages led to its password and profile
+    # forms, which are not served: the same buttons lead to ours.
+    @action("resetpasswords", _l("Reset Password"), "", "fa-lock", multiple=False)
+    def resetpasswords(self, item):
+        return redirect(url_for("AccountView.users", user=item.id))
+
+    @action("resetmypassword", _l("Reset my password"), "", "fa-lock", multiple=False)
+    def resetmypassword(self, item):
+        return redirect(url_for("AccountView.password"))
+
+    @action("userinfoedit", _l("Edit User"), "", "fa-edit", multiple=False)
+    def userinfoedit(self, item):
+        return redirect(url_for("AccountView.profile"))
+
+
+class _NotServed(BaseView):
+    """Takes the place of one of FAB's security forms that this product does not serve: no route
+    (its URL is a 404), no permission (sync-roles removes the old ones)."""
+
+    default_view = None
+
+
+class ResetPasswordView(_NotServed):
+    """FAB's: the admin types any user's new password, with no forced change and without ending
+    the user's sessions. Ours: /account/users issues a one-time password."""
+
+
+class ResetMyPasswordView(_NotServed):
+    """FAB's: one's own new password without the current one. Ours: /account/password."""
+
+
+class UserInfoEditView(_NotServed):
+    """FAB's: one's own name. Ours: /account/profile (name, mobile, e-mail, checked and logged)."""
 
 
 class AuthDBView(fab_views.AuthDBView):
@@ -101,11 +161,40 @@ class AuthDBView(fab_views.AuthDBView):
         refusal = getattr(g, LOGIN_REFUSAL, None)
         return str(refusal) if refusal is not None else _l("Invalid login. Please try again.")
 
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        """A POST from the navigation bar's form (the CSRF check runs before every POST) ends the
+        session on the server (app.services.accounts.logout). A GET, which a link, an image or a
+        prefetch can send from anywhere, signs nobody out: it leads to the home page."""
+        if request.method != "POST":
+            return redirect(self.appbuilder.get_url_for_index)
+        from app.services import accounts
+
+        user = self._get_authenticated_user()
+        if user is not None:
+            accounts.logout(user)
+        logout_user()
+        session.pop(accounts.SESSION_KEY, None)
+        if user is not None:
+            self.appbuilder.sm.on_user_logout(user)
+        return redirect(current_app.config.get("LOGOUT_REDIRECT_URL", self.appbuilder.get_url_for_index))
+
 
 class GreenMineSecurityManager(SecurityManager):
     user_model = GreenMineUser
     userdbmodelview = GreenMineUserView
     authdbview = AuthDBView
+    resetpasswordview = ResetPasswordView
+    resetmypasswordview = ResetMyPasswordView
+    userinfoeditview = UserInfoEditView
+
+    def get_user_roles(self, user):
+        """The account's own roles only. FAB also grants the roles of the account's groups, which
+        would carry a role's permissions without the binding that app.services.users.apply_binding
+        requires of it (and the scope rule reads ``user.roles`` alone)."""
+        if not user.is_authenticated:
+            return [self.get_public_role()]
+        return list(user.roles)
 
     def exist_permission_on_roles(self, view_name: str, permission_name: str, role_ids) -> bool:
         """FAB asks the database once per permission check (a page with its menu makes dozens).

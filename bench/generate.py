@@ -371,8 +371,9 @@ def main() -> None:
         for username, role, region in (("bench_county", "county", county),
                                        ("bench_province", "province", province_code),
                                        ("bench_national", "national", None)):
-            create_or_update_user(username, role, PASSWORD, region_code=region,
-                                  first_name=username, last_name="bench", email=f"{username}@bench.invalid")
+            # The benchmark signs in with these (no first-login change).
+            create_or_update_user(username, role, PASSWORD, region_code=region, first_name=username,
+                                  last_name="bench", email=f"{username}@bench.invalid", must_change_password=False)
             users[role] = {"username": username, "password": PASSWORD, "region_code": region}
         db.session.commit()
         counts = {table: db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar()

@@ -160,7 +160,8 @@ def test_idle_sessions_end_and_logout_ends_the_session(app, accounts_world, monk
     monkeypatch.undo()
     _sign_in(app, client, accounts_world["county"].username)
     assert client.get("/mineview/list/").status_code == 200
-    client.get("/logout/")
+    # Logout is the navigation bar's POST form (tests/test_sessions.py: a GET signs nobody out).
+    client.post("/logout/", data={"csrf_token": csrf_token_for(app, client)})
     assert client.get("/mineview/list/").status_code == 302
 
 

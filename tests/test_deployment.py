@@ -325,7 +325,8 @@ def two_servers(fresh_database, tmp_path):
     try:
         # Both servers' deployments start together, as at a release: one migrates, one waits.
         assert sorted(r["changed"] for r in _deploy_together(env)) == [False, True]
-        made = _flask(env, "gm", "create-user", ADMIN, "--role", "admin", "--password", ADMIN_PASSWORD)
+        made = _flask(env, "gm", "create-user", ADMIN, "--role", "admin", "--password", ADMIN_PASSWORD,
+                      "--keep-password")
         assert made.returncode == 0, made.stdout + made.stderr
         servers = [Server("a", env, tmp_path), Server("b", env, tmp_path)]
         for server in servers:

@@ -187,12 +187,15 @@ def test_api_surface_is_explicit(app, make_user, api):
     # Asking for a column outside show/list columns gives nothing of it.
     response = client.get("/api/v1/mine/?q=(columns:!(created_at))")
     assert all("created_at" not in row for row in response.get_json().get("result", []))
-    # The user API (admin only) never filters or shows password hashes.
+    # FAB's security API is not served; ours (admin only) never filters on or shows password hashes.
     admin = api(make_user("admin"))
-    response = admin.get("/api/v1/security/users/?q=(filters:!((col:password,opr:sw,value:s)))")
-    assert response.status_code == 400
-    listed = admin.get("/api/v1/security/users/").get_json()
-    assert all("password" not in row for row in listed["result"])
+    for path in ("/api/v1/security/users/?q=(filters:!((col:password,opr:sw,value:s)))", "/api/v1/security/users/",
+                 "/api/v1/security/roles/", "/api/v1/security/permissions/"):
+        assert admin.get(path).status_code == 404
+    listed = admin.get("/api/v1/user/?search=scrypt").get_json()
+    assert listed["count"] == 0
+    listed = admin.get("/api/v1/user/").get_json()
+    assert listed["count"] >= 2 and all("password" not in row for row in listed["result"])
 
 
 def test_unexpected_errors_are_a_translated_page_not_a_trace(app, make_user, browser, monkeypatch):

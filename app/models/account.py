@@ -1,4 +1,5 @@
-"""What happened to an account (SPEC A2, A4): password changes and resets, profile changes."""
+"""What happened to an account (SPEC A2, A4): passwords set, changed and reset, profile changes,
+logouts and changes of what the account may reach (app.services.accounts)."""
 from __future__ import annotations
 
 import datetime
@@ -6,7 +7,7 @@ from typing import Optional
 
 from flask_appbuilder import Model
 from sqlalchemy import DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.mixins import utcnow
 
@@ -20,9 +21,13 @@ class AccountEvent(Model):
     # The account concerned, and who acted (the same for one's own changes).
     user_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False, index=True)
     actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
-    # password_changed / password_reset / profile_changed
+    # account_created / password_set / password_changed / password_reset / profile_changed /
+    # logout / access_changed
     action: Mapped[str] = mapped_column(String(32), nullable=False)
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    # So that the event of a new account can be written before the account has its id.
+    user = relationship("GreenMineUser", foreign_keys=[user_id])
 
 
 class LoginThrottle(Model):

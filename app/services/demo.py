@@ -263,6 +263,8 @@ def _users(enterprises) -> None:
             certification_body_name=demo.certification_body,
             first_name=demo.username,
             last_name="演示",
+            # The demo's logins are published with it (and seed-demo is refused in production).
+            must_change_password=False,
         )
 
 

@@ -54,6 +54,11 @@ OWN_ACCOUNT = (("can_userinfo", "GreenMineUserView"), ("can_profile", "AccountVi
                ("can_read", "NotificationView"), ("can_read", "NotificationApi"))
 # Password resets by an authority (SPEC A4): the province, for its enterprises' users.
 PASSWORD_RESET = ("AccountView",)
+# The user API (app/api/users.py, SPEC A3-A5): accounts, their roles and bindings, one-time
+# passwords. Granted to no role below: only the admin holds it (all_permissions), as FAB's
+# security API it replaces.
+USER_ADMINISTRATION = ("UserApi",)
+USER_ADMINISTRATION_PERMISSIONS = ("can_get", "can_post", "can_put", "can_reset_password")
 # Notices (SPEC A6): authorities publish to their region; everyone reads them on the home page.
 NOTICES = ("NoticeView",)
 RESET = ("can_reset",)

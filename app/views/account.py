@@ -54,8 +54,12 @@ class AccountView(BaseView):
     @expose("/users", methods=["GET"])
     @has_access
     def users(self):
+        # ?user=<id>: the one account the admin's user screen links to (its "reset password").
+        user_id = request.args.get("user", type=int)
+        if user_id is not None and not 0 < user_id < 2**31:
+            user_id = 0
         return self.render_template("gm/account_users.html", title=_("Reset passwords"),
-                                    users=accounts.resettable_users(g.user))
+                                    users=accounts.resettable_users(g.user, user_id))
 
     @expose("/reset/<int:user_id>", methods=["POST"])
     @has_access

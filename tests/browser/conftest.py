@@ -97,7 +97,7 @@ class Users:
             page.fill("#username", username)
             page.fill("#password", live.DEMO_PASSWORD)
             page.get_by_role("button", name="登录").or_(page.locator("input[type=submit][value='登录']")).click()
-            expect(page.locator("a[href*='/logout']").first).to_be_attached()
+            expect(page.locator("form[action*='/logout'] button").first).to_be_attached()
             self.contexts[username] = (context, page)
         page = self.contexts[username][1]
         if (username, page) not in self.used:
