@@ -95,11 +95,11 @@ def world(make_mine, make_user, make_agency, make_certification_body):
     """Three sides, and one user of each role bound to the first one (小店区)."""
     sides = {tag: _side(tag, make_mine, make_user, make_agency, make_certification_body) for tag in SIDES}
     own = sides["own"]
-    # An application of 小店区 that no agency was drawn for, and accounts nobody but the
+    # A second mine of 小店区 (the county pages through two), and accounts nobody but the
     # administrator (and, for the inspector pools, the authorities) may list.
     make_mine(SIDES["own"][2], enterprise=own["enterprise"], name="own第二矿")
-    unbound_inspector = make_user("inspector", username="unbound-inspector")
-    for tag, (province, city, county) in SIDES.items():
+    make_user("inspector", username="unbound-inspector")
+    for tag, (_province, _city, county) in SIDES.items():
         make_user("county", county, username=f"{tag}-county")
         make_user("enterprise", enterprise=sides[tag]["enterprise"], username=f"{tag}-enterprise")
     users = {
@@ -113,7 +113,7 @@ def world(make_mine, make_user, make_agency, make_certification_body):
         "inspector": own["inspector_account"],
         "certifier": make_user("certifier", certification_body_id=own["body"].id),
     }
-    return {"sides": sides, "users": users, "unbound_inspector": unbound_inspector}
+    return {"sides": sides, "users": users}
 
 
 # ---------------------------------------------------------------------------
@@ -443,3 +443,16 @@ def test_a_search_select_refuses_and_does_not_echo_an_out_of_scope_choice(world,
              .get_json()["results"]}
     assert any("unbound-inspector" in text for text in found)
     assert not any("other_province-inspector" in text for text in found)
+
+
+def test_a_select_box_refuses_a_posted_choice_it_did_not_offer(world, browser):
+    """The choices are evaluated again when the form comes back: a province posting another
+    province's application in public notice records no objection."""
+    foreign = world["sides"]["other_province"]["application"]
+    response = browser(world["users"]["province"]).post("/objectionview/add", data={
+        "application": str(foreign.id), "received_on": TODAY.isoformat(), "content": "越界异议"})
+    html = response.get_data(as_text=True)
+    # The form comes back with the field refused (FAB's select finds no such choice: required).
+    assert response.status_code == 200 and "alert-danger" in html
+    assert "other_province矿" not in html
+    assert db.session.scalars(select(Objection).where(Objection.content == "越界异议")).all() == []
