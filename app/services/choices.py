@@ -1,4 +1,5 @@
-"""Choices offered by search-as-you-type selects: scoped, searched, a page at a time."""
+"""Choices offered by search-as-you-type selects: through the choice rule
+(``scoping.choice_filter``), searched, a page at a time."""
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select
@@ -13,7 +14,7 @@ def search_enterprises(user, q: str = "", limit: int = PAGE) -> list[dict]:
     """Enterprises the user may reach whose name contains ``q`` or whose code starts with it."""
     from app.models import Enterprise
 
-    query = select(Enterprise.id, Enterprise.name, Enterprise.uscc).where(scoping.scope_filter(Enterprise, user))
+    query = select(Enterprise.id, Enterprise.name, Enterprise.uscc).where(scoping.choice_filter(Enterprise, user))
     q = (q or "").strip()
     if q:
         query = query.where(or_(func.lower(Enterprise.name).contains(q.lower(), autoescape=True),
@@ -26,7 +27,7 @@ def search_mines(user, q: str = "", limit: int = PAGE) -> list[dict]:
     """Mines the user may reach whose name contains ``q`` or whose licence number starts with it."""
     from app.models import Mine
 
-    query = select(Mine.id, Mine.name, Mine.licence_no).where(scoping.scope_filter(Mine, user))
+    query = select(Mine.id, Mine.name, Mine.licence_no).where(scoping.choice_filter(Mine, user))
     q = (q or "").strip()
     if q:
         query = query.where(or_(func.lower(Mine.name).contains(q.lower(), autoescape=True),

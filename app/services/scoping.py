@@ -4,6 +4,10 @@
 - ``check_access(user, record, action)``: the same rule for one loaded record (show, edit,
   delete, actions, downloads, PDFs); raises AccessDenied.
 
+and, derived from it, which rows a related field may offer as choices (``choice_filter`` /
+``can_choose``): the scope rule for records, everything for reference data, only the accounts
+the user may know about, nothing else.
+
 The user's scope comes from his roles (``app.services.roles.ROLES[...].scope``):
   all        national authority and the info-centre admin: every record;
   province / city / county: the GB/T 2260 prefix of the account's region (2, 4 or 6 digits);
@@ -351,6 +355,124 @@ def check_access(user, record, action: str = READ) -> None:
     """Raise AccessDenied unless ``user`` may perform ``action`` on ``record``."""
     if not can_access(user, record, action):
         raise AccessDenied(_l("You do not have access to this record."))
+
+
+# ---------------------------------------------------------------------------
+# Adapter 3: what a form, a REST ``_info`` or a search-as-you-type field may offer as a choice
+# ---------------------------------------------------------------------------
+# A select box or a REST ``_info`` lists rows the user did not ask for by id: a county user
+# must not page through the country's mines there, nor through every login. Which rows of a
+# model a user may be offered:
+#   - records with a scope path: exactly the scope rule (``scope_filter``);
+#   - shared reference data (``_unscoped_reference``: regions, minerals, size thresholds, the
+#     indicator catalogue, the agencies' and certification bodies' registries): everything, to
+#     any signed-in user. The seeds load them from public sources (app/data/) or as national
+#     registries, and the scope rule already lets every signed-in user read them;
+#   - accounts: those the user may know about (``account_choice_condition``);
+#   - anything else (FAB's roles, permissions, groups; logs; messages): only the info-centre
+#     administrator, whose own screens edit them. Deny by default.
+def _signed_in(user) -> bool:
+    return user is not None and bool(getattr(user, "is_authenticated", False)) and bool(
+        getattr(user, "is_active", False))
+
+
+def administers_accounts(user) -> bool:
+    """The info-centre administrator (the role that holds every permission): the only one who
+    may list every account, role and permission."""
+    return _signed_in(user) and any(
+        getattr(ROLES.get(role.name), "all_permissions", False) for role in getattr(user, "roles", ()))
+
+
+def _is_account_model(model: type) -> bool:
+    from flask_appbuilder.security.sqla.models import User
+
+    return isinstance(model, type) and issubclass(model, User)
+
+
+@lru_cache(maxsize=None)
+def _inspector_role_names() -> tuple[str, ...]:
+    return tuple(sorted(name for name, role in ROLES.items() if role.scope == INSPECTOR))
+
+
+def account_choice_condition(user) -> ColumnElement:
+    """The accounts (rows of ``ab_user``) that ``user`` may be offered, as a condition on
+    ``GreenMineUser``.
+
+    - the info-centre administrator: every account (his user screens);
+    - everybody: his own account;
+    - an authority that keeps an inspector pool, i.e. who sees records by region (county, city
+      and province users: their region's subtree) or every record (national): the accounts
+      holding the inspector role bound to a region in that scope, or to none (an inspector
+      account need not be bound; it may join any pool), which the pool form picks from.
+    No other account: enterprise, agency, inspector and certifier users pick none, and nobody
+    but the administrator sees the country's logins."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.models import GreenMineUser
+
+    if not _signed_in(user):
+        return false()
+    if administers_accounts(user):
+        return true()
+    conditions: list[ColumnElement] = [GreenMineUser.id == user.id]
+    scope = user_scope(user)
+    if scope.everything or scope.region_prefixes:
+        holds_inspector_role = GreenMineUser.roles.any(Role.name.in_(_inspector_role_names()))
+        where = true() if scope.everything else or_(
+            GreenMineUser.region_code.is_(None), region_condition(GreenMineUser.region_code, scope.region_prefixes))
+        conditions.append(and_(holds_inspector_role, where))
+    return or_(*conditions)
+
+
+def may_know_account(user, account) -> bool:
+    """``account_choice_condition`` for one loaded account."""
+    if not _signed_in(user) or account is None:
+        return False
+    if administers_accounts(user) or account.id == user.id:
+        return True
+    scope = user_scope(user)
+    if not (scope.everything or scope.region_prefixes):
+        return False
+    if not {role.name for role in account.roles} & set(_inspector_role_names()):
+        return False
+    region_code = getattr(account, "region_code", None)
+    return scope.everything or region_code is None or _in_region(region_code, scope.region_prefixes)
+
+
+def _is_choice_record(model: type) -> bool:
+    """Records a form may offer by the scope rule: reference data and models with a path."""
+    return not is_scoped(model) or scope_path(model) is not None
+
+
+def choice_filter(model: type, user) -> ColumnElement:
+    """The SQL condition selecting the rows of ``model`` that may be offered to ``user`` as the
+    choices of a related field (select boxes, search widgets, REST ``_info``, AJAX searches)."""
+    if not _signed_in(user):
+        return false()
+    if _is_account_model(model):
+        from app.models import GreenMineUser
+
+        condition = account_choice_condition(user)
+        if model is GreenMineUser:
+            return condition
+        # FAB's own User class maps the same table (its roles and groups screens).
+        return model.id.in_(select(GreenMineUser.id).where(condition))
+    if _is_choice_record(model):
+        return scope_filter(model, user)
+    return true() if administers_accounts(user) else false()
+
+
+def can_choose(user, record) -> bool:
+    """``choice_filter`` for one loaded row: may ``record`` be offered to ``user`` as a choice
+    (or be shown as the chosen value of a form he sent)?"""
+    if record is None or not _signed_in(user):
+        return False
+    model = type(record)
+    if _is_account_model(model):
+        return may_know_account(user, record)
+    if _is_choice_record(model):
+        return can_access(user, record, READ)
+    return administers_accounts(user)
 
 
 MAX_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL

@@ -376,7 +376,9 @@ def _inspector_rule(inspector, user, action: str) -> None:
         raise ValidationFailed(_("Choose the inspector's account."), field="user")
     if "inspector" not in {role.name for role in account.roles}:
         raise ValidationFailed(_("The account does not hold the inspector role."), field="user")
-    if not _account_reachable(user, account):
+    # An inspector account bound to no region, or to one in the user's scope: the accounts the
+    # pool form offers (the choice rule for accounts).
+    if not scoping.can_choose(user, account):
         raise AccessDenied(_("You do not have access to this record."))
     other = select(Inspector.id).where(Inspector.user_id == account.id)
     if inspector.id is not None:
@@ -408,31 +410,18 @@ def _inspector_rule(inspector, user, action: str) -> None:
         inspector.active = True
 
 
-def _account_reachable(user, account) -> bool:
-    """An inspector account bound to no region, or to one in ``user``'s scope (the same as the
-    account search offers)."""
-    scope = scoping.user_scope(user)
-    if scope.everything or account.region_code is None:
-        return True
-    return any(account.region_code.startswith(prefix) for prefix in scope.region_prefixes)
-
-
 def search_inspector_accounts(user, q: str = "", limit: int = 20) -> list[dict]:
-    """Active accounts with the inspector role, not yet in a pool, bound to no region or to one
-    in ``user``'s scope; by user name or name."""
+    """Active accounts with the inspector role, not yet in a pool, among those ``user`` may be
+    offered (bound to no region or to one in his scope: ``scoping.account_choice_condition``);
+    by user name or name."""
     from flask_appbuilder.security.sqla.models import Role
 
     from app.models import GreenMineUser
 
     query = select(GreenMineUser).where(
+        scoping.choice_filter(GreenMineUser, user),
         GreenMineUser.active.is_(True), GreenMineUser.roles.any(Role.name == "inspector"),
         ~exists().where(Inspector.user_id == GreenMineUser.id))
-    scope = scoping.user_scope(user)
-    if not scope.everything:
-        if not scope.region_prefixes:
-            return []
-        query = query.where(or_(GreenMineUser.region_code.is_(None),
-                                scoping.region_condition(GreenMineUser.region_code, scope.region_prefixes)))
     q = (q or "").strip().lower()
     if q:
         query = query.where(or_(func.lower(GreenMineUser.username).contains(q, autoescape=True),

@@ -16,7 +16,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Optional, Sequence
 
-from flask import current_app
+from flask import current_app, g
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from markupsafe import escape
@@ -24,6 +25,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Load, selectinload
 from sqlalchemy.sql.expression import ClauseElement, Executable
+
+from app.services import scoping
 
 
 class EstimatedCount(int):
@@ -64,6 +67,10 @@ class ListInterface(SQLAInterface):
         clone = copy.copy(self)
         clone.list_relations = self._relations_among(columns)
         return clone
+
+    def get_related_interface(self, col_name: str) -> "ChoiceInterface":
+        """Choices of a related field are offered through the choice rule (see ChoiceInterface)."""
+        return ChoiceInterface(self.get_related_model(col_name))
 
     def _relations_among(self, columns: Sequence[str]) -> tuple[str, ...]:
         roots = dict.fromkeys(_root(column) for column in columns)
@@ -115,6 +122,34 @@ class ListInterface(SQLAInterface):
         if rows and hasattr(rows[0], name) and not isinstance(rows[0], self.obj):
             return count, [getattr(row, name) for row in rows]
         return count, rows
+
+
+class ChoiceFilter(BaseFilter):
+    """The choice rule of the current user (``scoping.choice_filter``) as a FAB filter. Applied
+    at query time: FAB builds its forms once, at registration, but queries their choices on
+    every request."""
+
+    name = "choice"
+
+    def apply(self, query, value):
+        return query.filter(scoping.choice_filter(self.model, getattr(g, "user", None)))
+
+
+class ChoiceInterface(ListInterface):
+    """The interface FAB queries for the choices of a related field: the REST ``_info``
+    (``ModelRestApi._get_list_related_field``: values and count, any page), the HTML add, edit
+    and search forms' select boxes (``GeneralModelConverter``) and FAB's AJAX select field.
+    Every query through it is restricted to the rows the current user may be offered."""
+
+    def _with_choice_rule(self, filters):
+        filters = filters.copy() if filters is not None else self.get_filters()
+        return filters.add_filter_list([[self.get_pk_name(), ChoiceFilter, None]])
+
+    def query(self, filters=None, *args, **kwargs):
+        return super().query(self._with_choice_rule(filters), *args, **kwargs)
+
+    def get(self, id, filters=None, *args, **kwargs):  # noqa: A002 (FAB's signature)
+        return super().get(id, self._with_choice_rule(filters), *args, **kwargs)
 
 
 class ListLoading:

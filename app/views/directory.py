@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from app.models import AnomalyEntry, DirectoryEntry, NationalRecommendation
 from app.services import directory, scoping
 from app.services.exceptions import DomainError
-from app.views.base import ScopedModelRestApi, ScopedModelView, ScopeFilter
+from app.views.base import ScopedModelRestApi, ScopedModelView
 from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 
@@ -261,7 +261,6 @@ class AnomalyEntryView(ScopedModelView):
     label_columns = dict(_LABELS, decision_comment=_l("Release"))
     formatters_columns = formatters(optional=("decision", "decision_comment"))
     record_rule = directory.anomaly_rule
-    add_form_query_rel_fields = {"mine": [["id", ScopeFilter, None]]}
 
 
 class AnomalyEntryApi(ScopedModelRestApi):

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import Application, DemoZoneApplication, Objection, PublicNotice, ReviewMeeting
 from app.services import demozones, scoping, selection, uploads
 from app.services.exceptions import DomainError, NotFound
-from app.views.base import ScopedModelRestApi, ScopedModelView, ScopeFilter
+from app.views.base import ScopedModelRestApi, ScopedModelView
 from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 
@@ -283,8 +283,8 @@ class ObjectionView(ScopedModelView):
                          content=_l("Content"), decision_comment=_l("Resolution"))
     formatters_columns = formatters(optional=("decision_comment",))
     record_rule = selection.objection_rule
-    # The applications in public notice that the user reaches.
-    add_form_query_rel_fields = {"application": [["id", ScopeFilter, None], ["status", FilterEqual, "in_notice"]]}
+    # The applications in public notice (those the user reaches: every related choice is scoped).
+    add_form_query_rel_fields = {"application": [["status", FilterEqual, "in_notice"]]}
 
 
 class ObjectionApi(ScopedModelRestApi):

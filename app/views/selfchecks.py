@@ -27,7 +27,7 @@ from app.models.enterprise import Mine
 from app.models.spotcheck import AREA_COLUMNS, ProblemLead, SelfCheck
 from app.services import choices, scoping, selfchecks, uploads
 from app.services.exceptions import DomainError
-from app.views.base import ScopedModelView, ScopeFilter
+from app.views.base import ScopedModelView
 from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 from app.views.widgets import SearchSelectField
@@ -100,7 +100,7 @@ class SelfCheckView(ScopedModelView):
                                                           "submitted_at")),
         is_late=_late_flag,
     )
-    add_form_query_rel_fields = {"mine": [["id", ScopeFilter, None], ["id", ListedMineFilter, None]]}
+    add_form_query_rel_fields = {"mine": [["id", ListedMineFilter, None]]}
     add_form_extra_fields = {
         "year": IntegerField(_l("Year"), default=lambda: selfchecks._today().year,
                              validators=[OptionalValidator()]),

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from flask import url_for
+from flask import g, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from wtforms import Field
 from wtforms.validators import ValidationError
 
 from app.extensions import db
+from app.services import scoping
 
 
 class SearchSelectWidget:
@@ -74,6 +75,11 @@ class SearchSelectField(Field):
         row = db.session.get(self.model, int(raw) if self.key_attr == "id" and raw.isdigit() else raw)
         if row is None:
             self.data = raw if self.as_key else None
+            raise ValidationError(_("Not a valid choice"))
+        if not scoping.can_choose(g.user, row):
+            # A row the search would not have offered: refused like one that does not exist,
+            # and not shown back (its name would tell what lies outside the user's scope).
+            self.data = None
             raise ValidationError(_("Not a valid choice"))
         self.data = raw if self.as_key else row
 
