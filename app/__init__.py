@@ -64,9 +64,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
 
         from app.security import GreenMineSecurityManager
         from app.views.base import cache_rison_validators, document_field_errors
+        from app.views.datamodel import escape_like_in_every_filter
         from app.views.home import HomeView
 
         cache_rison_validators()
+        escape_like_in_every_filter()
         document_field_errors()
 
         appbuilder = AppBuilder(update_perms=False, security_manager_class=GreenMineSecurityManager,
@@ -75,6 +77,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         _register_views(appbuilder)
         _limit_api_login(app, appbuilder)
     # After FAB's own before_request (which sets g.user), so that a refusal page can render.
+    from app.views.base import refuse_unknown_actions
+
+    app.before_request(refuse_unknown_actions)
     _install_csrf_check(app)
     _install_account_guards(app, appbuilder)
     from app.views.base import check_paging_args, check_path_ids

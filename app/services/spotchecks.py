@@ -101,7 +101,7 @@ from app.models.spotcheck import (
     SpotCheckTeam,
     SpotCheckTeamMember,
 )
-from app.services import codes, draws, records, scoping
+from app.services import codes, draws, records, scoping, search_text
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 
 ALGORITHM = draws.RANK_ALGORITHM
@@ -433,11 +433,11 @@ def search_inspector_accounts(user, q: str = "", limit: int = 20) -> list[dict]:
             return []
         query = query.where(or_(GreenMineUser.region_code.is_(None),
                                 scoping.region_condition(GreenMineUser.region_code, scope.region_prefixes)))
-    q = (q or "").strip().lower()
+    q = (q or "").strip()
     if q:
-        query = query.where(or_(func.lower(GreenMineUser.username).contains(q, autoescape=True),
-                                func.lower(GreenMineUser.first_name).contains(q, autoescape=True),
-                                func.lower(GreenMineUser.last_name).contains(q, autoescape=True)))
+        query = query.where(or_(search_text.contains(GreenMineUser.username, q),
+                                search_text.contains(GreenMineUser.first_name, q),
+                                search_text.contains(GreenMineUser.last_name, q)))
     accounts = db.session.scalars(query.order_by(GreenMineUser.username).limit(limit)).all()
     return [{"id": account.id, "text": account_label(account)} for account in accounts]
 
