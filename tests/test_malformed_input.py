@@ -206,6 +206,22 @@ def test_a_text_filter_with_a_value_that_is_not_text_is_a_400(make_user, api, wi
     assert response.status_code == 200 and response.get_json()["count"] == 1
 
 
+def test_in_filters_take_a_single_value_as_a_list_of_one(make_user, api, wildcard_mines):
+    client = api(make_user("county", "140105"))
+    mine = wildcard_mines["plain"]  # the only mine of its enterprise
+
+    def names(q: str) -> set[str]:
+        response = client.get(f"/api/v1/mine/?{_q(q)}")
+        assert response.status_code == 200, (q, response.get_json())
+        return {row["name"] for row in response.get_json()["result"]}
+
+    for value in (str(mine.enterprise_id), f"!({mine.enterprise_id})"):
+        assert names(f"(filters:!((col:enterprise_id,opr:in,value:{value})))") == {mine.name}
+    assert mine.name not in names(f"(filters:!((col:enterprise_id,opr:not_in,value:{mine.enterprise_id})))")
+    # A single string is one value, not its letters.
+    assert names(f"(filters:!((col:name,opr:in,value:'{mine.name}')))") == {mine.name}
+
+
 def _contains_position(app, view_name: str, column: str) -> int:
     """The HTML search names a filter by its position among the column's filters."""
     from app.views.datamodel import FilterContains

@@ -103,20 +103,38 @@ class FilterNotContains(_LiteralTextFilter, fab_filters.FilterNotContains):
     negated = True
 
 
-_LITERAL_TEXT_FILTERS = {
+class _ListValueFilter:
+    """FAB's ``in`` / ``not_in`` iterate over the value: a REST filter's single number was a
+    TypeError (500) and a single string was taken letter by letter. One value is a list of one."""
+
+    def apply(self, query, value):
+        return super().apply(query, value if isinstance(value, list) else [value])  # type: ignore[misc]
+
+
+class FilterIn(_ListValueFilter, fab_filters.FilterIn):
+    pass
+
+
+class FilterNotIn(_ListValueFilter, fab_filters.FilterNotIn):
+    pass
+
+
+_REPLACED_FILTERS = {
     fab_filters.FilterStartsWith: FilterStartsWith, fab_filters.FilterNotStartsWith: FilterNotStartsWith,
     fab_filters.FilterEndsWith: FilterEndsWith, fab_filters.FilterNotEndsWith: FilterNotEndsWith,
     fab_filters.FilterContains: FilterContains, fab_filters.FilterNotContains: FilterNotContains,
+    fab_filters.FilterIn: FilterIn, fab_filters.FilterNotIn: FilterNotIn,
 }
 
 
 class EscapedLikeFilterConverter(fab_filters.SQLAFilterConverter):
     """FAB's filters per column type, with the LIKE filters replaced by the literal-text ones
-    above, in the same places (the HTML search's ``_flt_<index>_<column>`` names them by
-    their position; the REST ``opr`` by their ``arg_name``, which is kept)."""
+    and ``in`` / ``not_in`` by the ones above, in the same places (the HTML search's
+    ``_flt_<index>_<column>`` names them by their position; the REST ``opr`` by their
+    ``arg_name``, which is kept)."""
 
     conversion_table = tuple(
-        (test, [_LITERAL_TEXT_FILTERS.get(filter_class, filter_class) for filter_class in filter_classes])
+        (test, [_REPLACED_FILTERS.get(filter_class, filter_class) for filter_class in filter_classes])
         for test, filter_classes in fab_filters.SQLAFilterConverter.conversion_table
     )
 
