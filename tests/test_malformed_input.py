@@ -125,7 +125,7 @@ def test_malformed_or_deeply_nested_q_is_a_400_in_chinese_on_every_rest_route(ap
     assert str(RISON_MAX_DEPTH) in deep
 
 
-def test_anonymous_callers_get_the_same_answers_for_a_bad_q(app, api):
+def test_anonymous_callers_are_refused_before_q_is_read(app, api):
     # Without a token FAB refuses first (401): the argument is never parsed.
     assert api(None).get(f"/api/v1/mine/?{_q('((((')}").status_code == 401
 
@@ -135,7 +135,7 @@ def test_well_formed_q_still_works(app, make_user, make_mine, api):
     client = api(make_user("national"))
     nested = "(filters:!((col:name,opr:eq,value:'可查询的矿')),page:0,page_size:5)"
     body = client.get(f"/api/v1/mine/?{_q(nested)}").get_json()
-    assert [row["id"] for row in body["ids"]] == [mine.id] if isinstance(body["ids"][0], dict) else body["ids"] == [mine.id]
+    assert body["ids"] == [mine.id]
     # The JSON form FAB also accepts, and brackets inside a quoted value.
     as_json = '{"filters":[{"col":"name","opr":"eq","value":"(((("}],"page":0,"page_size":5}'
     response = client.get(f"/api/v1/mine/?{_q(as_json)}")
