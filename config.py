@@ -13,13 +13,16 @@ BASE_DIR = os.path.abspath(os.path.dirname(__file__))
 # ---------------------------------------------------------------------------
 # Environment
 # ---------------------------------------------------------------------------
-# "development" (default, embedded SQLite, demo-friendly) or "production".
-# In production the app refuses to start without a strong SECRET_KEY of its own,
-# and cookies are marked Secure (HTTPS only).
+# "development" (default, embedded SQLite, demo-friendly) or "production"; create_app()
+# refuses any other value. In production the app refuses to start without a strong SECRET_KEY
+# of its own (not blank, at least 32 characters, not a repeated character or sequence, not one
+# of the published keys below), and cookies are marked Secure (HTTPS only).
 GM_ENV = os.environ.get("GM_ENV", "development")
 
-# The development key is public (it is in this file): create_app() refuses it in production.
+# Published keys, refused in production: the development key (it is in this file) and the
+# example of the README's deployment section (people copy examples).
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret-0f3b9c"
+EXAMPLE_SECRET_KEY = "d05243339f43f2301b2e06e697faef191080c036d46df3393d65f400769aae3b"
 SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 
 # ---------------------------------------------------------------------------

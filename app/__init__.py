@@ -64,9 +64,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
 
         from app.security import GreenMineSecurityManager
         from app.views.base import cache_rison_validators, document_field_errors
+        from app.views.datamodel import escape_like_in_every_filter
         from app.views.home import HomeView
 
         cache_rison_validators()
+        escape_like_in_every_filter()
         document_field_errors()
 
         appbuilder = AppBuilder(update_perms=False, security_manager_class=GreenMineSecurityManager,
@@ -75,6 +77,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         _register_views(appbuilder)
         _limit_api_login(app, appbuilder)
     # After FAB's own before_request (which sets g.user), so that a refusal page can render.
+    from app.views.base import refuse_unknown_actions
+
+    app.before_request(refuse_unknown_actions)
     _install_csrf_check(app)
     _install_account_guards(app, appbuilder)
     from app.views.base import check_paging_args, check_path_ids
@@ -100,15 +105,47 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     return app
 
 
+# The values GM_ENV may take (config.py): anything else, a typo of "production" say, would
+# quietly run the development defaults.
+GM_ENVIRONMENTS = ("development", "production")
+SECRET_KEY_MIN_LENGTH = 32
+# A random key of 32 characters has a dozen or more different ones; fewer looks typed by hand.
+SECRET_KEY_MIN_DISTINCT_CHARACTERS = 6
+
+
+def secret_key_problem(key: str, public_keys: tuple[str, ...]) -> Optional[str]:
+    """Why ``key`` is no secret key for production, or None."""
+    if not key.strip():
+        return "SECRET_KEY is blank"
+    if key in public_keys:
+        return "SECRET_KEY is a published key (the development key or the README's example)"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return f"SECRET_KEY is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    if len(set(key)) < SECRET_KEY_MIN_DISTINCT_CHARACTERS:
+        return f"SECRET_KEY has fewer than {SECRET_KEY_MIN_DISTINCT_CHARACTERS} different characters"
+    if any(key == (key[:period] * (len(key) // period + 1))[:len(key)] for period in range(1, len(key) // 2 + 1)):
+        return "SECRET_KEY repeats a shorter sequence"
+    return None
+
+
 def _check_production_config(app: Flask) -> None:
-    """Refuse to start in production with the public development key or a weak one."""
-    if app.config.get("GM_ENV") != "production":
-        return
-    key = app.config.get("SECRET_KEY") or ""
-    if key == app.config.get("DEVELOPMENT_SECRET_KEY") or len(key) < 32:
+    """Refuse to start with an unknown GM_ENV, and in production with a public or weak key."""
+    environment = app.config.get("GM_ENV")
+    if environment not in GM_ENVIRONMENTS:
         raise InsecureConfiguration(
-            "GM_ENV=production needs SECRET_KEY set in the environment to a random value of at "
-            "least 32 characters (e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            f"GM_ENV={environment!r} is not one of {', '.join(GM_ENVIRONMENTS)}: set GM_ENV=production on a "
+            "server, or leave it unset (development)."
+        )
+    if environment != "production":
+        return
+    public_keys = tuple(key for key in (app.config.get("DEVELOPMENT_SECRET_KEY"),
+                                        app.config.get("EXAMPLE_SECRET_KEY")) if key)
+    problem = secret_key_problem(str(app.config.get("SECRET_KEY") or ""), public_keys)
+    if problem is not None:
+        raise InsecureConfiguration(
+            f"GM_ENV=production needs SECRET_KEY set in the environment to a random value of at least "
+            f"{SECRET_KEY_MIN_LENGTH} characters of its own, but {problem} "
+            "(make one with python -c 'import secrets; print(secrets.token_hex(32))')."
         )
     app.config["SESSION_COOKIE_SECURE"] = True
     app.config["REMEMBER_COOKIE_SECURE"] = True

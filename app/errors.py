@@ -29,6 +29,18 @@ class ValueOutOfRange(BadRequest):
         return str(self.description)
 
 
+class InvalidArgument(BadRequest):
+    """A query argument that cannot be used (malformed, nested too deeply, of the wrong kind),
+    with a translated explanation that the error answer shows."""
+
+    def __init__(self, description) -> None:
+        super().__init__(description=description)
+
+    def __str__(self) -> str:
+        # FAB's @safe answers str(exc) as the JSON message: without werkzeug's English prefix.
+        return str(self.description)
+
+
 def _numeric_overflow(context) -> None:
     """One place for every path: a huge integer fails in the driver (OverflowError from
     sqlite3, SQLSTATE 22003 from PostgreSQL); it is the client's error, not the server's."""
@@ -62,7 +74,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = exc.code or 500
-        message = exc.description if isinstance(exc, ValueOutOfRange) else MESSAGES.get(code, exc.description)
+        explained = isinstance(exc, (ValueOutOfRange, InvalidArgument))
+        message = exc.description if explained else MESSAGES.get(code, exc.description)
         response = _respond(code, message)
         if code == 429 and exc.get_response().headers.get("Retry-After"):
             body, status = response

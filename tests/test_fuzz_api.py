@@ -11,13 +11,23 @@ Bounded for CI: ``MAX_EXAMPLES`` generated requests per operation and role, no s
 seed (``derandomize``) so a failure reproduces; every failure of a role is collected and reported
 together (operation, check, request) instead of stopping at the first. Runs once, in the SQLite
 pass: the server has its own SQLite database whatever ``TEST_DATABASE_URL`` says.
+
+Two more fuzzers use the same server (issue 16, point 4), neither described by the OpenAPI
+document: FAB's HTML ``action`` / ``action_post`` routes of every view (FAB's own screens
+included), with generated and unknown action names, anonymous and signed in; and ``q`` of the
+REST rison routes, nested up to 5,000 levels, balanced or not. No answer may be a 5xx, an
+unknown action name is a 404, and a ``q`` deeper than the limit is a 400 with a zh message.
 """
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
-import warnings
+import re
+import urllib.error
+import urllib.parse
 import urllib.request
+import warnings
 
 import pytest
 
@@ -249,3 +259,170 @@ def test_api_fuzz(api_schema, tokens, fuzz_server, username):
         f"{len(failures)} of {count} operations failed for {username} "
         f"({tracebacks} tracebacks in {fuzz_server.log_path}):\n" + "\n".join(failures)
     )
+
+
+# ---------------------------------------------------------------------------
+# FAB's HTML action routes and rison nesting (issue 16, point 4)
+# ---------------------------------------------------------------------------
+ACTION_EXAMPLES = int(os.environ.get("GM_FUZZ_ACTION_EXAMPLES", "150"))
+RISON_EXAMPLES = int(os.environ.get("GM_FUZZ_RISON_EXAMPLES", "120"))
+# Anonymous, a county user, and the administrator (the only one with FAB's security screens).
+ACTION_USERS = (None, "xiaodian", "admin")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer to look at, not to follow
+
+
+class _HtmlSession:
+    """A browser-like client of the live server: its cookies and its session's CSRF token."""
+
+    def __init__(self, base_url: str, username: str | None = None) -> None:
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+        _status, page = self.send("GET", "/login/")
+        self.csrf_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        if username is not None:
+            status, _page = self.send("POST", "/login/", {"username": username, "password": live.DEMO_PASSWORD,
+                                                          "csrf_token": self.csrf_token})
+            assert status == 302, f"{username} could not sign in ({status})"
+
+    def send(self, method: str, path: str, form: dict | None = None) -> tuple[int, str]:
+        data = urllib.parse.urlencode(form, doseq=True).encode() if form is not None else None
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8", "replace")
+
+
+def _action_routes(app) -> list[tuple[str, str, frozenset]]:
+    """(endpoint, rule, the view's action names) of every action and action_post route."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.endswith((".action", ".action_post")):
+            view = getattr(app.view_functions[rule.endpoint], "__self__", None)
+            if type(view).__module__.startswith("tests."):
+                continue  # a test-only view (conftest's probe): not on the server
+            routes.append((rule.endpoint, rule.rule, frozenset(getattr(view, "actions", {}) or {})))
+    return sorted(routes)
+
+
+def _action_request(session: _HtmlSession, rule: str, name: str, pk: str, method: str, csrf: bool):
+    form = {"csrf_token": session.csrf_token} if csrf else {}
+    if rule.endswith("/action_post"):
+        form.update(action=name, rowid=[pk])
+        return session.send("POST", rule, form)
+    path = (rule.replace("<string:name>", urllib.parse.quote(name, safe=""))
+            .replace("<pk>", urllib.parse.quote(pk, safe="") or "1"))
+    return session.send(method, path, form if method == "POST" else None)
+
+
+def test_fuzz_html_action_routes(app, fuzz_server):
+    """Every action route with an unknown name (404) for each user, then generated names,
+    ids, methods and tokens over all of them (never a 5xx; an unknown name never gets past
+    the 404)."""
+    from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+
+    routes = _action_routes(app)
+    assert len(routes) >= 20 and any(endpoint.startswith("RoleModelView.") for endpoint, _r, _a in routes)
+    sessions = {username: _HtmlSession(fuzz_server.url, username) for username in ACTION_USERS}
+    tracebacks = fuzz_server.log().count("Traceback (most recent call last)")
+    failures: list[str] = []
+    for (endpoint, rule, _known), username in ((route, user) for route in routes for user in ACTION_USERS):
+        status, _page = _action_request(sessions[username], rule, "no_such_action", "1", "POST", True)
+        if status != 404:
+            failures.append(f"{username} POST {rule} (no_such_action): {status}, not 404")
+
+    known_names = sorted({name for _e, _r, names in routes for name in names})
+    # Only path-safe generated names for `action/<name>/<pk>` reach the route (a "/" would not).
+    names = st.one_of(st.text(max_size=30), st.sampled_from(known_names + ["__init__", "list", "delete", "action"]))
+
+    @settings(max_examples=ACTION_EXAMPLES, deadline=None, derandomize=True, database=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(route=st.sampled_from(routes), name=names, pk=st.one_of(st.integers().map(str), st.text(max_size=12)),
+           username=st.sampled_from(ACTION_USERS), method=st.sampled_from(["GET", "POST"]), csrf=st.booleans())
+    def run(route, name, pk, username, method, csrf):
+        endpoint, rule, known = route
+        status, _page = _action_request(sessions[username], rule, name, pk, method, csrf)
+        request = f"{username} {method} {rule} name={name!r} pk={pk!r} csrf={csrf}"
+        # An empty name or a "/" in the path matches no route: the URL is not an action route
+        # (and a POST without token then meets the CSRF check before the routing's 404).
+        routed = rule.endswith("/action_post") or (name and "/" not in name and "/" not in pk)
+        if status >= 500:
+            failures.append(f"{request}: {status}")
+        elif routed and name not in known and status not in (404, 405):
+            failures.append(f"{request}: {status} for an unknown name")
+
+    run()
+    assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:30])
+    assert fuzz_server.log().count("Traceback (most recent call last)") == tracebacks
+
+
+# Openers of one nesting level: rison objects and arrays, a filter list, JSON arrays and objects.
+_OPENERS = ["(", "!(", "(a:", "(filters:!(", "[", '{"a":', "(add_columns:"]
+_CLOSERS = {"(": ")", "!(": ")", "(a:": ")", "(filters:!(": ")", "[": "]", '{"a":': "}", "(add_columns:": ")"}
+
+
+def _nested(opener: str, depth: int, closed: str, middle: str) -> str:
+    closing = _CLOSERS[opener] * {"all": depth, "none": 0, "half": depth // 2, "extra": depth + 1}[closed]
+    return opener * depth + middle + closing
+
+
+def _rison_routes(app) -> list[str]:
+    from flask_appbuilder.api import ModelRestApi
+
+    urls = []
+    for view in app.appbuilder.baseviews:
+        if isinstance(view, ModelRestApi) and not view.resource_name.startswith("security"):
+            base = f"/api/{view.version}/{view.resource_name}"
+            urls += [f"{base}/", f"{base}/_info", f"{base}/1"]
+    return sorted(urls)
+
+
+def test_fuzz_rison_nesting(app, fuzz_server, tokens):
+    """``q`` nested 0 to 5,000 levels deep, balanced, unclosed or over-closed, on every REST
+    rison route: never a 5xx; deeper than the limit is a 400 with a zh message."""
+    from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+
+    from app.views.base import RISON_MAX_DEPTH
+
+    urls = _rison_routes(app)
+    headers = {"Authorization": f"Bearer {tokens['national']}"}
+    tracebacks = fuzz_server.log().count("Traceback (most recent call last)")
+    failures: list[str] = []
+
+    def get(url: str, q: str) -> tuple[int, dict]:
+        # Rison's own characters stay as they are: 5,000 levels stay a URL the server reads.
+        query = urllib.parse.quote(q, safe="()!:,'*~-._")
+        request = urllib.request.Request(f"{fuzz_server.url}{url}?q={query}", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            body = error.read()
+            return error.code, json.loads(body) if body.startswith(b"{") else {}
+
+    @settings(max_examples=RISON_EXAMPLES, deadline=None, derandomize=True, database=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(url=st.sampled_from(urls), opener=st.sampled_from(_OPENERS),
+           depth=st.one_of(st.integers(0, 40), st.integers(0, 5000)),
+           closed=st.sampled_from(["all", "none", "half", "extra"]),
+           middle=st.one_of(st.just(""), st.just("1"), st.text(alphabet="()!',:[]{}a1%_\"\\", max_size=6)))
+    def run(url, opener, depth, closed, middle):
+        q = _nested(opener, depth, closed, middle)
+        status, body = get(url, q)
+        request = f"GET {url} q={opener!r}x{depth} {closed} middle={middle!r}"
+        if status >= 500:
+            failures.append(f"{request}: {status} {body}")
+        elif depth > RISON_MAX_DEPTH + 2 and status not in (400, 403):
+            failures.append(f"{request}: {status}, not 400")
+        elif status == 400 and not re.search(r"[\u4e00-\u9fff]", str(body.get("message", ""))):
+            failures.append(f"{request}: 400 without a zh message: {body}")
+
+    run()
+    assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:30])
+    assert fuzz_server.log().count("Traceback (most recent call last)") == tracebacks

@@ -79,7 +79,7 @@ def _snapshot() -> dict:
 def _rules_applied(*mines) -> None:
     """Bring factory-made mines to what the screens would have saved (derived size etc.)."""
     for mine in mines:
-        registry.validate_mine(mine)
+        registry.validate_mine(mine, None)
     db.session.commit()
 
 
@@ -288,9 +288,7 @@ def test_every_bad_row_is_reported_with_row_column_and_reason_and_nothing_is_wri
     expected = {
         (3, TITLE["licence_no"]): "许可证号格式不正确",
         (4, TITLE["mineral.name"]): zh("“%(name)s” is not a mineral of the mineral catalogue.", name="黄金石"),
-        (6, TITLE["enterprise.uscc"]): zh(
-            "The licence holder with the credit code %(code)s is outside your area of responsibility.",
-            code=hebei.uscc),
+        (6, TITLE["enterprise.uscc"]): f"统一社会信用代码 {hebei.uscc} 已被登记，请联系上级主管部门",
         (7, TITLE["region_code"]): "请选择到县级行政区",
         (8, TITLE["region_code"]): zh("The region %(code)s is outside your area of responsibility.", code="110101"),
         (9, TITLE["production_scale"]): "生产规模不能为负数",
@@ -299,9 +297,7 @@ def test_every_bad_row_is_reported_with_row_column_and_reason_and_nothing_is_wri
         (14, TITLE["name"]): zh("This value is required."),
         (15, TITLE["production_scale"]): zh("“%(value)s” is not a number.", value="六十"),
         (16, TITLE["licence_valid_to"]): zh("“%(value)s” is not a date (write it as 2024-01-31).", value="明年"),
-        (17, TITLE["licence_no"]): zh(
-            "The mine with the licence number %(no)s is registered outside your area of responsibility.",
-            no=beijing_mine.licence_no),
+        (17, TITLE["licence_no"]): f"采矿许可证号 {beijing_mine.licence_no} 已被登记，请联系上级主管部门",
         (18, TITLE["employees"]): zh("“%(value)s” is not a whole number.", value="12.5"),
         (19, TITLE["latitude"]): "纬度",
     }

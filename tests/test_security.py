@@ -1,5 +1,8 @@
 """Security defaults, each with its test: CSRF, login rate limits (HTML and REST), safe
 redirects, cookie flags, the production secret key, password policy, the REST API surface."""
+import os
+import re
+import secrets
 from urllib.parse import urlparse
 
 import pytest
@@ -139,15 +142,71 @@ def _bare_app(**config) -> Flask:
 
 
 def test_production_refuses_a_missing_default_or_weak_secret_key():
-    from config import DEVELOPMENT_SECRET_KEY
+    from config import DEVELOPMENT_SECRET_KEY, EXAMPLE_SECRET_KEY
 
-    for key in (DEVELOPMENT_SECRET_KEY, "", "short-key"):
+    weak = (
+        DEVELOPMENT_SECRET_KEY, EXAMPLE_SECRET_KEY, "", " " * 40, "short-key",
+        "x" * 48,                       # one repeated character
+        "ab" * 24, "abcdefgh" * 5,      # a repeated sequence
+        "0123456789abcdef" * 2,
+        "aabbccaabbccaabbccaabbccaabbccaabbcc"[:-1] + "d",  # four different characters
+    )
+    for key in weak:
+        with pytest.raises(InsecureConfiguration) as refusal:
+            _check_production_config(_bare_app(GM_ENV="production", SECRET_KEY=key))
+        assert "SECRET_KEY" in str(refusal.value)
+    with pytest.raises(InsecureConfiguration):
+        _check_production_config(_bare_app(GM_ENV="production", SECRET_KEY=None))
+
+
+def test_production_accepts_a_random_key():
+    for _ in range(200):
+        _check_production_config(_bare_app(GM_ENV="production", SECRET_KEY=secrets.token_hex(16)))
+        _check_production_config(_bare_app(GM_ENV="production", SECRET_KEY=secrets.token_urlsafe(32)))
+
+
+def _documented_secret_keys() -> list[str]:
+    """Every literal key the documentation and the shipped configuration show."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def read(name):
+        with open(os.path.join(root, name), encoding="utf-8") as handle:
+            return handle.read()
+
+    keys = re.findall(r"^\s*(?:export\s+)?SECRET_KEY=['\"]?([^\s'\"`]+)", read("README.md"), re.MULTILINE)
+    keys += re.findall(r"SECRET_KEY\s*=\s*\"([^\"]+)\"", read("config.py"))
+    keys += re.findall(r"SECRET_KEY\s*=\s*['\"]([^'\"]+)['\"]", read("gunicorn.conf.py"))
+    return keys
+
+
+def test_every_secret_key_shown_in_the_documentation_is_refused():
+    keys = _documented_secret_keys()
+    assert len(keys) >= 3  # the README's example, and the development and example keys in config.py
+    for key in keys:
         with pytest.raises(InsecureConfiguration):
             _check_production_config(_bare_app(GM_ENV="production", SECRET_KEY=key))
 
 
-def test_production_marks_cookies_secure():
-    bare = _bare_app(GM_ENV="production", SECRET_KEY="x" * 48)
+@pytest.mark.parametrize("environment", ["prod", "Production", "production ", "staging", "testing", "", None])
+def test_gm_env_accepts_only_its_documented_values(environment):
+    with pytest.raises(InsecureConfiguration) as refusal:
+        _check_production_config(_bare_app(GM_ENV=environment, SECRET_KEY=secrets.token_hex(32)))
+    assert "development, production" in str(refusal.value)
+
+
+def test_an_unknown_gm_env_stops_the_app_factory():
+    from app import create_app
+
+    # Refused before anything is built (a second app in this process could not be built anyway).
+    with pytest.raises(InsecureConfiguration, match="GM_ENV='prod'"):
+        create_app({"GM_ENV": "prod"})
+
+
+def test_the_documented_environments_start():
+    bare = _bare_app(GM_ENV="development")
+    _check_production_config(bare)
+    assert bare.config["SESSION_COOKIE_SECURE"] is False
+    bare = _bare_app(GM_ENV="production", SECRET_KEY=secrets.token_hex(32))
     _check_production_config(bare)
     assert bare.config["SESSION_COOKIE_SECURE"] and bare.config["REMEMBER_COOKIE_SECURE"]
 

@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models.directory import CITY, COUNTY, NATIONAL, PROVINCIAL, Certificate, DirectoryEntry
-from app.services import pdf
+from app.services import pdf, search_text
 from app.services.exceptions import ValidationFailed
 from app.services.paging import Page, int_or_none
 
@@ -357,10 +357,6 @@ def parse_directory_query(args: Any) -> DirectoryQuery:
     return DirectoryQuery(name=name, province=province, level=level, year=year, page=page, size=size)
 
 
-def like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _directory_conditions(query: DirectoryQuery) -> list:
     from sqlalchemy import or_
 
@@ -375,9 +371,8 @@ def _directory_conditions(query: DirectoryQuery) -> list:
         # A range on the indexed code, as the scope rule does.
         conditions.append(region_condition(DirectoryEntry.region_code, [query.province]))
     if query.name:
-        pattern = f"%{like_escape(query.name)}%"
-        conditions.append(or_(DirectoryEntry.mine_name.ilike(pattern, escape="\\"),
-                              DirectoryEntry.enterprise_name.ilike(pattern, escape="\\")))
+        conditions.append(or_(search_text.contains(DirectoryEntry.mine_name, query.name),
+                              search_text.contains(DirectoryEntry.enterprise_name, query.name)))
     return conditions
 
 

@@ -706,9 +706,8 @@ def _build(row: _Row, lookups: _Lookups, user) -> None:
         set_committed_value(candidate, "mineral", mineral)
     row.candidate, row.existing = candidate, existing
     if enterprise is not None and not scoping.can_access(user, enterprise, scoping.LINK):
-        row.fail(_BY_SOURCE[ENTERPRISE_USCC],
-                 _("The licence holder with the credit code %(code)s is outside your area of responsibility.",
-                   code=enterprise.uscc))
+        # As the forms answer: taken, without saying where (issue 16).
+        row.fail(_BY_SOURCE[ENTERPRISE_USCC], registry.uscc_registered_elsewhere(enterprise.uscc))
 
 
 def _check(row: _Row, user) -> None:
@@ -716,12 +715,11 @@ def _check(row: _Row, user) -> None:
     candidate, existing = row.candidate, row.existing
     licence_column = _BY_SOURCE["licence_no"]
     if existing is not None and not scoping.can_access(user, existing, scoping.EDIT):
-        row.fail(licence_column,
-                 _("The mine with the licence number %(no)s is registered outside your area of responsibility.",
-                   no=existing.licence_no))
+        # As the forms answer a duplicate outside the scope: taken, without saying where.
+        row.fail(licence_column, registry.licence_registered_elsewhere(existing.licence_no))
         return
     try:
-        registry.validate_mine(candidate)
+        registry.validate_mine(candidate, user)
     except DomainError as exc:
         row.fail(column_for_field(exc.field), str(exc))
         return

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models.choices import (
@@ -30,6 +30,7 @@ from app.models.choices import (
     PRODUCTION_STATUSES,
     SUPERVISION_LEVELS,
 )
+from app.services import search_text
 
 # The thresholds the statistics page highlights (seed 003 §3.2, §3.3).
 WORKERS_THRESHOLD = 30
@@ -85,7 +86,7 @@ def parse(args: Mapping[str, Any]) -> MineCriteria:
             continue
         value = str(raw).strip()
         if name == "q":
-            condition = func.lower(Mine.name).contains(value.lower(), autoescape=True)
+            condition = search_text.contains(Mine.name, value)
         elif name == "region":
             if not value.isdigit() or len(value) not in (2, 4, 6):
                 refuse(name, value)

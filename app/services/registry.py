@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import Any, Callable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -62,13 +63,33 @@ def closed_choice(value, choices: dict, label) -> str | None:
     return value
 
 
-def _unique(model, column: str, value, item, message: str) -> None:
-    query = select(model.id).where(getattr(model, column) == value)
+def licence_registered_elsewhere(licence_no: str) -> str:
+    """The refusal of a licence number held by a mine the user may not see: it says that the
+    number is taken, not where (one message whatever the record's region or enterprise)."""
+    return _("The licence number %(no)s is already registered; please contact the competent authority above you.",
+             no=licence_no)
+
+
+def uscc_registered_elsewhere(uscc: str) -> str:
+    """The refusal of a credit code held by an enterprise the user may not see (as above)."""
+    return _("The unified social credit code %(code)s is already registered; please contact the competent "
+             "authority above you.", code=uscc)
+
+
+def _unique(model, column: str, value, item, user, seen: Callable[[Any], str], unseen: Callable[[], str]) -> None:
+    """``value`` may be registered once. Whoever may see the record that holds it is told which
+    record it is (``seen(record)``); anyone else gets ``unseen()``, which says only that it is
+    taken: a refusal must not reveal where a record outside the user's scope lies. Both paths
+    load the record and ask the scope rule, so that neither answers sooner."""
+    query = select(model).where(getattr(model, column) == value)
     if item.id is not None:
         query = query.where(model.id != item.id)
     with db.session.no_autoflush:
-        if db.session.execute(query).first() is not None:
-            raise ValidationFailed(message)
+        holder = db.session.scalars(query.limit(1)).first()
+        if holder is None:
+            return
+        visible = user is not None and scoping.can_access(user, holder, scoping.READ)
+    raise ValidationFailed(seen(holder) if visible else unseen())
 
 
 def _require_name(record, message: str) -> None:
@@ -84,29 +105,35 @@ def _place_in_leaf_region(record) -> None:
         record.region_code = record.region.code
 
 
-def validate_enterprise(enterprise) -> None:
-    """Normalise and check an enterprise before it is saved."""
+def validate_enterprise(enterprise, user) -> None:
+    """Normalise and check an enterprise before ``user`` saves it."""
     from app.models import Enterprise
 
     _require_name(enterprise, _("The enterprise name is required."))
     with on_field("uscc"):
         enterprise.uscc = codes.validate_uscc(enterprise.uscc)
-        _unique(Enterprise, "uscc", enterprise.uscc, enterprise,
-                _("An enterprise with the credit code %(code)s already exists.", code=enterprise.uscc))
+        code = enterprise.uscc
+        _unique(Enterprise, "uscc", code, enterprise, user,
+                lambda holder: _("The credit code %(code)s is already registered for the enterprise %(name)s.",
+                                 code=code, name=holder.name),
+                lambda: uscc_registered_elsewhere(code))
     with on_field("economic_type"):
         enterprise.economic_type = closed_choice(enterprise.economic_type, ECONOMIC_TYPES, _("Economic type"))
     _place_in_leaf_region(enterprise)
 
 
-def validate_mine(mine) -> None:
-    """Normalise and check a mine before it is saved; derive its size from the thresholds."""
+def validate_mine(mine, user) -> None:
+    """Normalise and check a mine before ``user`` saves it; derive its size from the thresholds."""
     from app.models import Mine, Mineral
 
     _require_name(mine, _("The mine name is required."))
     with on_field("licence_no"):
         mine.licence_no = codes.validate_licence_no(mine.licence_no)
-        _unique(Mine, "licence_no", mine.licence_no, mine,
-                _("A mine with the licence number %(no)s already exists.", no=mine.licence_no))
+        number = mine.licence_no
+        _unique(Mine, "licence_no", number, mine, user,
+                lambda holder: _("The licence number %(no)s is already registered for the mine %(name)s.",
+                                 no=number, name=holder.name),
+                lambda: licence_registered_elsewhere(number))
     with on_field("mining_method"):
         mine.mining_method = closed_choice(mine.mining_method, MINING_METHODS, _("Mining method"))
     _place_in_leaf_region(mine)
@@ -206,11 +233,11 @@ def enterprise_rule(enterprise, user, action: str) -> None:
         # No autoflush: a half-checked record must not reach the database (and the rules
         # compare the submitted values with the stored ones).
         with db.session.no_autoflush:
-            validate_enterprise(enterprise)
+            validate_enterprise(enterprise, user)
 
 
 def mine_rule(mine, user, action: str) -> None:
     """The write rule of mine screens and API."""
     if action == scoping.EDIT:
         with db.session.no_autoflush:
-            validate_mine(mine)
+            validate_mine(mine, user)

@@ -101,7 +101,7 @@ from app.models.spotcheck import (
     SpotCheckTeam,
     SpotCheckTeamMember,
 )
-from app.services import codes, draws, records, scoping
+from app.services import codes, draws, records, scoping, search_text
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 
 ALGORITHM = draws.RANK_ALGORITHM
@@ -422,11 +422,11 @@ def search_inspector_accounts(user, q: str = "", limit: int = 20) -> list[dict]:
         scoping.choice_filter(GreenMineUser, user),
         GreenMineUser.active.is_(True), GreenMineUser.roles.any(Role.name == "inspector"),
         ~exists().where(Inspector.user_id == GreenMineUser.id))
-    q = (q or "").strip().lower()
+    q = (q or "").strip()
     if q:
-        query = query.where(or_(func.lower(GreenMineUser.username).contains(q, autoescape=True),
-                                func.lower(GreenMineUser.first_name).contains(q, autoescape=True),
-                                func.lower(GreenMineUser.last_name).contains(q, autoescape=True)))
+        query = query.where(or_(search_text.contains(GreenMineUser.username, q),
+                                search_text.contains(GreenMineUser.first_name, q),
+                                search_text.contains(GreenMineUser.last_name, q)))
     accounts = db.session.scalars(query.order_by(GreenMineUser.username).limit(limit)).all()
     return [{"id": account.id, "text": account_label(account)} for account in accounts]
 

@@ -70,7 +70,7 @@ from app.models.certification import (
     CertificationBody,
     CertificationCertificate,
 )
-from app.services import certificates, records, scoping
+from app.services import certificates, records, scoping, search_text
 from app.services.evaluation import CERTIFIER
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 from app.services.paging import Page
@@ -391,7 +391,7 @@ def _audit_rule(audit, user, action: str) -> None:
 
 def search_certificates(user, q: str = "", limit: int = 20) -> list[dict]:
     """The valid certificates ``user`` may audit (his body's, in his scope), by number or name."""
-    from sqlalchemy import func, or_
+    from sqlalchemy import or_
 
     body_id = getattr(user, "certification_body_id", None)
     if body_id is None or "certifier" not in {role.name for role in getattr(user, "roles", ())}:
@@ -401,11 +401,11 @@ def search_certificates(user, q: str = "", limit: int = 20) -> list[dict]:
         scoping.scope_filter(CertificationCertificate, user), CertificationCertificate.body_id == body_id,
         CertificationCertificate.status == VALID, CertificationCertificate.valid_from <= today,
         CertificationCertificate.valid_until >= today)
-    q = (q or "").strip().lower()
+    q = (q or "").strip()
     if q:
-        query = query.where(or_(func.lower(CertificationCertificate.number).contains(q, autoescape=True),
-                                func.lower(CertificationCertificate.mine_name).contains(q, autoescape=True),
-                                func.lower(CertificationCertificate.enterprise_name).contains(q, autoescape=True)))
+        query = query.where(or_(search_text.contains(CertificationCertificate.number, q),
+                                search_text.contains(CertificationCertificate.mine_name, q),
+                                search_text.contains(CertificationCertificate.enterprise_name, q)))
     rows = db.session.scalars(query.order_by(CertificationCertificate.number).limit(limit)).all()
     return [{"id": row.id, "text": certificate_choice_label(row)} for row in rows]
 
@@ -746,9 +746,8 @@ def public_certified(query: CertifiedQuery, today: Optional[datetime.date] = Non
     if query.province:
         conditions.append(scoping.region_condition(model.region_code, [query.province]))
     if query.name:
-        pattern = f"%{certificates.like_escape(query.name)}%"
-        conditions.append(or_(model.mine_name.ilike(pattern, escape="\\"),
-                              model.enterprise_name.ilike(pattern, escape="\\")))
+        conditions.append(or_(search_text.contains(model.mine_name, query.name),
+                              search_text.contains(model.enterprise_name, query.name)))
     total = db.session.scalar(select(func.count(model.id)).where(*conditions)) or 0
     records = db.session.execute(
         select(model.number, model.grade, model.mine_name, model.enterprise_name, model.mineral_name,

@@ -8,10 +8,13 @@ may name another enterprise). These classes close each of those paths with
 """
 from __future__ import annotations
 
+import json
+import urllib.parse
 from typing import Any
 
 import jsonschema
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+import prison
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.api import expose as api_expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
@@ -19,7 +22,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 
-from app.errors import ValueOutOfRange
+from app.errors import InvalidArgument, ValueOutOfRange
 from app.extensions import db
 from app.services import audit, scoping, workflow
 from app.services.exceptions import DomainError
@@ -373,6 +376,26 @@ def check_paging_args() -> None:
             abort(400)
 
 
+def refuse_unknown_actions() -> None:
+    """FAB's ``action/<name>/<pk>`` and ``action_post`` routes of every model view (ours, and
+    FAB's user, role, permission screens) look the action up after asking for its permission,
+    and an unknown name raises AttributeError: a 500, for anonymous callers too. An unknown
+    name is a 404 here, before anything else looks at the request (installed as a
+    before_request hook, after FAB's, which sets the user the error page shows); a known name
+    goes on to the view's own checks."""
+    endpoint = request.endpoint or ""
+    if endpoint.endswith(".action"):
+        name = (request.view_args or {}).get("name")
+    elif endpoint.endswith(".action_post"):
+        name = request.form.get("action")
+    else:
+        return
+    view = getattr(current_app.view_functions.get(endpoint), "__self__", None)
+    actions = getattr(view, "actions", None)
+    if isinstance(actions, dict) and name not in actions:
+        abort(404)
+
+
 def check_path_ids(*_args) -> None:
     """An id in the URL beyond the id columns' range finds nothing (404), instead of an
     overflow in the database (installed as a before_request hook)."""
@@ -402,11 +425,87 @@ class _RisonSchemaValidation:
             cached = cls._validators[id(schema)] = (schema, validator_class(schema))
         error = jsonschema.exceptions.best_match(cached[1].iter_errors(instance))
         if error is not None:
-            raise error
+            # FAB would answer "Not a valid rison schema <jsonschema's English>": say which
+            # part of q is wrong, in the user's language (FAB's @safe answers it as a 400).
+            where = "/".join(str(part) for part in error.absolute_path)
+            if where:
+                raise InvalidArgument(_("The query argument q is not valid at “%(where)s”.", where=where))
+            raise InvalidArgument(_("The query argument q does not have the expected form."))
+
+
+# Deeper than any query the API understands (a filter list is 3 levels, _info's page
+# arguments 3); prison recurses once per level and fails with RecursionError near 1,000.
+RISON_MAX_DEPTH = 32
+_OPENING, _CLOSING = "([{", ")]}"
+
+
+def _nesting(text: str, quote: str, escape: str) -> tuple[int, bool]:
+    """The deepest bracket nesting of ``text`` outside its quoted strings, and whether every
+    bracket is closed."""
+    depth = deepest = 0
+    quoted = escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif quoted:
+            if char == escape:
+                escaped = True
+            elif char == quote:
+                quoted = False
+        elif char == quote:
+            quoted = True
+        elif char in _OPENING:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in _CLOSING:
+            depth -= 1
+            if depth < 0:
+                return deepest, False
+    return deepest, depth == 0 and not quoted
+
+
+class _RisonParsing:
+    """Stands in for the ``prison`` module inside ``flask_appbuilder.api``.
+
+    FAB's ``@rison`` decorator (every REST list, item and ``_info``) parses ``q`` with
+    ``prison.loads`` and catches only prison's ParserException: an unclosed ``((`` or 1,000
+    nested brackets recurse until RecursionError, ``!`` or ``1-`` raise IndexError or
+    ValueError, all answered as 500. Here ``q`` is parsed the same way (rison, else JSON when
+    ``FAB_API_ALLOW_JSON_QS``, as FAB falls back), and anything that is not a value of at most
+    ``RISON_MAX_DEPTH`` levels is refused with a translated 400 (``InvalidArgument``, which
+    FAB's ``@safe`` answers with its message)."""
+
+    decoder = prison.decoder
+
+    @staticmethod
+    def loads(value: str):
+        depth, balanced = _nesting(value, "'", "!")
+        deepest = depth
+        if balanced and depth <= RISON_MAX_DEPTH:
+            try:
+                return prison.loads(value)
+            except Exception:  # prison's errors on malformed input are of several kinds
+                pass
+        if current_app.config.get("FAB_API_ALLOW_JSON_QS", True):
+            # FAB's fallback decodes the argument once more before json.loads.
+            decoded = urllib.parse.parse_qs(f"q={value}").get("q")
+            if decoded:
+                depth, balanced = _nesting(decoded[0], '"', "\\")
+                deepest = min(deepest, depth)
+                if balanced and depth <= RISON_MAX_DEPTH:
+                    try:
+                        return json.loads(decoded[0])
+                    except ValueError:
+                        pass
+        if deepest > RISON_MAX_DEPTH:
+            raise InvalidArgument(_("The query argument q is nested more than %(max)s levels deep.",
+                                    max=RISON_MAX_DEPTH))
+        raise InvalidArgument(_("The query argument q is neither valid rison nor valid JSON."))
 
 
 def cache_rison_validators() -> None:
-    """Install ``_RisonSchemaValidation`` in FAB's API module."""
+    """Install ``_RisonSchemaValidation`` and ``_RisonParsing`` in FAB's API module."""
     import flask_appbuilder.api as fab_api
 
     fab_api.jsonschema = _RisonSchemaValidation
+    fab_api.prison = _RisonParsing

@@ -9,7 +9,10 @@ loads the page with whatever the relationships' ``lazy`` says. Ours:
 - counts only the primary key;
 - on PostgreSQL, where the planner expects more than ``LIST_EXACT_COUNT_LIMIT`` rows, shows the
   planner's estimate instead of counting them all (``EstimatedCount``, shown as 约 N): the
-  exact count of a national list grows with the table, and nobody pages through 100,000 rows.
+  exact count of a national list grows with the table, and nobody pages through 100,000 rows;
+- its "contains", "starts with", "ends with" filters (and their negations) match the value as
+  literal text (``EscapedLikeFilterConverter``): FAB puts it into LIKE as it comes, so a search
+  for ``%`` matched every row.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from typing import Any, Optional, Sequence
 
 from flask import current_app, g
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla import filters as fab_filters
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from markupsafe import escape
@@ -26,7 +30,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Load, selectinload
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
-from app.services import scoping
+from app.errors import InvalidArgument
+from app.services import scoping, search_text
 
 
 class EstimatedCount(int):
@@ -55,8 +60,96 @@ def _root(column: str) -> str:
     return column.split(".", 1)[0]
 
 
+class _LiteralTextFilter:
+    """FAB's LIKE filter with the value matched as text (``app.services.search_text``)."""
+
+    match: Any  # search_text.contains, starts_with or ends_with
+    negated = False
+    model: Any
+    column_name: str
+
+    def apply(self, query, value):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            # A REST filter's value may be any JSON value; FAB would concatenate it with "%".
+            raise InvalidArgument(_("The value of a text filter must be text."))
+        query, field = fab_filters.get_field_setup_query(query, self.model, self.column_name)
+        condition = type(self).match(field, str(value))
+        return query.filter(~condition if self.negated else condition)
+
+
+class FilterStartsWith(_LiteralTextFilter, fab_filters.FilterStartsWith):
+    match = search_text.starts_with
+
+
+class FilterNotStartsWith(_LiteralTextFilter, fab_filters.FilterNotStartsWith):
+    match = search_text.starts_with
+    negated = True
+
+
+class FilterEndsWith(_LiteralTextFilter, fab_filters.FilterEndsWith):
+    match = search_text.ends_with
+
+
+class FilterNotEndsWith(_LiteralTextFilter, fab_filters.FilterNotEndsWith):
+    match = search_text.ends_with
+    negated = True
+
+
+class FilterContains(_LiteralTextFilter, fab_filters.FilterContains):
+    match = search_text.contains
+
+
+class FilterNotContains(_LiteralTextFilter, fab_filters.FilterNotContains):
+    match = search_text.contains
+    negated = True
+
+
+class _ListValueFilter:
+    """FAB's ``in`` / ``not_in`` iterate over the value: a REST filter's single number was a
+    TypeError (500) and a single string was taken letter by letter. One value is a list of one."""
+
+    def apply(self, query, value):
+        return super().apply(query, value if isinstance(value, list) else [value])  # type: ignore[misc]
+
+
+class FilterIn(_ListValueFilter, fab_filters.FilterIn):
+    pass
+
+
+class FilterNotIn(_ListValueFilter, fab_filters.FilterNotIn):
+    pass
+
+
+_REPLACED_FILTERS = {
+    fab_filters.FilterStartsWith: FilterStartsWith, fab_filters.FilterNotStartsWith: FilterNotStartsWith,
+    fab_filters.FilterEndsWith: FilterEndsWith, fab_filters.FilterNotEndsWith: FilterNotEndsWith,
+    fab_filters.FilterContains: FilterContains, fab_filters.FilterNotContains: FilterNotContains,
+    fab_filters.FilterIn: FilterIn, fab_filters.FilterNotIn: FilterNotIn,
+}
+
+
+class EscapedLikeFilterConverter(fab_filters.SQLAFilterConverter):
+    """FAB's filters per column type, with the LIKE filters replaced by the literal-text ones
+    and ``in`` / ``not_in`` by the ones above, in the same places (the HTML search's
+    ``_flt_<index>_<column>`` names them by their position; the REST ``opr`` by their
+    ``arg_name``, which is kept)."""
+
+    conversion_table = tuple(
+        (test, [_REPLACED_FILTERS.get(filter_class, filter_class) for filter_class in filter_classes])
+        for test, filter_classes in fab_filters.SQLAFilterConverter.conversion_table
+    )
+
+
+def escape_like_in_every_filter() -> None:
+    """FAB's own views (users, roles, permissions) filter through ``SQLAInterface`` itself:
+    give it the same converter as ours (called once by the app factory)."""
+    SQLAInterface.filter_converter_class = EscapedLikeFilterConverter
+
+
 class ListInterface(SQLAInterface):
     """``SQLAInterface`` with the list query described in the module docstring."""
+
+    filter_converter_class = EscapedLikeFilterConverter
 
     def __init__(self, obj, session=None) -> None:
         super().__init__(obj, session)

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
-from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired
 from wtforms.validators import Optional as OptionalValidator
 
 from app.extensions import db
@@ -34,6 +35,14 @@ from app.views.widgets import SearchSelectField
 def _choice_field(label, options):
     return SelectField(label, choices=[("", "—")] + choice_list(options), validators=[OptionalValidator()],
                        widget=Select2Widget())
+
+
+def _code_field(label) -> StringField:
+    """A registry code (credit code, licence number) typed as text. Not FAB's generated field:
+    FAB gives a unique column its Unique validator, which looks the code up outside the user's
+    scope and answers "Already exists." before the rule of app.services.registry, which answers
+    without saying where a record outside the scope lies."""
+    return StringField(label, validators=[DataRequired()], widget=BS3TextFieldWidget())
 
 
 def _region_field(view_endpoint: str, label=_l("Region (county level)")):
@@ -113,6 +122,7 @@ class EnterpriseView(ScopedModelView):
     base_order = ("id", "desc")
     label_columns = ENTERPRISE_LABELS
     add_form_extra_fields = edit_form_extra_fields = {
+        "uscc": _code_field(ENTERPRISE_LABELS["uscc"]),
         "economic_type": _choice_field(_l("Economic type"), ECONOMIC_TYPES),
         "region_code": _region_field("EnterpriseView"),
     }
@@ -170,6 +180,7 @@ class MineView(ScopedModelView):
         "production_started_on": _l("New or expanded mines: the selection accepts them one year after this day."),
     }
     add_form_extra_fields = edit_form_extra_fields = {
+        "licence_no": _code_field(MINE_LABELS["licence_no"]),
         "mining_method": _choice_field(_l("Mining method"), MINING_METHODS),
         "size": _choice_field(_l("Mine size"), MINE_SIZES),
         "development_method": _choice_field(_l("Development method"), DEVELOPMENT_METHODS),
