@@ -70,3 +70,11 @@ def test_oversized_request_gets_a_translated_413(app):
                            content_type="application/octet-stream")
     assert response.status_code == 413
     assert "上传的文件过大" in response.get_data(as_text=True)
+
+
+def test_rest_field_info_leaves_a_missing_description_blank(make_user, api):
+    """FAB translates an absent description as gettext(""), which is the catalogue's header."""
+    body = api(make_user("national")).get("/api/v1/mine/_info").get_json()
+    fields = body["add_columns"] + body["edit_columns"]
+    assert fields and all("Project-Id-Version" not in (f["description"] + f["label"]) for f in fields)
+    assert any(f["description"] == "" for f in fields)

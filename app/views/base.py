@@ -21,6 +21,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 
 from app.errors import InvalidArgument, ValueOutOfRange
 from app.extensions import db
@@ -503,9 +504,18 @@ class _RisonParsing:
         raise InvalidArgument(_("The query argument q is neither valid rison nor valid JSON."))
 
 
+def _lazy_gettext_or_blank(text, **variables):
+    """FAB's API module translates every field's label and description, the absent ones as
+    ``_("")``, and gettext of the empty string is the catalogue's header: every ``_info`` field
+    without a description was described as "Project-Id-Version: greenmine …". Blank stays blank."""
+    return lazy_gettext(text, **variables) if text else ""
+
+
 def cache_rison_validators() -> None:
-    """Install ``_RisonSchemaValidation`` and ``_RisonParsing`` in FAB's API module."""
+    """Install ``_RisonSchemaValidation`` and ``_RisonParsing`` in FAB's API module, and its
+    translation function that leaves blank text blank."""
     import flask_appbuilder.api as fab_api
 
     fab_api.jsonschema = _RisonSchemaValidation
     fab_api.prison = _RisonParsing
+    fab_api._ = _lazy_gettext_or_blank
