@@ -52,6 +52,17 @@ def _models() -> dict[str, type]:
     return {mapper.class_.__name__: mapper.class_ for mapper in db.Model.registry.mappers}
 
 
+def _is_outside(user, record) -> bool:
+    """Outside the user's reach: the scope rule says so, and the row is not one of his own (his
+    notifications and account events belong to him, not to a region)."""
+    model = type(record)
+    if scoping.scope_path(model) is None and getattr(record, "user_id", None) == user.id:
+        return False
+    if model.__name__ == "GreenMineUser" and record.id == user.id:
+        return False
+    return not scoping.can_access(user, record, scoping.READ)
+
+
 class Outside:
     """For a user: one record of each kind that lies outside his scope, and the strings by which
     an answer would show that it leaked such a record or an account he may not know."""
@@ -90,7 +101,7 @@ class Outside:
         if len(primary) != 1:
             return
         for record in db.session.scalars(select(model).order_by(primary[0]).limit(500)):
-            if not scoping.can_access(self.user, record, scoping.READ):
+            if _is_outside(self.user, record):
                 self.ids[model] = inspect(record).identity[0]
                 return
 
@@ -262,9 +273,7 @@ def _snapshot(outside: Outside) -> dict[tuple[str, int], tuple]:
         if table is None or len(primary) != 1 or model.__name__ in ("AuditLog", "LoginThrottle"):
             continue
         for record in db.session.scalars(select(model)):
-            if model.__name__ == "GreenMineUser" and record.id == outside.user.id:
-                continue
-            if not scoping.can_access(outside.user, record, scoping.READ):
+            if _is_outside(outside.user, record):
                 rows[(model.__name__, inspect(record).identity[0])] = tuple(
                     str(getattr(record, column.key, None)) for column in inspect(model).column_attrs
                     if column.key not in ("last_login", "login_count", "fail_login_count"))
