@@ -19,13 +19,14 @@ from __future__ import annotations
 from flask import g, request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 
-from app.extensions import db
 from app.services import accounts, users
 from app.services.exceptions import DomainError
+from app.views.base import JsonRefusals
 
 MAX_PAGE_SIZE = 100
 # Past any real list of accounts; keeps OFFSET inside the database's integer range.
 MAX_PAGE = 100_000
+
 
 def _as_json(user) -> dict:
     """What the admin may read of an account: no password hash, no credentials version."""
@@ -49,17 +50,11 @@ def _as_json(user) -> dict:
     }
 
 
-class UserApi(BaseApi):
+class UserApi(JsonRefusals, BaseApi):
     resource_name = "user"
     openapi_spec_tag = "Users"
     method_permission_name = {"list_accounts": "get", "show_account": "get", "create_account": "post",
                               "update_account": "put", "reset_password": "reset_password"}
-
-    def _refusal(self, exc: DomainError):
-        db.session.rollback()
-        if exc.field:
-            return self.response(exc.status_code, message=str(exc), field=exc.field)
-        return self.response(exc.status_code, message=str(exc))
 
     @staticmethod
     def _not_stored(response):
@@ -118,7 +113,7 @@ class UserApi(BaseApi):
         try:
             return self.response(200, result=_as_json(users.get_account(user_id)))
         except DomainError as exc:
-            return self._refusal(exc)
+            return self.refusal(exc)
 
     @expose("/", methods=["POST"])
     @protect()
@@ -161,7 +156,7 @@ class UserApi(BaseApi):
         try:
             user, password = users.create_account(g.user, request.get_json(silent=True))
         except DomainError as exc:
-            return self._refusal(exc)
+            return self.refusal(exc)
         return self._not_stored(self.response(201, id=user.id, result=_as_json(user), one_time_password=password))
 
     @expose("/<user_id>", methods=["PUT"])
@@ -205,7 +200,7 @@ class UserApi(BaseApi):
         try:
             user = users.update_account(g.user, user_id, request.get_json(silent=True))
         except DomainError as exc:
-            return self._refusal(exc)
+            return self.refusal(exc)
         return self.response(200, result=_as_json(user))
 
     @expose("/<user_id>/reset_password", methods=["POST"])
@@ -235,6 +230,6 @@ class UserApi(BaseApi):
             users.get_account(user_id)
             user, password = accounts.reset_password(g.user, user_id)
         except DomainError as exc:
-            return self._refusal(exc)
+            return self.refusal(exc)
         return self._not_stored(self.response(200, id=user.id, username=user.username, one_time_password=password))
 

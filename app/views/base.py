@@ -275,7 +275,20 @@ def document_field_errors() -> None:
     }}}
 
 
-class ScopedModelRestApi(ListLoading, RecordRules, ModelRestApi):
+class JsonRefusals:
+    """For every REST API of ours (the scoped model APIs, the user API): a domain refusal as JSON."""
+
+    def refusal(self, exc: DomainError):
+        """A domain refusal as JSON: its status code, the translated message, the field at fault.
+        Nothing half-done stays in the session."""
+        db.session.rollback()
+        g.pop(_REFUSAL, None)
+        if exc.field:
+            return self.response(exc.status_code, message=str(exc), field=exc.field)  # type: ignore[attr-defined]
+        return self.response(exc.status_code, message=str(exc))  # type: ignore[attr-defined]
+
+
+class ScopedModelRestApi(ListLoading, RecordRules, JsonRefusals, ModelRestApi):
     """The REST twin of ScopedModelView: same scope, same rules, JSON errors."""
 
     base_filters = SCOPE_BASE_FILTERS
@@ -283,13 +296,6 @@ class ScopedModelRestApi(ListLoading, RecordRules, ModelRestApi):
     def response_422(self, message=None):
         return super().response_422(translate_schema_messages(message))
 
-    def refusal(self, exc: DomainError):
-        """A domain refusal as JSON: its status code, the translated message, the field at fault."""
-        db.session.rollback()
-        g.pop(_REFUSAL, None)
-        if exc.field:
-            return self.response(exc.status_code, message=str(exc), field=exc.field)
-        return self.response(exc.status_code, message=str(exc))
 
     def _domain_errors(self, call, *args):
         try:
