@@ -284,3 +284,12 @@ def test_the_escaping_helper():
     from app.services.search_text import escape_like
 
     assert escape_like("50%_a\\b") == "50\\%\\_a\\\\b"
+
+
+def test_a_record_with_a_text_key_is_found_by_the_rest_item_route(make_user, api):
+    """A region's key is its code (text); FAB's item route reads it as a number, which PostgreSQL
+    would not compare with text (a 500 there, found by the route guard)."""
+    client = api(make_user("national"))
+    response = client.get("/api/v1/region/140105")
+    assert response.status_code == 200 and response.get_json()["result"]["code"] == "140105"
+    assert client.get("/api/v1/region/2000000000").status_code == 404

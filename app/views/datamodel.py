@@ -155,6 +155,20 @@ class ListInterface(SQLAInterface):
         super().__init__(obj, session)
         self.list_relations: tuple[str, ...] = ()
 
+    def get(self, id, filters=None, *args, **kwargs):  # noqa: A002 (FAB's signature)
+        """FAB's REST item routes take the key as ``<int:pk>``; a model whose key is text (a
+        region's code) is looked up by that text: PostgreSQL has no ``varchar = integer`` (the
+        query failed, a 500), where SQLite compared them silently."""
+        if isinstance(id, int) and not self.is_pk_composite() and self._key_is_text():
+            id = str(id)
+        return super().get(id, filters, *args, **kwargs)
+
+    def _key_is_text(self) -> bool:
+        try:
+            return self.obj.__mapper__.primary_key[0].type.python_type is str
+        except NotImplementedError:
+            return False
+
     def for_list(self, columns: Sequence[str]) -> "ListInterface":
         """A copy for one view, which eager-loads the relations among the view's columns."""
         clone = copy.copy(self)
