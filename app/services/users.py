@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.services import accounts, codes, registry
+from app.services import accounts, codes, registry, search_text
 from app.services.exceptions import NotFound, ValidationFailed, on_field
 from app.models.region import LEVEL_LABELS
 from app.services.passwords import generate_one_time_password
@@ -368,8 +368,7 @@ def list_accounts(search: Optional[str] = None, role: Optional[str] = None, page
 
     query = select(GreenMineUser)
     if search:
-        term = search.strip().lower()
-        query = query.where(or_(*(func.lower(column).contains(term, autoescape=True) for column in (
+        query = query.where(or_(*(search_text.contains(column, search.strip()) for column in (
             GreenMineUser.username, GreenMineUser.first_name, GreenMineUser.last_name, GreenMineUser.email))))
     if role:
         query = query.where(GreenMineUser.roles.any(Role.name == role))
