@@ -17,6 +17,7 @@ from app.models.enterprise import Enterprise, Mine
 from app.models.mixins import TimestampMixin
 from app.models.predeclaration import PreDeclaration
 from app.models.region import Region
+from app.models.states import WorkflowRecord
 
 # The six areas of the construction situation (fig. 3-12) and of the indicators.
 SITUATION_AREAS = (
@@ -91,7 +92,7 @@ class ApplicationWindow(Model):
     province: Mapped[Region] = relationship(Region)
 
 
-class Application(ApplicantFormFields, TimestampMixin, Model):
+class Application(WorkflowRecord, ApplicantFormFields, TimestampMixin, Model):
     __tablename__ = "application"
     # Lists are scoped by region and ordered newest first: (region_code, id) serves both.
     __table_args__ = (UniqueConstraint("predeclaration_id", name="uq_application_predeclaration"),
@@ -154,12 +155,6 @@ class Application(ApplicantFormFields, TimestampMixin, Model):
     indicator_version = relationship("IndicatorVersion")
     assignment = relationship("AgencyAssignment", back_populates="application", uselist=False)
     public_notice = relationship("PublicNotice", back_populates="applications")
-
-    @property
-    def status_label(self) -> str:
-        from app.services.workflow import state_label
-
-        return state_label(self, self.status)
 
     def __repr__(self) -> str:
         return f"{self.year} {self.mine_name}（{self.licence_no}）"

@@ -7,10 +7,16 @@ import datetime
 from typing import Any, Optional
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models.choices import label
 from app.models.mixins import utcnow
+
+CREATE, UPDATE, DELETE = "create", "update", "delete"
+ACTION_LABELS = {CREATE: _l("Created"), UPDATE: _l("Changed"), DELETE: _l("Deleted")}
+SOURCE_LABELS = {"web": _l("Web page"), "api": _l("REST API"), "cli": _l("Command line"), "system": _l("System")}
 
 
 class AuditEntry(Model):
@@ -36,12 +42,8 @@ class AuditEntry(Model):
 
     @property
     def action_label(self) -> str:
-        from app.services.audit import ACTION_LABELS
-
-        return str(ACTION_LABELS.get(self.action, self.action))
+        return label(ACTION_LABELS, self.action)
 
     @property
     def source_label(self) -> str:
-        from app.services.audit import SOURCE_LABELS
-
-        return str(SOURCE_LABELS.get(self.source, self.source))
+        return label(SOURCE_LABELS, self.source)

@@ -22,13 +22,16 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.application import ApplicantFormFields
+from app.models.choices import label
 from app.models.enterprise import Enterprise, Mine
-from app.models.mixins import TimestampMixin, utcnow
+from app.models.mixins import TimestampMixin, service_rule, utcnow
 from app.models.region import Region
+from app.models.states import WorkflowRecord
 
 # The grades of seed 002 §五, highest first.
 GRADE_AAAAA, GRADE_AAAA = "AAAAA", "AAAA"
@@ -49,14 +52,14 @@ INITIAL, RENEWAL = "initial", "renewal"
 # 审查员), and the technical experts (相关专业评审专家).
 TEAM_LEADER, TEAM_AUDITOR, TEAM_EXPERT = "leader", "auditor", "expert"
 TEAM_ROLES = (TEAM_LEADER, TEAM_AUDITOR, TEAM_EXPERT)
-
-
-class _StatusLabel:
-    @property
-    def status_label(self) -> str:
-        from app.services.workflow import state_label
-
-        return state_label(self, self.status)
+# A certificate's validity, computed by app.services.surveillance.validity.
+VALID, NOT_YET_VALID, EXPIRED, REVOKED = "valid", "not_yet_valid", "expired", "revoked"
+VALIDITY_LABELS = {
+    VALID: _l("Valid"),
+    NOT_YET_VALID: _l("Not yet valid"),
+    EXPIRED: _l("Expired"),
+    REVOKED: _l("Revoked"),
+}
 
 
 class CertificationBody(TimestampMixin, Model):
@@ -76,7 +79,7 @@ class CertificationBody(TimestampMixin, Model):
         return self.name
 
 
-class CertificationApplication(_StatusLabel, ApplicantFormFields, TimestampMixin, Model):
+class CertificationApplication(WorkflowRecord, ApplicantFormFields, TimestampMixin, Model):
     """绿色矿山认证申请表 (seed 002 附件) and the evaluation that follows it."""
 
     __tablename__ = "certification_application"
@@ -201,7 +204,7 @@ class CertificationScore(Model):
     certification: Mapped[CertificationApplication] = relationship(CertificationApplication)
 
 
-class CertificationCertificate(_StatusLabel, TimestampMixin, Model):
+class CertificationCertificate(WorkflowRecord, TimestampMixin, Model):
     """The registered certificate (注册签发认证证书): number, grade, validity. Valid or revoked is
     its status; expired is computed from ``valid_until``; the grade moves with surveillance."""
 
@@ -238,25 +241,19 @@ class CertificationCertificate(_StatusLabel, TimestampMixin, Model):
     audits: Mapped[list["SurveillanceAudit"]] = relationship(
         "SurveillanceAudit", back_populates="certificate", order_by="SurveillanceAudit.id")
 
-    # Computed from the row's own columns (app.services.surveillance.validity): lists show them
-    # without a query per row.
-    @property
-    def validity(self) -> str:
-        from app.services.surveillance import validity
-
-        return validity(self)
+    # Computed from the row's own columns and today's date (app.services.surveillance.validity):
+    # lists show them without a query per row.
+    validity = service_rule("surveillance.validity", "valid, not yet valid, expired or revoked, as of today")
 
     @property
     def validity_label(self) -> str:
-        from app.services.surveillance import validity_label_of
-
-        return validity_label_of(self)
+        return label(VALIDITY_LABELS, self.validity)
 
     def __repr__(self) -> str:
         return self.number
 
 
-class SurveillanceAudit(_StatusLabel, TimestampMixin, Model):
+class SurveillanceAudit(WorkflowRecord, TimestampMixin, Model):
     """A surveillance audit (现场监督评审) of a valid certificate and its outcome."""
 
     __tablename__ = "surveillance_audit"

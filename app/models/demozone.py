@@ -7,16 +7,20 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.models.choices import label
 from app.models.mixins import TimestampMixin
 from app.models.region import Region
+from app.models.states import WorkflowRecord
 
 COUNTY_GOVERNMENT, STATE_ENTERPRISE = "county_government", "state_enterprise"
+APPLICANT_KINDS = {COUNTY_GOVERNMENT: _l("County government"), STATE_ENTERPRISE: _l("Large local state enterprise")}
 
 
-class DemoZoneApplication(TimestampMixin, Model):
+class DemoZoneApplication(WorkflowRecord, TimestampMixin, Model):
     __tablename__ = "demo_zone_application"
     workflow_name = "demozone"
 
@@ -39,15 +43,7 @@ class DemoZoneApplication(TimestampMixin, Model):
 
     @property
     def applicant_kind_label(self) -> str:
-        from app.services.demozones import APPLICANT_KINDS
-
-        return str(APPLICANT_KINDS.get(self.applicant_kind, self.applicant_kind))
-
-    @property
-    def status_label(self) -> str:
-        from app.services.workflow import state_label
-
-        return state_label(self, self.status)
+        return label(APPLICANT_KINDS, self.applicant_kind)
 
     def __repr__(self) -> str:
         return self.name

@@ -9,27 +9,28 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.models.choices import label
 from app.models.enterprise import Enterprise, Mine
-from app.models.mixins import TimestampMixin
+from app.models.mixins import TimestampMixin, service_rule
 from app.models.region import Region
+from app.models.states import WorkflowRecord
 
 # Directory levels, highest first.
 NATIONAL, PROVINCIAL, CITY, COUNTY = "national", "province", "city", "county"
 LEVELS = (NATIONAL, PROVINCIAL, CITY, COUNTY)
+LEVEL_LABELS = {NATIONAL: _l("National"), PROVINCIAL: _l("Provincial"), CITY: _l("City-level"),
+                COUNTY: _l("County-level")}
+# A directory certificate's status, computed by app.services.certificates.status_of.
+CERTIFICATE_VALID, CERTIFICATE_REVOKED, CERTIFICATE_EXPIRED = "valid", "revoked", "expired"
+CERTIFICATE_STATUS_LABELS = {CERTIFICATE_VALID: _l("Valid"), CERTIFICATE_REVOKED: _l("Revoked"),
+                             CERTIFICATE_EXPIRED: _l("Expired")}
 
 
-class _StatusLabel:
-    @property
-    def status_label(self) -> str:
-        from app.services.workflow import state_label
-
-        return state_label(self, self.status)
-
-
-class DirectoryEntry(_StatusLabel, TimestampMixin, Model):
+class DirectoryEntry(WorkflowRecord, TimestampMixin, Model):
     """A mine on the directory of one level from one year: listed, then perhaps removed."""
 
     __tablename__ = "directory_entry"
@@ -66,9 +67,7 @@ class DirectoryEntry(_StatusLabel, TimestampMixin, Model):
 
     @property
     def level_label(self) -> str:
-        from app.services.directory import LEVEL_LABELS
-
-        return str(LEVEL_LABELS.get(self.level, self.level))
+        return label(LEVEL_LABELS, self.level)
 
     def __repr__(self) -> str:
         return f"{self.year} {self.mine_name}"
@@ -93,17 +92,11 @@ class Certificate(Model):
     entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry)
 
     # Read-only views of the computed state and of the entry, for lists and detail pages.
-    @property
-    def validity(self) -> str:
-        from app.services.certificates import status_of
-
-        return status_of(self)
+    validity = service_rule("certificates.status_of", "valid, revoked or expired, as of today")
 
     @property
     def validity_label(self) -> str:
-        from app.services.certificates import status_label
-
-        return status_label(self.validity)
+        return label(CERTIFICATE_STATUS_LABELS, self.validity)
 
     @property
     def mine_name(self) -> str:
@@ -125,7 +118,7 @@ class Certificate(Model):
         return self.number
 
 
-class NationalRecommendation(_StatusLabel, TimestampMixin, Model):
+class NationalRecommendation(WorkflowRecord, TimestampMixin, Model):
     """A province's recommendation of one of its provincial entries to the national list,
     within its quota; the national user accepts (a national entry is made) or declines."""
 
@@ -149,7 +142,7 @@ class NationalRecommendation(_StatusLabel, TimestampMixin, Model):
         return f"{self.year} {self.entry.mine_name if self.entry else self.entry_id}"
 
 
-class AnomalyEntry(_StatusLabel, TimestampMixin, Model):
+class AnomalyEntry(WorkflowRecord, TimestampMixin, Model):
     """A mine on the anomaly list (异常名录): listed with reason and decision, later released."""
 
     __tablename__ = "anomaly_entry"

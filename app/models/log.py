@@ -10,6 +10,8 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.mixins import utcnow
+from app.models.states import action_label, state_label
+from app.models.user import role_label
 
 
 class TransitionLog(Model):
@@ -37,24 +39,16 @@ class TransitionLog(Model):
 
     @property
     def action_label(self) -> str:
-        from app.services.workflow import action_label
-
         return action_label(self.workflow, self.action)
 
     @property
     def from_state_label(self) -> str:
-        from app.services.workflow import workflow_state_label
-
-        return workflow_state_label(self.workflow, self.from_state)
+        return state_label(self.workflow, self.from_state)
 
     @property
     def to_state_label(self) -> str:
-        from app.services.workflow import workflow_state_label
-
-        return workflow_state_label(self.workflow, self.to_state)
+        return state_label(self.workflow, self.to_state)
 
     @property
     def role_label(self) -> str:
-        from app.services.roles import role_label
-
         return role_label(self.role)

@@ -6,10 +6,15 @@ import datetime
 from typing import Optional
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.models.choices import label
 from app.models.mixins import utcnow
+
+STATUS, DEADLINE = "status", "deadline"
+KIND_LABELS = {STATUS: _l("Status change"), DEADLINE: _l("Deadline reminder")}
 
 
 class Notification(Model):
@@ -34,6 +39,4 @@ class Notification(Model):
 
     @property
     def kind_label(self) -> str:
-        from app.services.notifications import KIND_LABELS
-
-        return str(KIND_LABELS.get(self.kind, self.kind))
+        return label(KIND_LABELS, self.kind)

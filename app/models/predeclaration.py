@@ -14,9 +14,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.enterprise import Enterprise, Mine
 from app.models.mixins import TimestampMixin
 from app.models.region import Region
+from app.models.states import WorkflowRecord
 
 
-class PreDeclaration(TimestampMixin, Model):
+class PreDeclaration(WorkflowRecord, TimestampMixin, Model):
     __tablename__ = "predeclaration"
     # Lists are scoped by region and ordered newest first: (region_code, id) serves both.
     __table_args__ = (UniqueConstraint("mine_id", "year", name="uq_predeclaration_mine_year"),
@@ -41,12 +42,6 @@ class PreDeclaration(TimestampMixin, Model):
     @property
     def licence_no(self) -> str:
         return self.mine.licence_no if self.mine else ""
-
-    @property
-    def status_label(self) -> str:
-        from app.services.workflow import state_label
-
-        return state_label(self, self.status)
 
     def __repr__(self) -> str:
         return f"{self.year} {self.licence_no}"

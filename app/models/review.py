@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.mixins import TimestampMixin, utcnow
 from app.models.region import Region
+from app.models.states import WorkflowRecord
 
 PASS, FAIL, DEFER = "pass", "fail", "defer"
 
@@ -68,7 +69,7 @@ class PublicNotice(TimestampMixin, Model):
         return self.title
 
 
-class Objection(TimestampMixin, Model):
+class Objection(WorkflowRecord, TimestampMixin, Model):
     """An objection raised during the notice period against one application; resolved through
     the transition table (upheld / dismissed) with the reason."""
 
@@ -87,12 +88,6 @@ class Objection(TimestampMixin, Model):
     decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
     application = relationship("Application")
-
-    @property
-    def status_label(self) -> str:
-        from app.services.workflow import state_label
-
-        return state_label(self, self.status)
 
     def __repr__(self) -> str:
         return f"{self.received_on} {self.content[:20]}"

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.models.directory import DirectoryEntry
 from app.models.enterprise import Enterprise, Mine
-from app.models.mixins import TimestampMixin, utcnow
+from app.models.mixins import TimestampMixin, service_rule, utcnow
 from app.models.region import Region
+from app.models.states import WorkflowRecord
 
 # The six areas of the green-mine standard, in the order of seed 004 附件1 (labels:
 # app.services.spotchecks.AREA_LABELS). Each record has one text column per area.
@@ -43,14 +44,6 @@ class _AreaFindings:
     area_energy: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     area_innovation: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     area_management: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-
-
-class _StatusLabel:
-    @property
-    def status_label(self) -> str:
-        from app.services.workflow import state_label
-
-        return state_label(self, self.status)
 
 
 class _OwnedByMine:
@@ -73,7 +66,7 @@ class _OwnedByMine:
         return relationship(Region)
 
 
-class SelfCheck(_StatusLabel, _AreaFindings, _OwnedByMine, TimestampMixin, Model):
+class SelfCheck(WorkflowRecord, _AreaFindings, _OwnedByMine, TimestampMixin, Model):
     """A listed mine's self-check of one year (seed 001 §二(二)1), filed by its enterprise."""
 
     __tablename__ = "self_check"
@@ -94,18 +87,13 @@ class SelfCheck(_StatusLabel, _AreaFindings, _OwnedByMine, TimestampMixin, Model
 
     entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry)
 
-    @property
-    def is_late(self) -> bool:
-        """Filed after the year's deadline (app.services.selfchecks.is_late)."""
-        from app.services.selfchecks import is_late
-
-        return is_late(self)
+    is_late = service_rule("selfchecks.is_late", "Filed after the year's deadline")
 
     def __repr__(self) -> str:
         return f"{self.year} {self.mine.name if self.mine else self.mine_id}"
 
 
-class ProblemLead(_StatusLabel, _OwnedByMine, TimestampMixin, Model):
+class ProblemLead(WorkflowRecord, _OwnedByMine, TimestampMixin, Model):
     """A problem reported about a mine (complaint, inspection, media): open leads put the mine
     among the priority mines of the next draw."""
 
@@ -153,7 +141,7 @@ class Inspector(TimestampMixin, Model):
         return self.name
 
 
-class SpotCheckCampaign(_StatusLabel, TimestampMixin, Model):
+class SpotCheckCampaign(WorkflowRecord, TimestampMixin, Model):
     """One authority's spot check of one year, with its draw recorded for replay."""
 
     __tablename__ = "spot_check_campaign"
@@ -228,7 +216,7 @@ class SpotCheckTeamMember(Model):
     inspector: Mapped[Inspector] = relationship(Inspector)
 
 
-class SpotCheck(_StatusLabel, _AreaFindings, _OwnedByMine, TimestampMixin, Model):
+class SpotCheck(WorkflowRecord, _AreaFindings, _OwnedByMine, TimestampMixin, Model):
     """The verification record of one drawn mine (seed 004 附件1) and what became of it."""
 
     __tablename__ = "spot_check"

@@ -6,8 +6,28 @@ manager keep working, and the extra columns live in the same row.
 from __future__ import annotations
 
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, false
 from sqlalchemy.orm import relationship
+
+# The roles that app.services.roles declares (what each may do), by name, with the labels users
+# see wherever a role is named.
+ROLE_LABELS = {
+    "admin": _l("Info-centre administrator"),
+    "national": _l("National authority"),
+    "province": _l("Province authority"),
+    "city": _l("City authority"),
+    "county": _l("County authority"),
+    "enterprise": _l("Enterprise"),
+    "agency": _l("Assessment agency"),
+    "inspector": _l("Inspector"),
+    "certifier": _l("Certification body"),
+}
+
+
+def role_label(name: str) -> str:
+    """A role's label; a role not declared in code shows by its name."""
+    return str(ROLE_LABELS.get(name, name))
 
 
 class GreenMineUser(User):

@@ -26,15 +26,12 @@ from typing import Any, Iterator, Optional
 
 from flask import g, has_request_context, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, exists, inspect as sa_inspect, select
 from sqlalchemy.orm import Session
 
+from app.models.audit import CREATE, DELETE, UPDATE
 from app.services.exceptions import ValidationFailed
 
-CREATE, UPDATE, DELETE = "create", "update", "delete"
-ACTION_LABELS = {CREATE: _l("Created"), UPDATE: _l("Changed"), DELETE: _l("Deleted")}
-SOURCE_LABELS = {"web": _l("Web page"), "api": _l("REST API"), "cli": _l("Command line"), "system": _l("System")}
 MASK = "******"
 _MASKED_COLUMNS = frozenset({"password"})
 # Bookkeeping that changes on its own (timestamps, FAB's login counters).

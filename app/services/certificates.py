@@ -43,7 +43,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models.directory import CITY, COUNTY, NATIONAL, PROVINCIAL, Certificate, DirectoryEntry
+from app.models.directory import (
+    CERTIFICATE_EXPIRED,
+    CERTIFICATE_REVOKED,
+    CERTIFICATE_STATUS_LABELS,
+    CERTIFICATE_VALID,
+    CITY,
+    COUNTY,
+    NATIONAL,
+    PROVINCIAL,
+    Certificate,
+    DirectoryEntry,
+)
+from app.models.mixins import provide_rule
 from app.services import pdf, search_text
 from app.services.exceptions import ValidationFailed
 from app.services.paging import Page, int_or_none
@@ -55,8 +67,8 @@ NUMBER_PATTERN = re.compile(r"^GM-[NPCX]-\d{2}-\d{4}-\d{4,5}$")
 NUMBER_MAX_LENGTH = 32
 _ISSUE_ATTEMPTS = 5
 
-VALID, REVOKED, EXPIRED = "valid", "revoked", "expired"
-STATUS_LABELS = {VALID: _l("Valid"), REVOKED: _l("Revoked"), EXPIRED: _l("Expired")}
+VALID, REVOKED, EXPIRED = CERTIFICATE_VALID, CERTIFICATE_REVOKED, CERTIFICATE_EXPIRED
+STATUS_LABELS = CERTIFICATE_STATUS_LABELS
 # The title printed on the certificate, per level of the directory.
 TITLES = {
     NATIONAL: _l("National green mine"),
@@ -181,6 +193,9 @@ def status_of(certificate: Certificate, today: Optional[datetime.date] = None) -
 
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+provide_rule("certificates.status_of", status_of)
 
 
 def normalise_number(number: Any) -> Optional[str]:

@@ -7,14 +7,12 @@ from __future__ import annotations
 import datetime
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from app.models.demozone import COUNTY_GOVERNMENT, STATE_ENTERPRISE
 from app.services import scoping
 from app.services.exceptions import AccessDenied, ValidationFailed
 
 EDITABLE_STATES = ("draft", "returned")
-APPLICANT_KINDS = {COUNTY_GOVERNMENT: _l("County government"), STATE_ENTERPRISE: _l("Large local state enterprise")}
 
 
 def record_rule(zone, user, action: str) -> None:

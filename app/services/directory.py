@@ -25,16 +25,13 @@ from typing import Iterator, Optional
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models.directory import CITY, COUNTY, NATIONAL, PROVINCIAL
+from app.models.directory import CITY, COUNTY, LEVEL_LABELS, NATIONAL, PROVINCIAL
 from app.services import scoping, workflow
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed, on_field
 
-LEVEL_LABELS = {NATIONAL: _l("National"), PROVINCIAL: _l("Provincial"), CITY: _l("City-level"),
-                COUNTY: _l("County-level")}
 DEFAULT_RECOMMENDATION_QUOTA = 0.5
 # The decision document (文号) of the step under way, handed from ``remove`` to its effect.
 _pending_decision: contextvars.ContextVar[Optional[str]] = contextvars.ContextVar("gm_decision", default=None)

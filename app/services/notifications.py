@@ -25,16 +25,14 @@ from typing import Iterable, Optional
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
+from app.models.notification import DEADLINE, STATUS
 from app.services import codes, scoping
 from app.services.exceptions import NotFound
 
-STATUS, DEADLINE = "status", "deadline"
-KIND_LABELS = {STATUS: _l("Status change"), DEADLINE: _l("Deadline reminder")}
 DEFAULT_REMIND_DAYS_BEFORE = (7, 1)
 
 

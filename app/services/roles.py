@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask_babel import lazy_gettext as _l
+from app.models.user import ROLE_LABELS, role_label  # noqa: F401  (the labels are data of the models)
 
 # Scope kinds (see app.services.scoping)
 ALL, PROVINCE, CITY, COUNTY, ENTERPRISE, AGENCY, INSPECTOR, CERTIFIER, NONE = (
@@ -120,7 +120,6 @@ class Grant:
 @dataclass(frozen=True)
 class RoleDefinition:
     name: str
-    label: object
     scope: str
     # The region level a staff account must be bound to (1 province, 2 city, 3 county).
     region_level: int | None = None
@@ -132,13 +131,16 @@ class RoleDefinition:
     # not for the agencies' assignments that the menu item opens).
     hidden_menus: tuple[str, ...] = ()
 
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self.name]
 
-def _staff(name: str, label, scope: str, level: int, registry_delete: bool, import_excel: bool = False,
+
+def _staff(name: str, scope: str, level: int, registry_delete: bool, import_excel: bool = False,
            resets_passwords: bool = False) -> RoleDefinition:
     registry = READ + WRITE + (DELETE if registry_delete else ())
     return RoleDefinition(
         name=name,
-        label=label,
         scope=scope,
         region_level=level,
         grants=(
@@ -192,10 +194,9 @@ def _staff(name: str, label, scope: str, level: int, registry_delete: bool, impo
 ROLES: dict[str, RoleDefinition] = {
     role.name: role
     for role in (
-        RoleDefinition("admin", _l("Info-centre administrator"), ALL, all_permissions=True),
+        RoleDefinition("admin", ALL, all_permissions=True),
         RoleDefinition(
             "national",
-            _l("National authority"),
             ALL,
             grants=(
                 Grant(REFERENCE, READ),
@@ -235,13 +236,12 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(SURVEILLANCE, READ),
             ),
         ),
-        _staff("province", _l("Province authority"), PROVINCE, 1, registry_delete=True, import_excel=True,
+        _staff("province", PROVINCE, 1, registry_delete=True, import_excel=True,
                resets_passwords=True),
-        _staff("city", _l("City authority"), CITY, 2, registry_delete=True),
-        _staff("county", _l("County authority"), COUNTY, 3, registry_delete=True),
+        _staff("city", CITY, 2, registry_delete=True),
+        _staff("county", COUNTY, 3, registry_delete=True),
         RoleDefinition(
             "enterprise",
-            _l("Enterprise"),
             ENTERPRISE,
             grants=(
                 Grant(REFERENCE, READ),
@@ -274,7 +274,7 @@ ROLES: dict[str, RoleDefinition] = {
         ),
         # The agency sees the applications it was drawn for, scores them and uploads its report
         # and on-site record (app.services.uploads: the agency's owner types).
-        RoleDefinition("agency", _l("Assessment agency"), AGENCY, grants=(
+        RoleDefinition("agency", AGENCY, grants=(
             Grant(REFERENCE, READ),
             Grant(APPLICATION, READ + TRANSITION),
             Grant(ATTACHMENTS, UPLOAD),
@@ -283,7 +283,7 @@ ROLES: dict[str, RoleDefinition] = {
         )),
         # An inspector reaches the campaigns and records of his teams: he fills in the record
         # (his team's leader submits it), uploads photos and video, and confirms it.
-        RoleDefinition("inspector", _l("Inspector"), INSPECTOR, grants=(
+        RoleDefinition("inspector", INSPECTOR, grants=(
             Grant(REFERENCE, READ),
             Grant(INSPECTORS, READ),
             Grant(CAMPAIGNS, READ),
@@ -292,7 +292,7 @@ ROLES: dict[str, RoleDefinition] = {
         )),
         # A certification body's staff work only on the certification records of their body: they
         # accept, form the project team, score, certify, audit and revoke.
-        RoleDefinition("certifier", _l("Certification body"), CERTIFIER, grants=(
+        RoleDefinition("certifier", CERTIFIER, grants=(
             Grant(REFERENCE, READ),
             Grant(INDICATORS, READ),
             Grant(CERTIFICATION_BODIES, READ),
@@ -306,11 +306,8 @@ ROLES: dict[str, RoleDefinition] = {
 }
 
 STAFF_ROLES = frozenset(name for name, role in ROLES.items() if role.region_level)
-
-
-def role_label(name: str) -> str:
-    role = ROLES.get(name)
-    return str(role.label) if role else name
+# Every declared role has its label (app.models.user.ROLE_LABELS) and every label its role.
+assert set(ROLE_LABELS) == set(ROLES), "app.models.user.ROLE_LABELS and ROLES name different roles"
 
 
 def declared_permissions(role: RoleDefinition) -> set[tuple[str, str]]:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models.directory import LEVELS, DirectoryEntry
 from app.models.enterprise import Enterprise, Mine
+from app.models.mixins import provide_rule
 from app.models.region import Region
 from app.models.spotcheck import AREA_COLUMNS, ProblemLead, SelfCheck
 from app.services import scoping, spotchecks
@@ -99,6 +100,9 @@ def is_late(record) -> bool:
     submission (``submitted_at``), the one that made it complete."""
     day = submitted_on(record)
     return day is not None and record.year is not None and day > deadline(record.year)
+
+
+provide_rule("selfchecks.is_late", is_late)
 
 
 def parse_year(value) -> int:

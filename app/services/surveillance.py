@@ -64,24 +64,23 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models.certification import (
+    EXPIRED,
     GRADES,
+    NOT_YET_VALID,
     RENEWAL,
+    REVOKED,
+    VALID,
+    VALIDITY_LABELS,
     CertificationApplication,
     CertificationBody,
     CertificationCertificate,
 )
+from app.models.mixins import provide_rule
 from app.services import certificates, records, scoping, search_text
 from app.services.evaluation import CERTIFIER
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 from app.services.paging import Page
 
-VALID, NOT_YET_VALID, EXPIRED, REVOKED = "valid", "not_yet_valid", "expired", "revoked"
-VALIDITY_LABELS = {
-    VALID: _l("Valid"),
-    NOT_YET_VALID: _l("Not yet valid"),
-    EXPIRED: _l("Expired"),
-    REVOKED: _l("Revoked"),
-}
 DEFAULT_THRESHOLDS = (("AAAAA", 90.0), ("AAAA", 80.0))
 DEFAULT_VALID_YEARS = 3
 DEFAULT_NOTICE_DAYS = 90
@@ -314,6 +313,9 @@ def validity_label(value: str) -> str:
 
 def validity_label_of(certificate, today: Optional[datetime.date] = None) -> str:
     return validity_label(validity(certificate, today))
+
+
+provide_rule("surveillance.validity", validity)
 
 
 # ---------------------------------------------------------------------------

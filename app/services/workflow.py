@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, inspect as sa_inspect, select, update
 from sqlalchemy.orm import Session, lazyload
 
+from app.models.states import ACTIONS, STATES
+# The labels are data of the models; the services and screens read them from here too.
+from app.models.states import action_label  # noqa: F401
+from app.models.states import state_label as workflow_state_label  # noqa: F401
 from app.services import audit, scoping
 from app.services.exceptions import AccessDenied, NotFound, StatusWriteForbidden, TransitionRefused
 
@@ -34,9 +37,16 @@ class Workflow:
     name: str
     model_path: str  # "module:Class", resolved lazily (models import this module)
     initial: str
-    states: dict[str, Any]
-    actions: dict[str, Any]
     state_attr: str = "status"
+
+    # The states and actions with their labels are data in app.models.states.
+    @property
+    def states(self) -> dict[str, Any]:
+        return STATES[self.name]
+
+    @property
+    def actions(self) -> dict[str, Any]:
+        return ACTIONS[self.name]
 
     @property
     def model(self) -> type:
@@ -125,19 +135,6 @@ WORKFLOWS: dict[str, Workflow] = {
             name="predeclaration",
             model_path="app.models.predeclaration:PreDeclaration",
             initial="draft",
-            states={
-                "draft": _l("Not submitted"),
-                "submitted": _l("Submitted"),
-                "passed": _l("Passed"),
-                "rejected": _l("Not passed"),
-            },
-            actions={
-                "submit": _l("Submit"),
-                "withdraw": _l("Withdraw"),
-                "approve": _l("Pass"),
-                "reject": _l("Reject"),
-                "revise": _l("Revise and resubmit"),
-            },
         ),
         # Seed 000 §3.2-3.6, seed 001 §一(二)1: county initial review → city review and
         # recommendation → province acceptance; any reviewer may return it for revision.
@@ -145,101 +142,42 @@ WORKFLOWS: dict[str, Workflow] = {
             name="application",
             model_path="app.models.application:Application",
             initial="draft",
-            states={
-                "draft": _l("Not submitted"),
-                "submitted": _l("Submitted, awaiting the county"),
-                "county_passed": _l("Passed by the county, awaiting the city"),
-                "city_recommended": _l("Recommended by the city, awaiting the province"),
-                "accepted": _l("Accepted by the province"),
-                "returned": _l("Returned for revision"),
-                # Evaluation and selection (seed 001 §一(二)2-5, SPEC E2-E5).
-                "self_evaluated": _l("Self-evaluation submitted, awaiting the agency draw"),
-                "under_assessment": _l("Under third-party assessment"),
-                "assessed": _l("Assessed, awaiting the collective review"),
-                "rectifying": _l("Rectification ordered"),
-                "review_passed": _l("Passed the collective review, awaiting the public notice"),
-                "in_notice": _l("In public notice"),
-                "listed": _l("Listed in the directory"),
-                "not_selected": _l("Not selected"),
-            },
-            actions={
-                "submit": _l("Submit"),
-                "withdraw": _l("Withdraw"),
-                "county_pass": _l("Pass the initial review"),
-                "city_recommend": _l("Recommend to the province"),
-                "province_accept": _l("Accept"),
-                "return": _l("Return for revision"),
-                "submit_self_evaluation": _l("Submit the self-evaluation"),
-                "assign_agency": _l("Draw a third-party agency"),
-                "submit_assessment": _l("Submit the assessment"),
-                "review_pass": _l("Pass the collective review"),
-                "review_fail": _l("Fail the collective review"),
-                "order_rectification": _l("Order rectification"),
-                "submit_rectification": _l("Submit the rectification"),
-                "start_notice": _l("Put in public notice"),
-                "list": _l("List in the directory"),
-                "reject_after_notice": _l("Not selected after the notice"),
-            },
         ),
         # An objection raised during the public notice (SPEC E5).
         Workflow(
             name="objection",
             model_path="app.models.review:Objection",
             initial="open",
-            states={"open": _l("Open"), "upheld": _l("Upheld"), "dismissed": _l("Dismissed")},
-            actions={"uphold": _l("Uphold"), "dismiss": _l("Dismiss")},
         ),
         # The directory (SPEC F1): an entry is listed, later perhaps removed (有进有出).
         Workflow(
             name="directory",
             model_path="app.models.directory:DirectoryEntry",
             initial="listed",
-            states={"listed": _l("Listed"), "removed": _l("Removed")},
-            actions={"remove": _l("Remove from the directory")},
         ),
         # A province's recommendation of a provincial entry to the national list (SPEC E6).
         Workflow(
             name="recommendation",
             model_path="app.models.directory:NationalRecommendation",
             initial="recommended",
-            states={"recommended": _l("Recommended"), "accepted": _l("Listed nationally"),
-                    "declined": _l("Declined")},
-            actions={"accept": _l("List nationally"), "decline": _l("Decline")},
         ),
         # The anomaly list (SPEC F4).
         Workflow(
             name="anomaly",
             model_path="app.models.directory:AnomalyEntry",
             initial="listed",
-            states={"listed": _l("On the anomaly list"), "released": _l("Released")},
-            actions={"release": _l("Release from the anomaly list")},
         ),
         # Third-party agencies (SPEC E3): disqualification for fraud is final.
         Workflow(
             name="agency",
             model_path="app.models.agency:Agency",
             initial="active",
-            states={"active": _l("In good standing"), "disqualified": _l("Disqualified")},
-            actions={"disqualify": _l("Disqualify")},
         ),
         # Demonstration zones (SPEC E8): county government or large SOE -> city -> province.
         Workflow(
             name="demozone",
             model_path="app.models.demozone:DemoZoneApplication",
             initial="draft",
-            states={
-                "draft": _l("Not submitted"),
-                "submitted": _l("Submitted, awaiting the city"),
-                "city_passed": _l("Passed by the city, awaiting the province"),
-                "confirmed": _l("Confirmed by the province"),
-                "returned": _l("Returned for revision"),
-            },
-            actions={
-                "submit": _l("Submit"),
-                "city_pass": _l("Pass the city review"),
-                "confirm": _l("Confirm"),
-                "return": _l("Return for revision"),
-            },
         ),
         # Spot checks (SPEC H1-H6, seed 001 §二, seed 004): the enterprise's yearly self-check,
         # reported problems, the authority's campaign with its draw, and each drawn mine's record.
@@ -247,46 +185,21 @@ WORKFLOWS: dict[str, Workflow] = {
             name="self_check",
             model_path="app.models.spotcheck:SelfCheck",
             initial="draft",
-            states={"draft": _l("Not submitted"), "submitted": _l("Submitted"),
-                    "returned": _l("Returned for revision")},
-            actions={"submit": _l("Submit"), "return": _l("Return for revision")},
         ),
         Workflow(
             name="problem_lead",
             model_path="app.models.spotcheck:ProblemLead",
             initial="open",
-            states={"open": _l("Open"), "closed": _l("Closed")},
-            actions={"close": _l("Close")},
         ),
         Workflow(
             name="spot_check_campaign",
             model_path="app.models.spotcheck:SpotCheckCampaign",
             initial="planned",
-            states={"planned": _l("Planned"), "drawn": _l("Mines and inspectors drawn"),
-                    "closed": _l("Closed")},
-            actions={"draw": _l("Draw mines and inspectors"), "close": _l("Close the campaign")},
         ),
         Workflow(
             name="spot_check",
             model_path="app.models.spotcheck:SpotCheck",
             initial="assigned",
-            states={
-                "assigned": _l("Awaiting the on-site check"),
-                "recorded": _l("Recorded, awaiting the result"),
-                "retained": _l("Retained"),
-                "rectifying": _l("Rectification ordered"),
-                "rechecked": _l("Re-checked, awaiting the result"),
-                "removed": _l("Removed from the directory"),
-            },
-            actions={
-                "submit_record": _l("Submit the record"),
-                "retain": _l("Retain"),
-                "order_rectification": _l("Order rectification"),
-                "remove": _l("Remove from the directory"),
-                "submit_recheck": _l("Submit the re-check"),
-                "pass_recheck": _l("Rectified: retain"),
-                "fail_recheck": _l("Not rectified: remove"),
-            },
         ),
         # Green-mine certification (SPEC G1-G4, seed 002 §六): the enterprise applies to a
         # certification body, which accepts it (the 20 working days start), may ask for
@@ -295,54 +208,18 @@ WORKFLOWS: dict[str, Workflow] = {
             name="certification",
             model_path="app.models.certification:CertificationApplication",
             initial="draft",
-            states={
-                "draft": _l("Not submitted"),
-                "submitted": _l("Submitted, awaiting acceptance"),
-                "returned": _l("Returned for completion"),
-                "rejected": _l("Not accepted"),
-                "under_evaluation": _l("Accepted, under evaluation"),
-                "rectifying": _l("Rectification requested"),
-                "certified": _l("Certified"),
-                "not_certified": _l("Not certified"),
-            },
-            actions={
-                "submit": _l("Submit"),
-                "withdraw": _l("Withdraw"),
-                "return": _l("Return for completion"),
-                "reject": _l("Do not accept"),
-                "accept": _l("Accept the application"),
-                "request_rectification": _l("Request rectification"),
-                "submit_rectification": _l("Submit the rectification"),
-                "certify": _l("Certify with the grade reached"),
-                "refuse": _l("Do not certify"),
-            },
         ),
         # The certificate (G3, G4): valid until revoked (expiry is computed from its dates).
         Workflow(
             name="certification_certificate",
             model_path="app.models.certification:CertificationCertificate",
             initial="valid",
-            states={"valid": _l("Valid"), "revoked": _l("Revoked")},
-            actions={"revoke": _l("Revoke the certificate")},
         ),
         # A surveillance audit (G4) ends with one outcome, which changes the certificate.
         Workflow(
             name="surveillance",
             model_path="app.models.certification:SurveillanceAudit",
             initial="planned",
-            states={
-                "planned": _l("Planned"),
-                "maintained": _l("Certificate maintained"),
-                "upgraded": _l("Certificate upgraded"),
-                "downgraded": _l("Certificate downgraded"),
-                "revoked": _l("Certificate revoked"),
-            },
-            actions={
-                "maintain": _l("Maintain the certificate"),
-                "upgrade": _l("Upgrade the certificate"),
-                "downgrade": _l("Downgrade the certificate"),
-                "revoke": _l("Revoke the certificate"),
-            },
         ),
     )
 }
@@ -546,18 +423,8 @@ def workflow_models() -> dict[type, Workflow]:
     return {wf.model: wf for wf in WORKFLOWS.values()}
 
 
-def workflow_state_label(workflow: str, state: str) -> str:
-    wf = WORKFLOWS.get(workflow)
-    return str(wf.states.get(state, state)) if wf else state
-
-
 def state_label(record, state: str) -> str:
     return workflow_state_label(workflow_of(record).name, state)
-
-
-def action_label(workflow: str, action: str) -> str:
-    wf = WORKFLOWS.get(workflow)
-    return str(wf.actions.get(action, action)) if wf else action
 
 
 def _user_role_names(user) -> list[str]:
