@@ -63,8 +63,8 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         from app import models  # noqa: F401  (register the models on the metadata)
 
         from app.security import GreenMineSecurityManager
-        from app.views.base import cache_rison_validators, document_field_errors
-        from app.views.datamodel import escape_like_in_every_filter
+        from app.web.base import cache_rison_validators, document_field_errors
+        from app.web.datamodel import escape_like_in_every_filter
         from app.views.home import HomeView
 
         cache_rison_validators()
@@ -77,12 +77,12 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         _register_views(appbuilder)
         _limit_api_login(app, appbuilder)
     # After FAB's own before_request (which sets g.user), so that a refusal page can render.
-    from app.views.base import refuse_unknown_actions
+    from app.web.base import refuse_unknown_actions
 
     app.before_request(refuse_unknown_actions)
     _install_csrf_check(app)
     _install_account_guards(app, appbuilder)
-    from app.views.base import check_paging_args, check_path_ids
+    from app.web.base import check_paging_args, check_path_ids
 
     app.before_request(check_paging_args)
     app.before_request(check_path_ids)
@@ -353,8 +353,4 @@ def _register_views(appbuilder: AppBuilder) -> None:
     notifications.register(appbuilder)
     notices.register(appbuilder)
     appbuilder.add_view(AuditLogView, "Audit trail", label=_l("Audit trail"), icon="fa-eye", category="Security")
-    from app.api.users import UserApi
-
-    for api_class in (api.RegionApi, api.MineralApi, api.EnterpriseApi, api.MineApi, api.ResponsiblePersonApi,
-                      api.PreDeclarationApi, api.ApplicationApi, UserApi):
-        appbuilder.add_api(api_class)
+    api.register(appbuilder)

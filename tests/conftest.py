@@ -92,7 +92,7 @@ def _register_probe_view(appbuilder) -> None:
     from flask_appbuilder.models.sqla.interface import SQLAInterface
 
     from app.models import Mine
-    from app.views.base import ScopedModelView
+    from app.web.base import ScopedModelView
 
     class MineProbeView(ScopedModelView):
         datamodel = SQLAInterface(Mine)

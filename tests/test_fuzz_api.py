@@ -388,7 +388,7 @@ def test_fuzz_rison_nesting(app, fuzz_server, tokens):
     rison route: never a 5xx; deeper than the limit is a 400 with a zh message."""
     from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
-    from app.views.base import RISON_MAX_DEPTH
+    from app.web.base import RISON_MAX_DEPTH
 
     urls = _rison_routes(app)
     headers = {"Authorization": f"Bearer {tokens['national']}"}

@@ -6,7 +6,7 @@ from sqlalchemy import event, text
 
 from app.extensions import db
 from app.services import demo
-from app.views.datamodel import EstimatedCount, ListInterface
+from app.web.datamodel import EstimatedCount, ListInterface
 from tests.conftest import is_postgres
 
 # Lists the demo data leaves with no more rows than the small page: the comparison proves
@@ -132,7 +132,7 @@ def test_a_large_list_shows_the_planner_estimate(app, make_user, make_mine, brow
 
 
 def test_rison_arguments_are_still_validated(app, make_user, api):
-    """FAB's @rison schema check runs through a cached validator (app.views.base): same answers."""
+    """FAB's @rison schema check runs through a cached validator (app.web.base): same answers."""
     client = api(make_user("national"))
     response = client.get("/api/v1/mine/?q=(page_size:'x')")
     assert response.status_code == 400 and response.get_json()["message"] == "查询参数 q 中的“page_size”不符合要求。"

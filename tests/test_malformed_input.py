@@ -8,7 +8,7 @@ import urllib.parse
 
 import pytest
 
-from app.views.base import RISON_MAX_DEPTH
+from app.web.base import RISON_MAX_DEPTH
 
 ZH_Q = "查询参数 q"
 
@@ -224,7 +224,7 @@ def test_in_filters_take_a_single_value_as_a_list_of_one(make_user, api, wildcar
 
 def _contains_position(app, view_name: str, column: str) -> int:
     """The HTML search names a filter by its position among the column's filters."""
-    from app.views.datamodel import FilterContains
+    from app.web.datamodel import FilterContains
 
     view = next(view for view in app.appbuilder.baseviews if type(view).__name__ == view_name)
     filters = view.datamodel.filter_converter_class(view.datamodel).convert(column)

@@ -311,7 +311,7 @@ def test_page_arguments_are_capped_and_checked(make_mine, make_user, browser):
 
 
 def test_the_page_size_is_capped(make_mine, make_enterprise, make_user, browser):
-    from app.views.base import ScopedModelView
+    from app.web.base import ScopedModelView
 
     enterprise = make_enterprise(XIAODIAN)
     for _ in range(ScopedModelView.max_page_size + 5):

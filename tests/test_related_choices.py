@@ -29,7 +29,7 @@ from app.models.review import Objection
 from app.models.spotcheck import (Inspector, SpotCheck, SpotCheckCampaign, SpotCheckConfirmation, SpotCheckTeam,
                                   SpotCheckTeamMember)
 from app.services import scoping, workflow
-from app.views.datamodel import ChoiceInterface, ListInterface
+from app.web.datamodel import ChoiceInterface, ListInterface
 
 SIDES = {
     "own": ("140000", "140100", "140105"),        # 山西省 太原市 小店区

@@ -9,8 +9,8 @@ from flask_appbuilder.api import expose as api_expose, protect, safe
 
 from app.models import Application, Enterprise, Mine, Mineral, PreDeclaration, Region, ResponsiblePerson
 from app.services import applications, predeclarations, registry, responsibility, scoping
-from app.views.base import ScopedModelRestApi
-from app.views.datamodel import ListInterface, ListLoading
+from app.web.base import ScopedModelRestApi
+from app.web.datamodel import ListInterface, ListLoading
 
 READ_ONLY = {"can_get", "can_info"}
 
@@ -159,3 +159,44 @@ class ApplicationApi(ScopedModelRestApi):
     order_columns = ["year", "id", "submitted_at"]
 
     record_rule = applications.record_rule
+
+
+def register(appbuilder) -> None:
+    """Every REST API of the application, registered here and nowhere else (the screens are
+    registered by app/views; the two share app/web)."""
+    from app.api import (
+        attachments,
+        certificates,
+        certification,
+        directory,
+        evaluation,
+        notifications,
+        selection,
+        selfchecks,
+        spotchecks,
+        statistics,
+        surveillance,
+        users,
+    )
+
+    for api_class in (
+        statistics.StatisticsApi,
+        attachments.AttachmentApi,
+        # Evaluation and agencies (E1-E3), selection (E4, E5, E8), directory and certificates (E6, F1, F2, F4).
+        evaluation.IndicatorVersionApi, evaluation.IndicatorItemApi, evaluation.ProvinceIndicatorAdoptionApi,
+        evaluation.AgencyApi, evaluation.AgencyConflictApi, evaluation.EvaluationApi,
+        selection.ReviewMeetingApi, selection.PublicNoticeApi, selection.ObjectionApi, selection.DemoZoneApplicationApi,
+        directory.DirectoryEntryApi, directory.NationalRecommendationApi, directory.AnomalyEntryApi,
+        certificates.CertificateApi,
+        # Spot checks (H1-H6).
+        selfchecks.SelfCheckApi, selfchecks.ProblemLeadApi,
+        spotchecks.InspectorApi, spotchecks.SpotCheckCampaignApi, spotchecks.SpotCheckApi,
+        # Certification (G1-G4).
+        certification.CertificationBodyApi, certification.CertificationApplicationApi,
+        surveillance.CertificationCertificateApi, surveillance.SurveillanceAuditApi,
+        notifications.NotificationApi,
+        # The registry, the green-mine process and the administrator's user API.
+        RegionApi, MineralApi, EnterpriseApi, MineApi, ResponsiblePersonApi, PreDeclarationApi, ApplicationApi,
+        users.UserApi,
+    ):
+        appbuilder.add_api(api_class)

@@ -13,6 +13,7 @@ from flask_appbuilder.api import BaseApi, expose, protect, safe
 
 from app.services import scoping, uploads
 from app.services.exceptions import AccessDenied, DomainError, NotFound
+from app.web.downloads import attachment_response
 
 
 def _as_json(attachment) -> dict:
@@ -120,8 +121,6 @@ class AttachmentApi(BaseApi):
             302: {description: 'a short-lived presigned URL of the object store (Location)'}
             404: {$ref: '#/components/responses/404'}
         """
-        from app.views.attachments import attachment_response
-
         try:
             return attachment_response(uploads.check_download(attachment_id, g.user))
         except (DomainError, OSError, ValueError):

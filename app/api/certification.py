@@ -20,9 +20,9 @@ from flask_appbuilder.security.decorators import permission_name
 from app.extensions import db
 from app.models import CertificationApplication, CertificationBody
 from app.services import certification, scoping
-from app.views.base import ScopedModelRestApi
-from app.views.datamodel import ListInterface
-from app.views.certification import FORM
+from app.web.base import ScopedModelRestApi
+from app.web.datamodel import ListInterface
+from app.web.forms import CERTIFICATION_FORM
 
 
 class CertificationBodyApi(ScopedModelRestApi):
@@ -67,9 +67,9 @@ class CertificationApplicationApi(ScopedModelRestApi):
                 "status", "submitted_at", "accepted_on", "finished_on"]
     list_columns = _PROCESS + ["applicant_name", "enterprise_name", "mine_name", "licence_no"]
     show_columns = _PROCESS + ["mine_name", "score", "score_share", "grade", "decided_at",
-                               "decision_comment"] + FORM
+                               "decision_comment"] + CERTIFICATION_FORM
     add_columns = ["mine_id", "body_id"]
-    edit_columns = FORM
+    edit_columns = CERTIFICATION_FORM
     search_columns = ["enterprise_id", "mine_id", "region_code", "body_id", "kind", "status", "licence_no",
                       "accepted_on"]
     order_columns = ["id", "submitted_at", "accepted_on"]

@@ -29,8 +29,8 @@ from app.models import (Agency, AgencyAssignment, AgencyConflict, Application, C
                         IndicatorVersion, ProvinceIndicatorAdoption)
 from app.services import agencies, evaluation, scoping
 from app.services.exceptions import DomainError
-from app.views.base import ScopedModelRestApi
-from app.views.datamodel import ListInterface
+from app.web.base import ScopedModelRestApi
+from app.web.datamodel import ListInterface
 
 
 class IndicatorVersionApi(ScopedModelRestApi):
@@ -377,9 +377,3 @@ class EvaluationApi(BaseApi):
         if application is None or application.assignment is None or not agencies.may_see_draw(g.user):
             return self.response_404()
         return self.response(200, **agencies.draw_record(application.assignment))
-
-
-def register_apis(appbuilder) -> None:
-    for api in (IndicatorVersionApi, IndicatorItemApi, ProvinceIndicatorAdoptionApi, AgencyApi, AgencyConflictApi,
-                EvaluationApi):
-        appbuilder.add_api(api)

@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 from app.models.spotcheck import AREA_COLUMNS, ProblemLead, SelfCheck
 from app.services import selfchecks
 from app.services.exceptions import DomainError, ValidationFailed
-from app.views.base import ScopedModelRestApi
-from app.views.datamodel import ListInterface
+from app.web.base import ScopedModelRestApi
+from app.web.datamodel import ListInterface
 
 MISSING_PAGE_SIZE = 100
 MISSING_MAX_PAGE_SIZE = 500

@@ -20,8 +20,9 @@ from app.models import Inspector, SpotCheck, SpotCheckCampaign
 from app.models.spotcheck import AREA_COLUMNS
 from app.services import scoping, spotcheck_reports, spotchecks
 from app.services.exceptions import DomainError
-from app.views.base import ScopedModelRestApi
-from app.views.datamodel import ListInterface
+from app.web.base import ScopedModelRestApi
+from app.web.datamodel import ListInterface
+from app.web.downloads import spot_check_report_response, spot_check_summary_response
 
 
 class InspectorApi(ScopedModelRestApi):
@@ -84,9 +85,7 @@ class SpotCheckCampaignApi(ScopedModelRestApi):
             404: {$ref: '#/components/responses/404'}
             409: {description: no table yet (the mines have not been drawn)}
         """
-        from app.views.spotcheck_reports import summary_response
-
-        return self._report_download(pk, summary_response)
+        return self._report_download(pk, spot_check_summary_response)
 
     @expose("/<int:pk>/report.pdf", methods=["GET"])
     @protect()
@@ -106,9 +105,7 @@ class SpotCheckCampaignApi(ScopedModelRestApi):
             404: {$ref: '#/components/responses/404'}
             409: {description: no report yet (the mines have not been drawn)}
         """
-        from app.views.spotcheck_reports import report_response
-
-        return self._report_download(pk, report_response)
+        return self._report_download(pk, spot_check_report_response)
 
     @expose("/<int:pk>/draw", methods=["GET"])
     @protect()

@@ -19,8 +19,9 @@ from marshmallow import fields
 
 from app.models import CertificationCertificate, SurveillanceAudit
 from app.services import scoping, surveillance
-from app.views.base import ScopedModelRestApi
-from app.views.datamodel import ListInterface
+from app.web.base import ScopedModelRestApi
+from app.web.datamodel import ListInterface
+from app.web.downloads import certification_certificate_pdf_response
 
 
 def _computed(name: str, field, schema) -> None:
@@ -81,12 +82,10 @@ class CertificationCertificateApi(ScopedModelRestApi):
             404:
               $ref: '#/components/responses/404'
         """
-        from app.views.surveillance import pdf_response
-
         certificate = self._scoped_or_none(pk, scoping.DOWNLOAD)
         if certificate is None:
             return self.response_404()
-        return pdf_response(certificate)
+        return certification_certificate_pdf_response(certificate)
 
 
 class SurveillanceAuditApi(ScopedModelRestApi):

@@ -21,7 +21,7 @@ from flask_appbuilder.api import BaseApi, expose, protect, safe
 
 from app.services import accounts, users
 from app.services.exceptions import DomainError
-from app.views.base import JsonRefusals
+from app.web.base import JsonRefusals
 
 MAX_PAGE_SIZE = 100
 # Past any real list of accounts; keeps OFFSET inside the database's integer range.

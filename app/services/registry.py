@@ -228,7 +228,7 @@ def mine_size_was_given(mine) -> bool:
 
 
 def enterprise_rule(enterprise, user, action: str) -> None:
-    """The write rule of enterprise screens and API (see app.views.base.RecordRules)."""
+    """The write rule of enterprise screens and API (see app.web.base.RecordRules)."""
     if action == scoping.EDIT:
         # No autoflush: a half-checked record must not reach the database (and the rules
         # compare the submitted values with the stored ones).

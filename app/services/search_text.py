@@ -3,7 +3,7 @@
 ``LIKE`` gives ``%`` and ``_`` a meaning of their own: unescaped, a search for ``%`` matches
 every row and ``_`` any character. Every "contains", "starts with" and "ends with" of the product
 (our search services, the public pages, and FAB's list filters through
-``app.views.datamodel``) builds its condition here, with the wildcards and the escape character
+``app.web.datamodel``) builds its condition here, with the wildcards and the escape character
 escaped and an explicit ``ESCAPE`` clause (SQLite has no default escape character; PostgreSQL's
 is the same backslash). ``ILIKE`` on PostgreSQL can use the trigram indexes of the name columns
 (migration 0008); SQLite compares ``lower()`` of both sides.

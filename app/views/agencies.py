@@ -11,10 +11,10 @@ from flask_babel import lazy_gettext as _l
 from app.models import Agency, AgencyConflict, Enterprise
 from app.services import agencies, choices, scoping
 from app.services.exceptions import DomainError
-from app.views.base import ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import formatters, local_datetime
 from app.views.widgets import SearchSelectField
+from app.web.base import ScopedModelView
+from app.web.datamodel import ListInterface
 
 AGENCY_LABELS = {
     "name": _l("Agency name"),

@@ -17,9 +17,9 @@ from app.models import Application, ApplicationWindow
 from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS, choice_list, label
 from app.services import applications, scoping, uploads, workflow
 from app.services.exceptions import DomainError
-from app.views.base import ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
+from app.web.base import ScopedModelView
+from app.web.datamodel import ListInterface
 
 
 BASIC = ["enterprise_name", "mine_name", "mine_address", "licence_no", "uscc", "economic_type", "employees",

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from app.services import uploads
 from app.services.exceptions import AccessDenied, DomainError, NotFound
-from app.services.downloads import content_disposition
+from app.web.downloads import attachment_response
 
 
 def _back():
@@ -63,38 +63,6 @@ class AttachmentView(BaseView):
             abort(404)
 
 
-def attachment_response(attachment):
-    """The file as a download (screens and REST alike), for an attachment that passed
-    ``uploads.check_download``: a 302 to a short-lived presigned URL of the object store when
-    STORAGE_PRESIGNED_DOWNLOADS is on and the backend can presign, else the bytes streamed in
-    chunks. Never rendered by the browser (attachment, nosniff, a sandboxing CSP)."""
-    url = uploads.presigned_download_url(attachment)
-    if url is not None:
-        response = redirect(url, 302)
-        # The URL is a credential for a minute: not to be kept by caches or sent on as a referrer.
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
-    handle = uploads.open_file(attachment)
-
-    def stream():
-        with handle:
-            while True:
-                chunk = handle.read(64 * 1024)
-                if not chunk:
-                    break
-                yield chunk
-
-    response = current_app.response_class(stream(), mimetype=attachment.content_type, direct_passthrough=True)
-    response.headers["Content-Disposition"] = content_disposition(attachment.original_name,
-                                                                  uploads.download_name(attachment))
-    response.headers["Content-Length"] = str(attachment.size_bytes)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
 def _accept(owner_type: str, owner, slot: str) -> str:
     """The file chooser's ``accept`` hint for a slot (the server checks the content anyway)."""
     try:
@@ -123,6 +91,3 @@ def register(appbuilder) -> None:
         attachment_accept=_accept,
     )
     appbuilder.add_view_no_menu(AttachmentView)
-    from app.api.attachments import AttachmentApi
-
-    appbuilder.add_api(AttachmentApi)

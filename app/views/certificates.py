@@ -6,16 +6,15 @@ each loads its record through the scope rule (404 out of scope) before rendering
 """
 from __future__ import annotations
 
-from flask_appbuilder.api import expose as api_expose, protect, safe
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import lazy_gettext as _l
 
 from app.models import Certificate
-from app.services import certificates, scoping
-from app.views.downloads import file_response
-from app.views.base import ScopedModelRestApi, ScopedModelView
-from app.views.datamodel import ListInterface
+from app.services import scoping
+from app.web.base import ScopedModelView
+from app.web.datamodel import ListInterface
+from app.web.downloads import certificate_pdf_response
 
 LABELS = {
     "number": _l("Certificate number"),
@@ -28,12 +27,6 @@ LABELS = {
     "validity_label": _l("Certificate status"),
     "region": _l("Region"),
 }
-
-
-def pdf_response(certificate: Certificate):
-    """The certificate as a PDF download (screens and REST alike)."""
-    name = certificates.file_name(certificate)
-    return file_response(certificates.render_pdf(certificate), "application/pdf", name, name)
 
 
 class CertificateView(ScopedModelView):
@@ -55,7 +48,7 @@ class CertificateView(ScopedModelView):
     @has_access
     def pdf(self, pk):
         certificate = self.get_scoped_or_404(pk, scoping.DOWNLOAD)
-        return pdf_response(certificate)
+        return certificate_pdf_response(certificate)
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and "pk" in kwargs:
@@ -64,47 +57,6 @@ class CertificateView(ScopedModelView):
         return super().render_template(template, **kwargs)
 
 
-class CertificateApi(ScopedModelRestApi):
-    resource_name = "certificate"
-    datamodel = ListInterface(Certificate)
-    base_permissions = ["can_get", "can_info", "can_download"]
-    list_columns = show_columns = [
-        "id", "number", "issued_on", "valid_until", "region_code", "enterprise_id", "entry_id",
-        "entry.mine_name", "entry.enterprise_name", "entry.mineral_name", "entry.level", "entry.year",
-        "entry.status", "validity", "validity_label",
-    ]
-    search_columns = ["number", "issued_on", "valid_until", "region_code"]
-    order_columns = ["number", "issued_on", "valid_until"]
-    base_order = ("id", "desc")
-    method_permission_name = {"get_list": "get", "get": "get", "info": "info", "pdf": "download"}
-
-    @api_expose("/<int:pk>/pdf", methods=["GET"])
-    @protect()
-    @safe
-    def pdf(self, pk):
-        """The certificate as a PDF.
-        ---
-        get:
-          parameters:
-          - in: path
-            schema:
-              type: integer
-            name: pk
-          responses:
-            200:
-              description: the PDF
-              content:
-                application/pdf: {}
-            404:
-              $ref: '#/components/responses/404'
-        """
-        certificate = self._scoped_or_none(pk, scoping.DOWNLOAD)
-        if certificate is None:
-            return self.response_404()
-        return pdf_response(certificate)
-
-
 def register(appbuilder) -> None:
     appbuilder.add_view(CertificateView, "Certificates", label=_l("Certificates"), icon="fa-certificate",
                         category="Directory")
-    appbuilder.add_api(CertificateApi)

@@ -17,25 +17,23 @@ from wtforms.validators import Optional as OptionalValidator
 
 from app.extensions import db
 from app.models import CertificationApplication, CertificationBody
-from app.models.application import SITUATION_AREAS
 from app.models.certification import CERTIFICATION_CONDITIONS
 from app.models.choices import ECONOMIC_TYPES, MINING_METHODS, label
 from app.services import certification, choices, scoping, uploads
 from app.services.exceptions import DomainError
 from app.views.applications import LABELS as APPLICATION_LABELS
 from app.views.applications import closed_list_fields, condition_field, yes_no_label
-from app.views.base import ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
+from app.web.base import ScopedModelView
+from app.web.datamodel import ListInterface
+from app.web.forms import (
+    CERTIFICATION_BASIC,
+    CERTIFICATION_CONDITION_FIELDS,
+    CERTIFICATION_CONTACTS,
+    CERTIFICATION_FORM,
+    CERTIFICATION_SITUATION,
+)
 
-# Seed 002 附件, section by section, in the form's order.
-BASIC = ["applicant_name", "licence_no", "enterprise_name", "uscc", "mine_address", "economic_type", "employees",
-         "mineral_name", "mining_method", "production_scale", "area_km2"]
-CONTACTS = ["legal_representative", "contact_person", "contact_address", "email", "phone", "fax", "mobile",
-            "postcode"]
-SITUATION = list(SITUATION_AREAS)
-CONDITIONS = list(CERTIFICATION_CONDITIONS) + ["conditions_note"]
-FORM = BASIC + CONTACTS + SITUATION + CONDITIONS
 PROCESS = ["body", "kind", "mine_name", "status_label", "submitted_at", "accepted_on", "finished_on", "grade",
            "decided_at", "decision_comment"]
 
@@ -107,8 +105,8 @@ class CertificationApplicationView(ScopedModelView):
     show_template = "gm/certification_show.html"
     # The clock is not a list column: it needs the pauses of each row (see the show page).
     list_columns = ["mine_name", "licence_no", "enterprise_name", "body", "kind", "status_label", "accepted_on"]
-    edit_columns = FORM
-    show_columns = PROCESS + FORM
+    edit_columns = CERTIFICATION_FORM
+    show_columns = PROCESS + CERTIFICATION_FORM
     search_columns = ["status", "kind", "enterprise_name", "mine_name", "licence_no", "body", "accepted_on"]
     order_columns = ["mine_name", "accepted_on"]
     base_order = ("id", "desc")
@@ -117,10 +115,10 @@ class CertificationApplicationView(ScopedModelView):
         certification.SITUATION_HINTS,
         conditions_note=_l("Each condition must be met to apply; a mine on the anomaly list cannot apply."))
     edit_fieldsets = [
-        (_l("Basic information"), {"fields": BASIC}),
-        (_l("Contacts"), {"fields": CONTACTS}),
-        (_l("Brief on the green-mine construction"), {"fields": SITUATION}),
-        (_l("Conditions of application"), {"fields": CONDITIONS}),
+        (_l("Basic information"), {"fields": CERTIFICATION_BASIC}),
+        (_l("Contacts"), {"fields": CERTIFICATION_CONTACTS}),
+        (_l("Brief on the green-mine construction"), {"fields": CERTIFICATION_SITUATION}),
+        (_l("Conditions of application"), {"fields": CERTIFICATION_CONDITION_FIELDS}),
     ]
     show_fieldsets = [(_l("Certification"), {"fields": PROCESS})] + edit_fieldsets
     edit_form_extra_fields = {name: condition_field(name, LABELS[name]) for name in CERTIFICATION_CONDITIONS}
@@ -129,7 +127,7 @@ class CertificationApplicationView(ScopedModelView):
     edit_form_extra_fields.update(closed_list_fields(("economic_type", "mining_method")))
     formatters_columns = dict(
         formatters(datetimes=("submitted_at", "decided_at"),
-                   optional=tuple(c for c in FORM + PROCESS if c not in CERTIFICATION_CONDITIONS)),
+                   optional=tuple(c for c in CERTIFICATION_FORM + PROCESS if c not in CERTIFICATION_CONDITIONS)),
         **{name: yes_no_label for name in CERTIFICATION_CONDITIONS},
         economic_type=lambda value: label(ECONOMIC_TYPES, value),
         mining_method=lambda value: label(MINING_METHODS, value),
@@ -254,13 +252,9 @@ class CertificationApplicationView(ScopedModelView):
 
 
 def register(appbuilder) -> None:
-    """Add the certification application views and APIs to ``appbuilder`` (menu "Certification")."""
-    from app.api.certification import CertificationApplicationApi, CertificationBodyApi
-
+    """Add the certification application screens to ``appbuilder`` (menu "Certification")."""
     appbuilder.add_view(CertificationApplicationView, "Certification applications",
                         label=_l("Certification applications"), icon="fa-certificate", category="Certification",
                         category_label=_l("Green-mine certification"), category_icon="fa-certificate")
     appbuilder.add_view(CertificationBodyView, "Certification bodies", label=_l("Certification bodies"),
                         icon="fa-university", category="Certification")
-    for api in (CertificationBodyApi, CertificationApplicationApi):
-        appbuilder.add_api(api)

@@ -20,9 +20,9 @@ from app.extensions import db
 from app.models import Application, IndicatorItem, IndicatorVersion, ProvinceIndicatorAdoption
 from app.services import agencies, evaluation, scoping, uploads
 from app.services.exceptions import DomainError
-from app.views.base import ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
+from app.web.base import ScopedModelView
+from app.web.datamodel import ListInterface
 
 VERSION_LABELS = {
     "code": _l("Code"),
@@ -343,7 +343,6 @@ class EvaluationView(BaseView):
 
 def register(appbuilder) -> None:
     """Add this domain's views and APIs to ``appbuilder``."""
-    from app.api.evaluation import register_apis
     from app.views import agencies as agency_views
 
     current_app.jinja_env.globals.update(evaluation_overview=overview, agency_status_label=agencies.status_label,
@@ -357,4 +356,3 @@ def register(appbuilder) -> None:
     appbuilder.add_view(EvaluationView, "Third-party assessments", label=_l("Third-party assessments"),
                         icon="fa-balance-scale", category="GreenMine")
     agency_views.register(appbuilder)
-    register_apis(appbuilder)

@@ -17,8 +17,8 @@ from wtforms import BooleanField
 
 from app.models import Mine
 from app.services import mine_excel, mine_search, scoping
-from app.views.downloads import file_response
 from app.services.exceptions import DomainError
+from app.web.downloads import file_response
 
 # The report shows at most this many refusals on the page (the counts cover all of them).
 SHOWN_ERRORS = 500

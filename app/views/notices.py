@@ -4,9 +4,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.models import Notice
 from app.services import notices, uploads
-from app.views.base import ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
+from app.web.base import ScopedModelView
+from app.web.datamodel import ListInterface
 
 
 class NoticeView(ScopedModelView):

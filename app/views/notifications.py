@@ -59,6 +59,3 @@ def register(appbuilder) -> None:
                         category="Account")
     # The navigation bar's bell (templates/appbuilder/navbar_right.html).
     current_app.jinja_env.globals.update(gm_unread_messages=lambda: notifications.unread_count(g.user))
-    from app.api.notifications import NotificationApi
-
-    appbuilder.add_api(NotificationApi)

@@ -8,9 +8,9 @@ from wtforms.validators import Optional as OptionalValidator
 
 from app.models import PreDeclaration
 from app.services import photo_checklist, predeclarations, uploads
-from app.views.base import ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
+from app.web.base import ScopedModelView
+from app.web.datamodel import ListInterface
 
 
 def _own_enterprise_id():

@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app.models import AuditEntry, TransitionLog
-from app.views.base import SCOPE_BASE_FILTERS
-from app.views.datamodel import ListInterface, ListLoading
 from app.views.formatting import formatters
+from app.web.base import SCOPE_BASE_FILTERS
+from app.web.datamodel import ListInterface, ListLoading
 
 
 class TransitionLogView(ListLoading, ModelView):

@@ -151,7 +151,7 @@ class PublicView(BaseView):
 
 
 def register(appbuilder) -> None:
-    """Add the public pages and the certificate screens and API to ``appbuilder``."""
+    """Add the public pages and the certificate screens to ``appbuilder``."""
     appbuilder.add_view_no_menu(PublicView)
     from app.views import certificates as certificate_views
 

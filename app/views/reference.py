@@ -3,7 +3,7 @@ from flask_appbuilder import ModelView
 from flask_babel import lazy_gettext as _l
 
 from app.models import Mineral, MineSizeThreshold, Region
-from app.views.datamodel import ListInterface, ListLoading
+from app.web.datamodel import ListInterface, ListLoading
 
 READ_ONLY = {"can_list", "can_show"}
 

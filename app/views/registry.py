@@ -26,10 +26,10 @@ from app.models.choices import (
 )
 from app.services import choices, mine_search, registry, responsibility, scoping
 from app.services.exceptions import DomainError
-from app.views.base import SCOPE_BASE_FILTERS, ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 from app.views.widgets import SearchSelectField
+from app.web.base import SCOPE_BASE_FILTERS, ScopedModelView
+from app.web.datamodel import ListInterface
 
 
 def _choice_field(label, options):

@@ -3,10 +3,7 @@ public notices with their objections, demonstration-zone applications. Rules in
 app.services.selection and app.services.demozones; these routes load, call and report."""
 from __future__ import annotations
 
-import datetime
-
 from flask import abort, current_app, flash, g, redirect, request, url_for
-from flask_appbuilder.api import expose as api_expose, protect, safe
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
@@ -17,9 +14,10 @@ from app.extensions import db
 from app.models import Application, DemoZoneApplication, Objection, PublicNotice, ReviewMeeting
 from app.services import demozones, scoping, selection, uploads
 from app.services.exceptions import DomainError, NotFound
-from app.views.base import ScopedModelRestApi, ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
+from app.web.base import ScopedModelView
+from app.web.datamodel import ListInterface
+from app.web.forms import date_or_none
 
 _COMMON_LABELS = {
     "province": _l("Province"),
@@ -31,13 +29,6 @@ _COMMON_LABELS = {
     "region_code": _l("Region"),
     "year": _l("Year"),
 }
-
-
-def _date(value: str | None) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
 
 
 # ---------------------------------------------------------------------------
@@ -89,56 +80,6 @@ class ReviewMeetingView(ScopedModelView):
         return redirect(url_for("ReviewMeetingView.show", pk=pk))
 
 
-class ReviewMeetingApi(ScopedModelRestApi):
-    """Meetings (E4). POST …/<id>/decide with {"application_id", "decision": pass|fail|defer,
-    "reasons"} records a decision and takes the matching step."""
-
-    resource_name = "review_meeting"
-    datamodel = ListInterface(ReviewMeeting)
-    list_columns = show_columns = ["id", "province_code", "held_on", "members", "note"]
-    add_columns = edit_columns = ["held_on", "members", "note"]
-    search_columns = ["province_code", "held_on"]
-    record_rule = selection.meeting_rule
-    method_permission_name = dict(ScopedModelRestApi.method_permission_name or {}, decide="put")
-
-    @api_expose("/<int:pk>/decide", methods=["POST"])
-    @protect()
-    @safe
-    def decide(self, pk):
-        """Record the meeting's decision on one application.
-        ---
-        post:
-          parameters:
-          - {in: path, name: pk, schema: {type: integer}}
-          requestBody:
-            content:
-              application/json:
-                schema:
-                  type: object
-                  properties:
-                    application_id: {type: integer}
-                    decision: {type: string, enum: [pass, fail, defer]}
-                    reasons: {type: string}
-          responses:
-            200: {description: the decision and the application's status}
-            404: {$ref: '#/components/responses/404'}
-            422: {description: refused}
-        """
-        meeting = self._scoped_or_none(pk, scoping.EDIT)
-        body = self.json_object()
-        application_id = body.get("application_id")
-        application = db.session.get(Application, application_id) if scoping.is_record_id(application_id) else None
-        if meeting is None or application is None or not scoping.can_access(g.user, application, scoping.ACT):
-            return self.response_404()
-        try:
-            decision = selection.decide(meeting, application, str(body.get("decision", "")),
-                                        str(body.get("reasons", "")), g.user)
-        except DomainError as exc:
-            return self.refusal(exc)
-        db.session.refresh(application)
-        return self.response(200, id=decision.id, decision=decision.decision, status=application.status)
-
-
 # ---------------------------------------------------------------------------
 # E5: public notices and objections
 # ---------------------------------------------------------------------------
@@ -173,8 +114,8 @@ class PublicNoticeView(ScopedModelView):
         if request.method == "POST":
             try:
                 notice, refusals = selection.publish_notice(
-                    g.user, request.form.get("title"), _date(request.form.get("starts_on")),
-                    _date(request.form.get("ends_on")), request.form.getlist("application_ids"))
+                    g.user, request.form.get("title"), date_or_none(request.form.get("starts_on")),
+                    date_or_none(request.form.get("ends_on")), request.form.getlist("application_ids"))
             except NotFound:
                 abort(404)
             except DomainError as exc:
@@ -203,71 +144,6 @@ class PublicNoticeView(ScopedModelView):
         return redirect(url_for("PublicNoticeView.show", pk=pk))
 
 
-class PublicNoticeApi(ScopedModelRestApi):
-    """Public notices (E5). POST / with {"title", "starts_on", "ends_on", "application_ids"}
-    publishes; POST …/<id>/list lists every application whose notice ended without objection."""
-
-    resource_name = "public_notice"
-    datamodel = ListInterface(PublicNotice)
-    list_columns = show_columns = ["id", "province_code", "title", "starts_on", "ends_on"]
-    search_columns = ["province_code", "title", "starts_on", "ends_on"]
-    include_route_methods = {"get", "get_list", "info", "publish", "list_eligible"}
-    method_permission_name = {"get": "get", "get_list": "get", "info": "info", "publish": "post",
-                              "list_eligible": "post"}
-
-    @api_expose("/", methods=["POST"])
-    @protect()
-    @safe
-    def publish(self):
-        """Publish passed applications for a period.
-        ---
-        post:
-          requestBody:
-            content:
-              application/json:
-                schema:
-                  type: object
-                  properties:
-                    title: {type: string}
-                    starts_on: {type: string, format: date}
-                    ends_on: {type: string, format: date}
-                    application_ids: {type: array, items: {type: integer}}
-          responses:
-            201: {description: published}
-            422: {description: refused}
-        """
-        body = self.json_object()
-        ids = body.get("application_ids") if isinstance(body.get("application_ids"), list) else []
-        try:
-            notice, refusals = selection.publish_notice(g.user, str(body.get("title") or ""),
-                                                        _date(str(body.get("starts_on") or "")),
-                                                        _date(str(body.get("ends_on") or "")), ids)
-        except NotFound:
-            return self.response_404()
-        except DomainError as exc:
-            return self.refusal(exc)
-        return self.response(201, id=notice.id, refused=refusals)
-
-    @api_expose("/<int:pk>/list", methods=["POST"])
-    @protect()
-    @safe
-    def list_eligible(self, pk):
-        """List every application of the notice that may be listed now.
-        ---
-        post:
-          parameters:
-          - {in: path, name: pk, schema: {type: integer}}
-          responses:
-            200: {description: how many were listed and why the others were not}
-            404: {$ref: '#/components/responses/404'}
-        """
-        def list_all(notice, _body):
-            listed, refusals = selection.list_after_notice(notice, g.user)
-            return self.response(200, listed=listed, refused=refusals)
-
-        return self.act_on(pk, scoping.ACT, list_all)
-
-
 class ObjectionView(ScopedModelView):
     datamodel = ListInterface(Objection)
     list_title = _l("Objections")
@@ -285,17 +161,6 @@ class ObjectionView(ScopedModelView):
     record_rule = selection.objection_rule
     # The applications in public notice (those the user reaches: every related choice is scoped).
     add_form_query_rel_fields = {"application": [["status", FilterEqual, "in_notice"]]}
-
-
-class ObjectionApi(ScopedModelRestApi):
-    resource_name = "objection"
-    datamodel = ListInterface(Objection)
-    list_columns = show_columns = ["id", "application_id", "region_code", "received_on", "content", "status",
-                                   "decided_at", "decision_comment"]
-    add_columns = ["application_id", "received_on", "content"]
-    search_columns = ["application_id", "status", "received_on"]
-    include_route_methods = {"get", "get_list", "info", "post", "transition"}
-    record_rule = selection.objection_rule
 
 
 # ---------------------------------------------------------------------------
@@ -329,16 +194,6 @@ class DemoZoneApplicationView(ScopedModelView):
         return super().render_template(template, **kwargs)
 
 
-class DemoZoneApplicationApi(ScopedModelRestApi):
-    resource_name = "demo_zone"
-    datamodel = ListInterface(DemoZoneApplication)
-    list_columns = show_columns = ["id", "name", "applicant_kind", "region_code", "enterprise_id", "year",
-                                   "plan_summary", "status", "submitted_at", "decision_comment"]
-    add_columns = edit_columns = ["name", "year", "plan_summary"]
-    search_columns = ["name", "year", "status", "region_code"]
-    record_rule = demozones.record_rule
-
-
 def register(appbuilder) -> None:
     current_app.jinja_env.globals["decision_label"] = lambda code: str(selection.DECISION_LABELS.get(code, code))
     selection_label = _l("Selection")
@@ -351,5 +206,3 @@ def register(appbuilder) -> None:
                         category="Selection")
     appbuilder.add_view(DemoZoneApplicationView, "Demonstration zones", label=_l("Demonstration zones"),
                         icon="fa-map-o", category="Selection")
-    for api in (ReviewMeetingApi, PublicNoticeApi, ObjectionApi, DemoZoneApplicationApi):
-        appbuilder.add_api(api)

@@ -27,10 +27,10 @@ from app.models.enterprise import Mine
 from app.models.spotcheck import AREA_COLUMNS, ProblemLead, SelfCheck
 from app.services import choices, scoping, selfchecks, uploads
 from app.services.exceptions import DomainError
-from app.views.base import ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import formatters
 from app.views.widgets import SearchSelectField
+from app.web.base import ScopedModelView
+from app.web.datamodel import ListInterface
 
 MENU_CATEGORY = "Spot checks"
 MISSING_PAGE_SIZE = 50
@@ -186,8 +186,6 @@ class ProblemLeadView(ScopedModelView):
 
 
 def register(appbuilder) -> None:
-    from app.api.selfchecks import ProblemLeadApi, SelfCheckApi
-
     label = _l("Spot checks")
     view = appbuilder.add_view(SelfCheckView, "Self-checks", label=_l("Self-checks"), icon="fa-check-square-o",
                                category=MENU_CATEGORY, category_label=label, category_icon="fa-search")
@@ -196,5 +194,3 @@ def register(appbuilder) -> None:
                         icon="fa-exclamation-triangle", category=MENU_CATEGORY, baseview=view)
     appbuilder.add_view(ProblemLeadView, "Problem leads", label=_l("Problem leads"), icon="fa-flag",
                         category=MENU_CATEGORY)
-    for api in (SelfCheckApi, ProblemLeadApi):
-        appbuilder.add_api(api)

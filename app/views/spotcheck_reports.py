@@ -17,19 +17,7 @@ from app.extensions import db
 from app.models.spotcheck import SpotCheckCampaign
 from app.services import scoping, spotcheck_reports
 from app.services.exceptions import DomainError
-from app.views.downloads import file_response
-
-
-def summary_response(campaign):
-    """The summary table as an .xlsx download (screens and REST alike)."""
-    return file_response(spotcheck_reports.summary_xlsx(campaign), spotcheck_reports.XLSX_MIMETYPE,
-                         *spotcheck_reports.summary_file_name(campaign))
-
-
-def report_response(campaign):
-    """The report as a PDF download (screens and REST alike)."""
-    return file_response(spotcheck_reports.render_report_pdf(campaign), "application/pdf",
-                         *spotcheck_reports.report_file_name(campaign))
+from app.web.downloads import spot_check_report_response, spot_check_summary_response
 
 
 class SpotCheckReportView(BaseView):
@@ -52,14 +40,14 @@ class SpotCheckReportView(BaseView):
     def summary(self, pk):
         """The province's summary table (绿色矿山抽查核查结果汇总表) as .xlsx."""
         campaign = self._campaign(pk)
-        return summary_response(campaign)
+        return spot_check_summary_response(campaign)
 
     @expose("/<int:pk>/report.pdf")
     @has_access
     def report(self, pk):
         """The report (绿色矿山核查报告) prefilled with the campaign's figures, as PDF."""
         campaign = self._campaign(pk)
-        return report_response(campaign)
+        return spot_check_report_response(campaign)
 
 
 def register(appbuilder) -> None:

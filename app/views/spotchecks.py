@@ -25,10 +25,10 @@ from app.models.choices import label as choice_label
 from app.models.spotcheck import AREA_COLUMNS, AREAS, RECHECK_STAGE, RECORD_STAGE
 from app.services import choices, scoping, spotchecks, uploads, workflow
 from app.services.exceptions import DomainError
-from app.views.base import _REFUSAL, ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import blank_if_none, local_datetime
 from app.views.widgets import SearchSelectField
+from app.web.base import _REFUSAL, ScopedModelView
+from app.web.datamodel import ListInterface
 
 _LABELS = {
     # inspectors
@@ -459,8 +459,6 @@ def _entry_level(value) -> str:
 
 
 def register(appbuilder) -> None:
-    from app.api.spotchecks import InspectorApi, SpotCheckApi, SpotCheckCampaignApi
-
     appbuilder.add_view(SpotCheckCampaignView, "Spot-check campaigns", label=_l("Spot-check campaigns"),
                         icon="fa-random", category="Spot checks", category_label=_l("Spot checks"),
                         category_icon="fa-search")
@@ -468,5 +466,3 @@ def register(appbuilder) -> None:
                         icon="fa-clipboard", category="Spot checks")
     appbuilder.add_view(InspectorView, "Inspector pool", label=_l("Inspector pool"), icon="fa-users",
                         category="Spot checks")
-    for api in (InspectorApi, SpotCheckCampaignApi, SpotCheckApi):
-        appbuilder.add_api(api)

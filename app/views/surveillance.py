@@ -18,11 +18,11 @@ from wtforms.validators import Optional as OptionalValidator
 
 from app.models import CertificationCertificate, SurveillanceAudit
 from app.services import scoping, surveillance, uploads
-from app.views.downloads import file_response
-from app.views.base import ScopedModelView
-from app.views.datamodel import ListInterface
 from app.views.formatting import blank_if_none, local_datetime
 from app.views.widgets import SearchSelectField
+from app.web.base import ScopedModelView
+from app.web.datamodel import ListInterface
+from app.web.downloads import certification_certificate_pdf_response
 
 LABELS = {
     "number": _l("Certificate number"),
@@ -51,12 +51,6 @@ LABELS = {
     "grade_before": _l("Grade before"),
     "grade_after": _l("Grade after"),
 }
-
-
-def pdf_response(certificate: CertificationCertificate):
-    """The certificate as a PDF download (screens and REST alike)."""
-    name = surveillance.file_name(certificate)
-    return file_response(surveillance.render_pdf(certificate), "application/pdf", name, name)
 
 
 def _body_name(body) -> str:
@@ -95,7 +89,7 @@ class CertificationCertificateView(ScopedModelView):
     def download(self, pk):
         """The certificate's PDF (replaces FAB's file download route, which reads no record)."""
         certificate = self.get_scoped_or_404(pk, scoping.DOWNLOAD)
-        return pdf_response(certificate)
+        return certification_certificate_pdf_response(certificate)
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and "pk" in kwargs:
@@ -192,12 +186,8 @@ class SurveillanceAuditView(ScopedModelView):
 
 
 def register(appbuilder) -> None:
-    from app.api.surveillance import CertificationCertificateApi, SurveillanceAuditApi
-
     appbuilder.add_view(CertificationCertificateView, "Certification certificates",
                         label=_l("Certification certificates"), icon="fa-certificate", category="Certification",
                         category_label=_l("Certification"), category_icon="fa-check-circle")
     appbuilder.add_view(SurveillanceAuditView, "Surveillance audits", label=_l("Surveillance audits"),
                         icon="fa-binoculars", category="Certification")
-    for api in (CertificationCertificateApi, SurveillanceAuditApi):
-        appbuilder.add_api(api)

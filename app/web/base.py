@@ -27,7 +27,7 @@ from app.errors import InvalidArgument, ValueOutOfRange
 from app.extensions import db
 from app.services import audit, scoping, workflow
 from app.services.exceptions import DomainError
-from app.views.datamodel import ListLoading
+from app.web.datamodel import ListLoading
 
 
 class ScopeFilter(BaseFilter):
