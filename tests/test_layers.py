@@ -152,3 +152,15 @@ def test_the_check_sees_what_it_must_refuse():
                           "app.views.registry")
     assert not violations("from .states import WorkflowRecord\n", "app.models.application")
     assert not violations("from app import create_app\nfrom app import api\n", "app.cli")
+
+
+def test_every_value_a_model_leaves_to_a_service_is_provided(app):
+    """The models name the service rules they show (``service_rule``); the application, once
+    created, has imported the service that provides each, under the name the model gives."""
+    from app.models.mixins import DECLARED_SERVICE_RULES, provided_rules
+
+    assert DECLARED_SERVICE_RULES == {"certificates.status_of", "surveillance.validity", "selfchecks.is_late"}
+    assert DECLARED_SERVICE_RULES <= provided_rules()
+    for name in DECLARED_SERVICE_RULES:
+        module, function = name.split(".")
+        assert (APP_DIR / "services" / f"{module}.py").read_text(encoding="utf-8").count(f"def {function}(") == 1
