@@ -63,9 +63,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         from app import models  # noqa: F401  (register the models on the metadata)
 
         from app.security import GreenMineSecurityManager
+        from app.views.home import HomeView
         from app.web.base import cache_rison_validators, document_field_errors
         from app.web.datamodel import escape_like_in_every_filter
-        from app.views.home import HomeView
 
         cache_rison_validators()
         escape_like_in_every_filter()
