@@ -206,9 +206,15 @@ STORAGE_PRESIGNED_SECONDS = int(os.environ.get("STORAGE_PRESIGNED_SECONDS", "60"
 # Technical-support contact shown on the home page.
 SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT", "信息中心技术支持（请在部署时配置联系方式）")
 
-# Certificates (SPEC F2): a certificate is valid this many years from its issue date
-# (app.services.certificates; afterwards it shows as expired on the verification page).
+# Certificates (SPEC F2): a certificate is valid this many years from its issue date, through the
+# day before the anniversary (app.services.certificates; afterwards it shows as expired on the
+# verification page).
 CERTIFICATE_VALID_YEARS = int(os.environ.get("CERTIFICATE_VALID_YEARS", "3"))
+# The issuing authority printed on a directory certificate, by the directory's level: national
+# 自然资源部, provincial "<province>自然资源厅" (the four municipalities' own bureaus), city and
+# county "<region>自然资源局". Where a region's authority has another official name (e.g.
+# 太原市规划和自然资源局), map the region's code to it here: {"140100": "太原市规划和自然资源局"}.
+CERTIFICATE_ISSUING_AUTHORITIES: dict[str, str] = {}
 # The absolute base URL of the public pages (e.g. "https://greenmine.example.gov.cn"), used in
 # the certificate's QR code. Empty: taken from the request (or SERVER_NAME outside a request);
 # set it when requests come through a proxy that changes the host or scheme.

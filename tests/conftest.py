@@ -403,3 +403,25 @@ def api(app):
 
 def is_postgres(app) -> bool:
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+def pdf_layout(pdf: bytes):
+    """What a reader sees of a PDF: its page count, the first page's (width, height) in points,
+    its text, and the heights (y, from the bottom) at which text is drawn on it."""
+    import io
+    from types import SimpleNamespace
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    page = reader.pages[0]
+    heights: list[float] = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip():
+            heights.append(float(cm[5]) + float(tm[5]) * float(cm[3]))
+
+    text = page.extract_text(visitor_text=visit)
+    box = page.mediabox
+    return SimpleNamespace(pages=len(reader.pages), size=(float(box.width), float(box.height)), text=text,
+                           heights=heights)

@@ -29,6 +29,11 @@ LABELS = {
 }
 
 
+def region_name(region) -> str:
+    """A region on screen: its full name (山西省大同市平城区), never its code."""
+    return region.full_name if region is not None else ""
+
+
 class CertificateView(ScopedModelView):
     datamodel = ListInterface(Certificate)
     list_title = _l("Certificates")
@@ -41,6 +46,7 @@ class CertificateView(ScopedModelView):
     order_columns = ["number", "issued_on", "valid_until"]
     base_order = ("id", "desc")
     label_columns = LABELS
+    formatters_columns = {"region": region_name}
     show_template = "gm/certificate_show.html"
     method_permission_name = {**ScopedModelView.method_permission_name, "pdf": "download"}
 
