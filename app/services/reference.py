@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional
 
 from flask import current_app
 from sqlalchemy import select
@@ -222,23 +222,64 @@ def load_all() -> dict[str, LoadResult]:
 _METHOD_NAMES = {"open_pit": "露天", "underground": "地下"}
 
 
-def size_threshold(mineral, mining_method: Optional[str] = None, use: str = ""):
-    """The threshold row for a mineral: the most specific of (use, method) that exists,
-    then the mineral's subclass and class catch-alls (类:…)."""
-    from app.models import MineSizeThreshold
-
-    method = _METHOD_NAMES.get(mining_method or "", "")
+def _threshold_keys(mineral) -> list[str]:
+    """The threshold table's keys for a mineral, most specific first: its name, then its
+    subclass and class catch-alls (类:…)."""
     keys = [mineral.name]
     if mineral.subclass:
         keys.append(f"类:{mineral.subclass}")
     keys.append(f"类:{mineral.mineral_class}")
-    rows = db.session.scalars(select(MineSizeThreshold).where(MineSizeThreshold.mineral_key.in_(keys))).all()
-    by_key = {(r.mineral_key, r.use, r.mining_method): r for r in rows}
-    for key in keys:
+    return keys
+
+
+def _pick_threshold(by_key: dict, mineral, mining_method: Optional[str], use: str):
+    method = _METHOD_NAMES.get(mining_method or "", "")
+    for key in _threshold_keys(mineral):
         for candidate in ((key, use, method), (key, "", method), (key, use, ""), (key, "", "")):
             if candidate in by_key:
                 return by_key[candidate]
     return None
+
+
+def _thresholds_for(minerals) -> dict:
+    """(mineral key, use, method) -> threshold row, for these minerals: one query."""
+    from app.models import MineSizeThreshold
+
+    keys = {key for mineral in minerals for key in _threshold_keys(mineral)}
+    if not keys:
+        return {}
+    rows = db.session.scalars(select(MineSizeThreshold).where(MineSizeThreshold.mineral_key.in_(keys))).all()
+    return {(r.mineral_key, r.use, r.mining_method): r for r in rows}
+
+
+def size_threshold(mineral, mining_method: Optional[str] = None, use: str = ""):
+    """The threshold row for a mineral: the most specific of (use, method) that exists,
+    then the mineral's subclass and class catch-alls (类:…)."""
+    return _pick_threshold(_thresholds_for([mineral]), mineral, mining_method, use)
+
+
+# The unit of a mine's production scale where the threshold table names none for its mineral.
+DEFAULT_SCALE_UNIT = "万吨/年"
+
+
+def _unit_of(row) -> str:
+    """A threshold row's unit without its qualifier (万吨/年 矿石 -> 万吨/年)."""
+    unit = (row.unit if row is not None else "").split()
+    return unit[0] if unit else DEFAULT_SCALE_UNIT
+
+
+def scale_unit(mineral, mining_method: Optional[str] = None, use: str = "") -> str:
+    """The unit of a mine's production scale (生产规模): the threshold table's for the mineral
+    (万吨/年, 万立方米/年, 万克拉/年 …) without its qualifier (矿石, 原煤), else 万吨/年."""
+    return _unit_of(size_threshold(mineral, mining_method, use) if mineral is not None else None)
+
+
+def scale_units(pairs: Iterable) -> dict:
+    """``scale_unit`` of every (mineral or None, mining method) pair, in one query."""
+    pairs = set(pairs)
+    by_key = _thresholds_for({mineral for mineral, _method in pairs if mineral is not None})
+    return {(mineral, method): _unit_of(_pick_threshold(by_key, mineral, method, "") if mineral is not None else None)
+            for mineral, method in pairs}
 
 
 def classify_size(mineral, production_scale: Optional[float], mining_method: Optional[str] = None,

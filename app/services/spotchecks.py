@@ -119,6 +119,29 @@ AREA_LABELS = {
     "management": _l("Enterprise management and image"),
 }
 assert tuple(AREA_LABELS) == AREAS
+# What inspectors write in an area where they found nothing: these words record no finding, and so
+# no problem, in the report and the summary table (nor does a blank area).
+NO_FINDING_WORDS = frozenset({
+    "无", "没有", "无问题", "没有问题", "暂无", "暂无问题", "无明显问题", "未发现问题", "未发现明显问题", "未发现",
+})
+# Punctuation and brackets around those words that change nothing: 「无。」, 「（无）」, 「/」.
+_NO_FINDING_PUNCTUATION = " \t\r\n\u3000。．.，,；;：:！!、（）()【】[]-—–/／"
+
+
+def is_finding(text: Optional[str]) -> bool:
+    """Whether an area's text of a verification record records a finding (a problem): not
+    blank, and not one of the words saying there is none (无, 没有, 无问题 …), whatever the
+    whitespace and punctuation around them. The one rule for every count of problems."""
+    words = (text or "").strip(_NO_FINDING_PUNCTUATION)
+    return bool(words) and words not in NO_FINDING_WORDS
+
+
+def findings_of(check: SpotCheck) -> dict[str, str]:
+    """area -> its text, for the areas of ``check`` where a finding was recorded (AREAS order)."""
+    texts = {area: (getattr(check, f"area_{area}") or "").strip() for area in AREAS}
+    return {area: text for area, text in texts.items() if is_finding(text)}
+
+
 # The organiser's level.
 CAMPAIGN_LEVELS = {NATIONAL: _l("National"), PROVINCIAL: _l("Provincial"), CITY: _l("City-level")}
 COVERED_LEVELS: dict[str, tuple[str, ...]] = {
