@@ -284,7 +284,7 @@ def test_the_report_context_counts_the_sample(app, scene):
         {"position": 1, "mine_name": _mine(scene, 1).name, "text": "排土场未完全复绿"}]
     assert report["problem_count"] == 3
     # Without problems: the mines whose record is in and records no finding in the area.
-    assert {code: area["clear"] for code, area in areas.items()} == {
+    assert {code: area["without_problems"] for code, area in areas.items()} == {
         "environment": 3, "development": 4, "utilization": 3, "energy": 3, "innovation": 4, "management": 3}
     # The national-level mines, each with its conclusion.
     assert [(m["position"], m["conforms"], m["conclusion"]) for m in report["national_mines"]] == [
@@ -343,6 +343,9 @@ def test_the_report_pdf_carries_the_province_the_figures_and_the_mines(app, scen
     assert _squeezed(zh("%(label)s: %(count)s mines", label="铁", count=2)) in text
     assert SEED in text
     assert "排土场未完全复绿" in text and "加强排土场复绿" in text
+    # The aspects' table: mines with problems, then recorded mines without (无 is not a problem).
+    assert "矿区环境13" in text and "资源开发方式04" in text
+    assert "object" not in text and "method" not in text
     # The 附表 with its columns and notes.
     assert "山西省绿色矿山抽查核查结果汇总表" in text and "存在的主要问题" in text and "填表说明" in text
     fonts = [str(font.get_object().get("/BaseFont")) for page in PdfReader(io.BytesIO(body)).pages

@@ -464,7 +464,7 @@ def _report_context(campaign: SpotCheckCampaign, today: Optional[datetime.date])
         findings = [{"position": check.position, "mine_name": check.mine_name, "text": found[check.id][area]}
                     for check in checks if area in found[check.id]]
         areas.append({"code": area, "name": AREA_NAMES[area], "count": len(findings), "findings": findings,
-                      "clear": sum(1 for check in recorded if area not in found[check.id])})
+                      "without_problems": sum(1 for check in recorded if area not in found[check.id])})
 
     conclusions = Counter(result_status(check.status) if result_status(check.status) in DECIDED else "pending"
                           for check in checks)
