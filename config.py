@@ -203,8 +203,13 @@ S3_REGION = os.environ.get("S3_REGION", "us-east-1")
 # through the app server; only after the scope check, and only with object storage.
 STORAGE_PRESIGNED_DOWNLOADS = os.environ.get("STORAGE_PRESIGNED_DOWNLOADS", "").lower() in ("1", "true", "yes", "on")
 STORAGE_PRESIGNED_SECONDS = int(os.environ.get("STORAGE_PRESIGNED_SECONDS", "60"))
-# Technical-support contact shown on the home page.
-SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT", "信息中心技术支持（请在部署时配置联系方式）")
+# The technical-support contact on the home page: who answers, how, when (set them for the
+# deployment; an empty value is left out). The defaults name the information centre's operations
+# group, with a number of the right form that reaches nobody.
+SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT", "信息中心运维组")
+SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "0351-0000000")
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "")
+SUPPORT_HOURS = os.environ.get("SUPPORT_HOURS", "工作日 8:30–12:00，14:30–17:30")
 
 # Certificates (SPEC F2): a certificate is valid this many years from its issue date, through the
 # day before the anniversary (app.services.certificates; afterwards it shows as expired on the

@@ -76,6 +76,7 @@ class CertificationApplicationApi(ScopedModelRestApi):
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "transition", "team_add",
                              "team_remove", "clock", "renew"}
     record_rule = certification.record_rule
+    change_rule = certification.check_applicant
 
     @expose("/<int:pk>/team", methods=["POST"])
     @protect()

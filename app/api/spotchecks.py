@@ -37,6 +37,7 @@ class InspectorApi(ScopedModelRestApi):
     order_columns = ["name", "id"]
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete"}
     record_rule = spotchecks.inspector_rule
+    change_rule = spotchecks.inspector_change_rule
 
 
 class SpotCheckCampaignApi(ScopedModelRestApi):
@@ -49,6 +50,7 @@ class SpotCheckCampaignApi(ScopedModelRestApi):
     search_columns = ["year", "level", "region_code", "status", "title"]
     order_columns = ["year", "id", "drawn_at"]
     record_rule = spotchecks.campaign_rule
+    change_rule = spotchecks.campaign_change_rule
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()

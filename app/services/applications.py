@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models.application import ELIGIBILITY_CONDITIONS, SITUATION_AREAS
 from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS
 from app.services import records, scoping
+from app.services.workflow import WORKFLOWS
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed, on_field
 from app.services.registry import closed_choice, normalize_phone
 
@@ -92,7 +93,9 @@ def missing_fields(application) -> list[str]:
 # The columns that only the service sets: no form or body may change them.
 PROTECTED_FIELDS = ("predeclaration_id", "enterprise_id", "mine_id", "region_code", "year", "status",
                     "submitted_at")
-EDITABLE_STATES = ("draft", "returned")
+# The states in which the application is changed and deleted: declared with its workflow.
+EDITABLE_STATES = WORKFLOWS["application"].editable
+DELETABLE_STATES = WORKFLOWS["application"].deletable
 # After submission and before the province's acceptance the applicant adds evidence (D10).
 EVIDENCE_STATES = ("submitted", "county_passed", "city_recommended", "returned")
 
@@ -269,7 +272,7 @@ def check_editable(application, action: str = scoping.EDIT) -> None:
     returned one has reviewers' opinions)."""
     status = records.committed(application, "status")
     if action == scoping.DELETE:
-        if status != "draft":
+        if status not in DELETABLE_STATES:
             raise ValidationFailed(_("Only an application that is not submitted can be deleted."))
         return
     if status not in EDITABLE_STATES:

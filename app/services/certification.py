@@ -26,11 +26,13 @@ from app.models.certification import (CERTIFICATION_CONDITIONS, INITIAL, RENEWAL
                                       TEAM_LEADER, TEAM_ROLES, CertificationApplication, CertificationBody,
                                       CertificationPause, CertificationTeamMember)
 from app.services import applications, codes, records, scoping, uploads
+from app.services.workflow import WORKFLOWS
 from app.services.exceptions import AccessDenied, NotFound, TransitionRefused, ValidationFailed, on_field
 
 # Changed by the enterprise only while not submitted or returned for completion; deleted only
-# while not submitted (a returned one carries the body's comment).
-EDITABLE_STATES = ("draft", "returned")
+# while not submitted (a returned one carries the body's comment): declared with the workflow.
+EDITABLE_STATES = WORKFLOWS["certification"].editable
+DELETABLE_STATES = WORKFLOWS["certification"].deletable
 # States in which an application is still open (not decided either way).
 OPEN_STATES = ("draft", "submitted", "returned", "under_evaluation", "rectifying")
 # The evaluation runs (its clock counts or is paused).
@@ -242,14 +244,21 @@ def create_renewal(user, certificate) -> CertificationApplication:
 # ---------------------------------------------------------------------------
 # The form's rules
 # ---------------------------------------------------------------------------
+def check_applicant(record, user, action: str = scoping.EDIT) -> None:
+    """Only the applicant enterprise changes or deletes its application (the change rule of the
+    application's screens: app.services.records.change_refusal)."""
+    if getattr(user, "enterprise_id", None) != record.enterprise_id:
+        raise AccessDenied(_("Only the applicant enterprise can change its certification application."))
+
+
 def check_editable(record, user=None, action: str = scoping.EDIT) -> None:
     """Only the applicant enterprise changes its application, while not submitted or returned;
     it deletes it only while not submitted."""
-    if user is not None and getattr(user, "enterprise_id", None) != record.enterprise_id:
-        raise AccessDenied(_("Only the applicant enterprise can change its certification application."))
+    if user is not None:
+        check_applicant(record, user, action)
     status = records.committed(record, "status")
     if action == scoping.DELETE:
-        if status != "draft":
+        if status not in DELETABLE_STATES:
             raise ValidationFailed(_("Only a certification application that is not submitted can be deleted."))
         return
     if status not in EDITABLE_STATES:

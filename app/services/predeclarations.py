@@ -55,7 +55,7 @@ def check_editable(predeclaration) -> None:
     """C3: attachments and fields change, and the record may be deleted, only while 未提交."""
     from app.services.workflow import workflow_of
 
-    if predeclaration.status != workflow_of(predeclaration).initial:
+    if predeclaration.status not in workflow_of(predeclaration).editable:
         raise ValidationFailed(_("Only a pre-declaration that is not yet submitted can be changed or deleted."))
 
 

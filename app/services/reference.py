@@ -32,6 +32,19 @@ def _read_csv(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _flag(row: dict[str, str], column: str, name: str) -> bool:
+    """A yes/no column of a data file; anything else stops the load (a typo must not read as
+    "confirmed")."""
+    value = (row.get(column) or "").strip()
+    if value not in ("yes", "no"):
+        raise ValueError(f"{name}: {column} must be yes or no, not {value!r} (row {row})")
+    return value == "yes"
+
+
+def _text(row: dict[str, str], column: str, limit: int) -> Optional[str]:
+    return (row.get(column) or "").strip()[:limit] or None
+
+
 def _upsert(model, key_attrs: tuple[str, ...], rows: list[dict], result: LoadResult) -> None:
     existing = {
         tuple(getattr(obj, attr) for attr in key_attrs): obj for obj in db.session.scalars(select(model))
@@ -119,7 +132,9 @@ def load_size_thresholds() -> LoadResult:
                 "unit": row["unit"].strip(),
                 "large_min": float(row["large_min"]),
                 "medium_min": float(row["medium_min"]),
-                "note": (row.get("note") or "").strip()[:256] or None,
+                "remark": _text(row, "remark", 256),
+                "inferred": _flag(row, "inferred", "mine_size_thresholds.csv"),
+                "source_note": _text(row, "source_note", 512),
             }
         )
     result = LoadResult()
@@ -128,13 +143,19 @@ def load_size_thresholds() -> LoadResult:
     return result
 
 
+# ``source``: the official text, for every reader; ``source_note``: what is inferred, for the
+# authorities' staff (the data files' SOURCE notes tell the whole story).
 INDICATOR_VERSION = {
     "code": "national-2020",
     "name": "绿色矿山评价指标（自然资源部 2020）",
     "total_points": 1000.0,
     "pass_points": 800.0,
     "area_min_ratio": 0.75,
-    "source": "indicators_national_2020.csv; see indicators_national_2020.SOURCE.md",
+    "source": "自然资源部矿产资源保护监督司《关于印发〈绿色矿山评价指标〉和〈绿色矿山遴选第三方评估工作要求〉的函》"
+              "（2020年6月1日）",
+    "source_note": "公开资料未见指标表全文：6个一级指标、24个二级指标、100个三级指标和总分1000分见于公开资料，"
+                   "前两个一级指标的分值和少数指标名称也已核实；其余名称和分值为推定值（各指标项标有“推定值”），"
+                   "用于正式评分前须与原文核对。",
 }
 # The 2024 national indicators (自然资规〔2024〕1号): 6 areas, 49 items, 100 points. No pass line
 # or per-area share was found in a public text, so none is stated (null: no pass rule applies
@@ -147,8 +168,11 @@ INDICATOR_VERSION_2024 = {
     "total_points": 100.0,
     "pass_points": None,
     "area_min_ratio": None,
-    "source": "indicators_national_2024.csv; see indicators_national_2024.SOURCE.md "
-              "(items and points below the areas are inferred)",
+    "source": "自然资源部等七部门《关于进一步加强绿色矿山建设的通知》（自然资规〔2024〕1号）附件"
+              "《绿色矿山建设评价指标》",
+    "source_note": "公开资料未见指标表全文：6个一级指标、23个二级指标、49个三级指标和总分100分见于公开资料；"
+                   "一级指标以下的名称和全部分值为推定值，合格线未见于公开资料。本版本初始为停用，"
+                   "与原文核对后再启用。",
 }
 # (version values, data file, is_active when first inserted; later runs keep the admin's choice)
 INDICATOR_CATALOGUES = (
@@ -195,6 +219,8 @@ def _load_indicator_catalogue(values: dict, filename: str, active_when_new: bool
                 "points": float(row["points"]) if row["points"].strip() else None,
                 "parent_id": ids[parent] if parent else None,
                 "sort_order": index,
+                "inferred": _flag(row, "inferred", filename),
+                "source_note": _text(row, "source_note", 512),
             })
         _upsert(IndicatorItem, ("version_id", "code"), items, result)
         db.session.flush()
@@ -214,6 +240,21 @@ def load_all() -> dict[str, LoadResult]:
         db.session.rollback()
         raise
     return results
+
+
+# ---------------------------------------------------------------------------
+# Who reads the working notes
+# ---------------------------------------------------------------------------
+def shows_working_notes(user) -> bool:
+    """Whether ``user`` sees the reference data's working notes: that a threshold or an indicator
+    item is inferred rather than read in the official text (推定值), and the source note saying
+    why. The authorities' staff and the other professional roles do; an enterprise does not
+    (``RoleDefinition.working_notes``). Nobody who is not signed in."""
+    from app.services.roles import ROLES
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return any(ROLES[role.name].working_notes for role in getattr(user, "roles", ()) if role.name in ROLES)
 
 
 # ---------------------------------------------------------------------------

@@ -102,6 +102,7 @@ from app.models.spotcheck import (
     SpotCheckTeamMember,
 )
 from app.services import codes, draws, records, scoping, search_text
+from app.services.workflow import WORKFLOWS
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 
 ALGORITHM = draws.RANK_ALGORITHM
@@ -286,6 +287,19 @@ def pool_owner_of(inspector, user) -> bool:
     return inspector.pool_region_code == region
 
 
+def inspector_change_rule(inspector, user, action: str) -> None:
+    """Who may change or delete an inspector of a pool at all: the authority whose pool it is
+    (the change rule of the pool's screens: app.services.records.change_refusal)."""
+    if not pool_owner_of(inspector, user):
+        raise AccessDenied(_("Only the authority whose pool it is may change it."))
+
+
+def campaign_change_rule(campaign, user, action: str) -> None:
+    """Who may change or delete a campaign at all: its organiser (the change rule of the
+    campaign's screens; the states are the workflow's)."""
+    check_organiser(campaign, user)
+
+
 # ---------------------------------------------------------------------------
 # Campaigns
 # ---------------------------------------------------------------------------
@@ -299,12 +313,12 @@ def _campaign_rule(campaign, user, action: str) -> None:
     state = sa_inspect(campaign)
     if action == scoping.DELETE:
         check_organiser(campaign, user)
-        if campaign.status != "planned":
+        if campaign.status not in WORKFLOWS["spot_check_campaign"].deletable:
             raise ValidationFailed(_("Only a planned campaign can be deleted; a drawn one is kept."))
         return
     if state.persistent:
         check_organiser(campaign, user)
-        if records.committed(campaign, "status") != "planned":
+        if records.committed(campaign, "status") not in WORKFLOWS["spot_check_campaign"].editable:
             raise ValidationFailed(_("A campaign can be changed only while it is planned."))
         if records.set_keys(campaign, ("level", "region_code")):
             raise ValidationFailed(_("The organiser of a campaign does not change."), field="level")

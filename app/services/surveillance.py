@@ -81,6 +81,7 @@ from app.services import certificates, records, scoping, search_text
 from app.services.evaluation import CERTIFIER
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 from app.services.paging import Page
+from app.services.workflow import WORKFLOWS
 
 DEFAULT_THRESHOLDS = (("AAAAA", 90.0), ("AAAA", 80.0))
 DEFAULT_VALID_YEARS = 3
@@ -337,11 +338,11 @@ def audit_rule(audit, user, action: str) -> None:
 def _audit_rule(audit, user, action: str) -> None:
     state = sa_inspect(audit)
     if action == scoping.DELETE:
-        if audit.status != "planned":
+        if audit.status not in WORKFLOWS["surveillance"].deletable:
             raise ValidationFailed(_("Only a planned audit can be deleted; a decided one is kept."))
         return
     if state.persistent:
-        if records.committed(audit, "status") != "planned":
+        if records.committed(audit, "status") not in WORKFLOWS["surveillance"].editable:
             raise ValidationFailed(_("An audit can be changed only while it is planned."))
         if records.set_keys(audit, ("certificate_id",)) or (
                 audit.certificate is not None and audit.certificate.id != records.committed(audit, "certificate_id")):

@@ -100,6 +100,6 @@ class AgencyConflictView(ScopedModelView):
 
 def register(appbuilder) -> None:
     appbuilder.add_view(AgencyView, "Assessment agencies", label=_l("Assessment agencies"), icon="fa-university",
-                        category="Agencies", category_label=_l("Third-party agencies"))
+                        category="GreenMine")
     appbuilder.add_view(AgencyConflictView, "Declared conflicts of interest",
-                        label=_l("Declared conflicts of interest"), icon="fa-ban", category="Agencies")
+                        label=_l("Declared conflicts of interest"), icon="fa-ban", category="GreenMine")

@@ -65,4 +65,4 @@ class CertificateView(ScopedModelView):
 
 def register(appbuilder) -> None:
     appbuilder.add_view(CertificateView, "Certificates", label=_l("Certificates"), icon="fa-certificate",
-                        category="Directory")
+                        category="Selection")

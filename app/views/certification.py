@@ -142,6 +142,7 @@ class CertificationApplicationView(ScopedModelView):
     }
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_transition", "can_team"]
     record_rule = certification.record_rule
+    change_rule = certification.check_applicant
 
     # --- G1: a new application: the mine and the body, then the form ----------------------
     @expose("/add", methods=["GET", "POST"])

@@ -80,7 +80,9 @@ class DirectoryEntryView(ScopedModelView):
             entry = self.get_scoped_or_404(kwargs["pk"])
             sm = self.appbuilder.sm
             quota = directory.recommendation_quota(entry.region_code) if entry.level == "province" else None
-            kwargs.update(entry=entry, quota=quota,
+            # The removal is the workflow's step with a decision of its own: its form is the
+            # page's (gm/directory_entry_show.html), not the generic step button.
+            kwargs.update(entry=entry, quota=quota, workflow_actions=[], workflow_screens=[],
                           may_remove=sm.has_access("can_transition", "DirectoryEntryView") and entry.status == "listed",
                           may_recommend=sm.has_access("can_add", "NationalRecommendationView")
                           and entry.level == "province" and entry.status == "listed")
@@ -148,10 +150,11 @@ class AnomalyEntryView(ScopedModelView):
 
 
 def register(appbuilder) -> None:
-    label = _l("Directory")
+    # One menu with the selection (app.views.selection, registered before): the bar stays one line.
+    appbuilder.add_separator("Selection")
     appbuilder.add_view(DirectoryEntryView, "Green-mine directory", label=_l("Green-mine directory"),
-                        icon="fa-list-alt", category="Directory", category_label=label, category_icon="fa-trophy")
+                        icon="fa-list-alt", category="Selection")
     appbuilder.add_view(NationalRecommendationView, "National recommendations",
-                        label=_l("Recommendations to the national list"), icon="fa-arrow-up", category="Directory")
+                        label=_l("Recommendations to the national list"), icon="fa-arrow-up", category="Selection")
     appbuilder.add_view(AnomalyEntryView, "Anomaly list", label=_l("Anomaly list"), icon="fa-warning",
-                        category="Directory")
+                        category="Selection")

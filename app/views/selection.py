@@ -196,7 +196,7 @@ class DemoZoneApplicationView(ScopedModelView):
 
 def register(appbuilder) -> None:
     current_app.jinja_env.globals["decision_label"] = lambda code: str(selection.DECISION_LABELS.get(code, code))
-    selection_label = _l("Selection")
+    selection_label = _l("Selection and directory")
     appbuilder.add_view(ReviewMeetingView, "Collective review", label=_l("Collective review meetings"),
                         icon="fa-users", category="Selection", category_label=selection_label,
                         category_icon="fa-gavel")

@@ -181,6 +181,7 @@ class InspectorView(ScopedModelView):
     del _fields
     search_choices = {"user": spotchecks.search_inspector_accounts, "region": choices.search_leaf_regions}
     record_rule = spotchecks.inspector_rule
+    change_rule = spotchecks.inspector_change_rule
     # No workflow: no transition route.
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
@@ -229,6 +230,7 @@ class SpotCheckCampaignView(ScopedModelView):
         "team_count": IntegerField(_l("Number of teams"), default=1, validators=[OptionalValidator()]),
     }
     record_rule = spotchecks.campaign_rule
+    change_rule = spotchecks.campaign_change_rule
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and "pk" in kwargs:

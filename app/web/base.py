@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from typing import Any
+from typing import Any, Optional
 
 import jsonschema
 import prison
@@ -19,13 +19,14 @@ from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.api import expose as api_expose, protect, safe
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.widgets import ShowWidget
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from app.errors import InvalidArgument, ValueOutOfRange
 from app.extensions import db
-from app.services import audit, scoping, workflow
+from app.services import audit, records, scoping, workflow
 from app.services.exceptions import DomainError
 from app.web.datamodel import ListLoading
 
@@ -82,11 +83,29 @@ class RecordRules:
         if self.record_rule is not None:
             type(self).record_rule(item, g.user, action)
 
+    # The resource's own condition on who may change or delete a record as it stands, beyond the
+    # scope rule and the workflow's editable states: a service function (record, user, action)
+    # that raises DomainError without a query (app.services.records.change_refusal).
+    change_rule = None
+
+    def change_refusal(self, item, action: str, in_scope: bool = False) -> Optional[DomainError]:
+        """Why the user may not edit (``scoping.EDIT``) or delete (``scoping.DELETE``) ``item``
+        as it stands, or None: the list's icons, the detail page's buttons and the routes ask
+        this one question (the resource's permission aside)."""
+        return records.change_refusal(item, g.user, action, type(self).change_rule, in_scope=in_scope)
+
+    def _check_changeable(self, item, action: str) -> None:
+        refusal = self.change_refusal(item, action)
+        if refusal is not None:
+            self._refuse(refusal)
+
     def pre_add(self, item) -> None:
         self.check_write(item, scoping.EDIT)
 
     def pre_update(self, item) -> None:
         self.check_write(item, scoping.EDIT)
+        # After the rules: their refusal names the field or the state in the resource's words.
+        self._check_changeable(item, scoping.EDIT)
 
     def pre_delete(self, item) -> None:
         try:
@@ -95,6 +114,7 @@ class RecordRules:
             self.check_rules(item, scoping.DELETE)
         except DomainError as exc:
             self._refuse(exc)
+        self._check_changeable(item, scoping.DELETE)
 
     def get_scoped_or_404(self, pk, action: str = scoping.READ):
         """Load one record through the scope rule; 404 when absent or out of scope."""
@@ -102,6 +122,13 @@ class RecordRules:
         if item is None or not scoping.can_access(g.user, item, action):
             abort(404)
         return item
+
+
+class RecordShowWidget(ShowWidget):
+    """FAB's show widget without its row of buttons: the record's page has its action bars
+    above and below the record (gm/show.html), with the back button."""
+
+    template = "gm/_show_widget.html"
 
 
 class ScopedModelView(ListLoading, RecordRules, ModelView):
@@ -120,10 +147,66 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
     # FAB takes ?psize_<View>= as given: a page of 100,000 rows is one request away.
     max_page_size = 100
 
-    def _get_list_widget(self, *args, page_size=None, **kwargs):
+    show_widget = RecordShowWidget
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
+                         page_size=None, widgets=None, **kwargs):
+        """FAB's list widget (``BaseCRUDView._get_list_widget``), with the page size capped and
+        each row's edit and delete icons decided by ``may_change`` (``row_rights``), from the
+        rows as loaded: no statement per row."""
         if page_size is not None:
             page_size = min(max(int(page_size), 1), self.max_page_size)
-        return super()._get_list_widget(*args, page_size=page_size, **kwargs)
+        widgets = widgets or {}
+        actions = actions or self.actions
+        page_size = page_size or self.page_size
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        joined_filters = filters.get_joined_filters(self._base_filters)
+        count, rows = self.datamodel.query(joined_filters, order_column, order_direction, page=page,
+                                           page_size=page_size)
+        pks = [self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(rows)]
+        widgets["list"] = self.list_widget(
+            label_columns=self.label_columns,
+            include_columns=self.list_columns,
+            value_columns=self.datamodel.get_values(rows, self.list_columns),
+            order_columns=self.order_columns,
+            formatters_columns=self.formatters_columns,
+            page=page,
+            page_size=page_size,
+            count=count,
+            pks=pks,
+            actions=actions,
+            filters=filters,
+            modelview_name=self.__class__.__name__,
+            row_rights=self.row_rights(rows, pks),
+            **kwargs,
+        )
+        return widgets
+
+    # --- May this user edit or delete this record? ---------------------------------------
+    def _permitted(self, action: str) -> bool:
+        permission = "can_delete" if action == scoping.DELETE else "can_edit"
+        return permission in self.base_permissions and self.appbuilder.sm.has_access(
+            permission, self.class_permission_name)
+
+    def may_change(self, item, action: str, permitted: Optional[bool] = None, in_scope: bool = False) -> bool:
+        """Whether the user may edit (``scoping.EDIT``) or delete (``scoping.DELETE``) ``item``:
+        the resource's permission and ``change_refusal`` (scope, workflow state, the resource's
+        own condition). ``permitted``: the permission, when the caller asked it once for many
+        records; ``in_scope``: the record came through the scope filter."""
+        if permitted is None:
+            permitted = self._permitted(action)
+        return permitted and self.change_refusal(item, action, in_scope=in_scope) is None
+
+    def row_rights(self, rows, pks) -> dict:
+        """pk -> {"edit": bool, "delete": bool} for the list's rows (read by the list template,
+        app/templates/appbuilder/general/widgets/list.html)."""
+        may_edit, may_delete = self._permitted(scoping.EDIT), self._permitted(scoping.DELETE)
+        return {
+            pk: {"edit": self.may_change(row, scoping.EDIT, may_edit, in_scope=True),
+                 "delete": self.may_change(row, scoping.DELETE, may_delete, in_scope=True)}
+            for pk, row in zip(pks, rows)
+        }
 
     @expose("/choices/<field>")
     @has_access
@@ -153,6 +236,13 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
     @has_access
     def edit(self, pk):
         pk = self._deserialize_pk_if_composite(pk)
+        if request.method == "GET":
+            # A record the user may not change is not offered as a form to fill in for nothing;
+            # a POST goes through the rules (pre_update), which say what is wrong on the form.
+            refusal = self.change_refusal(self.get_scoped_or_404(pk), scoping.EDIT)
+            if refusal is not None:
+                flash(str(refusal), "danger")
+                return redirect(url_for(f"{self.endpoint}.show", pk=pk))
         widgets = self._edit(pk)
         refusal = g.pop(_REFUSAL, None)
         if widgets is None and refusal is not None:
@@ -163,6 +253,15 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
             return self.post_edit_redirect()
         return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
                                     related_views=self._related_views)
+
+    def post_delete_redirect(self):
+        """FAB goes back to the page before; after a delete from the record's own page, that is
+        the deleted record's page: the list instead."""
+        target = self.get_redirect()
+        pk = (request.view_args or {}).get("pk")
+        if pk is not None and urllib.parse.urlsplit(target).path == url_for(f"{self.endpoint}.show", pk=pk):
+            return redirect(url_for(f"{self.endpoint}.list"))
+        return redirect(target)
 
     @staticmethod
     def _attach_refusal(form, refusal: DomainError) -> None:
@@ -218,10 +317,15 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
         return redirect(url_for(f"{self.endpoint}.show", pk=pk))
 
     def render_template(self, template, **kwargs):
-        # The show page lists the workflow buttons and the process history of the record.
+        # The show page's action bars (gm/show.html): edit and delete when the user may, the
+        # workflow buttons, and the process history of the record. A view that computes the
+        # workflow's buttons itself passes them in.
         if template == self.show_template and "pk" in kwargs:
             item = self.datamodel.get(kwargs["pk"], self._base_filters)
-            if item is not None and getattr(type(item), "workflow_name", None):
+            if item is not None:
+                kwargs.setdefault("record_may_edit", self.may_change(item, scoping.EDIT))
+                kwargs.setdefault("record_may_delete", self.may_change(item, scoping.DELETE))
+            if item is not None and getattr(type(item), "workflow_name", None) and "workflow_actions" not in kwargs:
                 steps = workflow.available_actions(item, g.user)
                 kwargs["workflow_actions"] = [step for step in steps if step.screen is None]
                 # Steps taken on another page (a meeting's decisions, a public notice) link there.

@@ -69,9 +69,10 @@ def select2(page: Page, field: str, option: str):
 
 
 def step(page: Page, label: str, comment: str | None = None):
-    """Click a workflow button of the show page (the confirmation dialog is accepted)."""
+    """Click a workflow button of the show page (the confirmation dialog is accepted): the one in
+    the action bar above the record (the bar below repeats it on a long page)."""
     form = page.locator("form[action*='/transition/']").filter(
-        has=page.get_by_role("button", name=label, exact=True))
+        has=page.get_by_role("button", name=label, exact=True)).first
     if comment is not None:
         form.locator("input[name=comment]").fill(comment)
     form.get_by_role("button", name=label, exact=True).click()
