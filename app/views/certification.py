@@ -26,7 +26,7 @@ from app.views.applications import LABELS as APPLICATION_LABELS
 from app.views.applications import closed_list_fields, condition_field, yes_no_label
 from app.views.base import ScopedModelView
 from app.views.datamodel import ListInterface
-from app.views.formatting import formatters
+from app.views.formatting import formatters, yes_no
 
 # Seed 002 附件, section by section, in the form's order.
 BASIC = ["applicant_name", "licence_no", "enterprise_name", "uscc", "mine_address", "economic_type", "employees",
@@ -84,7 +84,7 @@ class CertificationBodyView(ScopedModelView):
         "active": _l("A body that no longer certifies takes no new applications; its records stay."),
     }
     formatters_columns = {
-        "active": lambda value: _("Yes") if value else _("No"),
+        "active": yes_no,
         "uscc": lambda value: value or "",
         "approval_no": lambda value: value or "",
     }
@@ -236,7 +236,8 @@ class CertificationApplicationView(ScopedModelView):
                 certification=record,
                 kind_label=certification.kind_label(record.kind),
                 materials=[(slot, uploads.slots_of("CertificationApplication", record)[slot].label,
-                            may_upload and uploads.may_upload("CertificationApplication", record, g.user, slot))
+                            may_upload and uploads.may_upload("CertificationApplication", record, g.user, slot),
+                            slot in uploads.required_slots("CertificationApplication"))
                            for slot in (*certification.MATERIAL_SLOTS, certification.RECTIFICATION_SLOT)],
                 evaluation_files=[(slot, rule.label, may_upload and uploads.may_upload(
                     certification.EVALUATION_OWNER, record, g.user, slot))
