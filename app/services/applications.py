@@ -231,7 +231,7 @@ def _check_non_negative(record, names, errors: ErrorCollector) -> None:
     for name in names:
         value = getattr(record, name)
         if value is not None and float(value) < 0:
-            errors.errors.append(ValidationFailed(_("The value cannot be negative."), field=name))
+            errors.add(_("The value cannot be negative."), name)
 
 
 def _required(record, name: str) -> Optional[str]:
@@ -278,7 +278,7 @@ def check_protected(record, names, errors: ErrorCollector) -> None:
     """The columns only the service sets are as they were (a form or body cannot change them)."""
     for name in names:
         if records.changed(record, name):
-            errors.errors.append(ValidationFailed(_("This field cannot be changed."), field=name))
+            errors.add(_("This field cannot be changed."), name)
 
 
 def validate(application, errors: Optional[ErrorCollector] = None) -> None:
@@ -288,7 +288,7 @@ def validate(application, errors: Optional[ErrorCollector] = None) -> None:
     for name in PERCENT_FIELDS:
         value = getattr(application, name)
         if value is not None and not 0 <= float(value) <= 100:
-            errors.errors.append(ValidationFailed(_("A percentage lies between 0 and 100."), field=name))
+            errors.add(_("A percentage lies between 0 and 100."), name)
     # Used may exceed produced (stock from earlier years is used too): that is not a rule.
     _check_non_negative(application, [name for name in NON_NEGATIVE_FIELDS if name not in FORM_NON_NEGATIVE_FIELDS],
                         errors)
@@ -392,8 +392,7 @@ def window_rule(window, user, action: str) -> None:
             query = query.where(ApplicationWindow.id != window.id)
         with db.session.no_autoflush:
             if db.session.execute(query).first() is not None:
-                errors.errors.append(ValidationFailed(
-                    _("This province already has a window for %(year)s.", year=window.year), field="year"))
+                errors.add(_("This province already has a window for %(year)s.", year=window.year), "year")
     errors.raise_if_any()
 
 

@@ -268,7 +268,7 @@ def validate(record, errors: Optional[ErrorCollector] = None) -> None:
     applications.validate_form_fields(record, errors)
     record.applicant_name = _strip(record.applicant_name)
     if not record.applicant_name:
-        errors.errors.append(ValidationFailed(_("This field is required."), field="applicant_name"))
+        errors.add(_("This field is required."), "applicant_name")
     record.conditions_note = _strip(record.conditions_note)
     errors.raise_if_any()
 

@@ -102,6 +102,10 @@ class ErrorCollector:
                 exc.field = name
             self.errors.append(exc)
 
+    def add(self, message: str, field: str | None) -> None:
+        """Record a refusal found without raising one."""
+        self.errors.append(ValidationFailed(message, field=field))
+
     def has(self, field: str) -> bool:
         """Whether ``field`` was refused already (a later check that depends on it is skipped)."""
         return any(error.field == field for error in self.errors)

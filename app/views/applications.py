@@ -119,10 +119,6 @@ def condition_field(name: str, label=None) -> SelectField:
     )
 
 
-# The conditions' answers on the show pages (shared with the certification views).
-yes_no_label = yes_no_answer
-
-
 # The registry's closed lists copied into the forms (mine_size: the green-mine application only).
 CLOSED_LISTS = {"economic_type": ECONOMIC_TYPES, "mining_method": MINING_METHODS, "mine_size": MINE_SIZES}
 
@@ -167,7 +163,7 @@ class ApplicationView(ScopedModelView):
     formatters_columns = dict(
         formatters(datetimes=("submitted_at",),
                    optional=tuple(c for c in edit_columns if c not in CONDITIONS[:-1])),
-        **{name: yes_no_label for name in CONDITIONS[:-1]},
+        **{name: yes_no_answer for name in CONDITIONS[:-1]},
         # Closed lists copied from the registry: shown with their labels, not their codes.
         economic_type=lambda value: label(ECONOMIC_TYPES, value),
         mining_method=lambda value: label(MINING_METHODS, value),

@@ -23,10 +23,10 @@ from app.models.choices import ECONOMIC_TYPES, MINING_METHODS, label
 from app.services import certification, choices, scoping, uploads
 from app.services.exceptions import DomainError
 from app.views.applications import LABELS as APPLICATION_LABELS
-from app.views.applications import closed_list_fields, condition_field, yes_no_label
+from app.views.applications import closed_list_fields, condition_field
 from app.views.base import ScopedModelView
 from app.views.datamodel import ListInterface
-from app.views.formatting import formatters, yes_no
+from app.views.formatting import formatters, yes_no, yes_no_answer
 
 # Seed 002 附件, section by section, in the form's order.
 BASIC = ["applicant_name", "licence_no", "enterprise_name", "uscc", "mine_address", "economic_type", "employees",
@@ -130,7 +130,7 @@ class CertificationApplicationView(ScopedModelView):
     formatters_columns = dict(
         formatters(datetimes=("submitted_at", "decided_at"),
                    optional=tuple(c for c in FORM + PROCESS if c not in CERTIFICATION_CONDITIONS)),
-        **{name: yes_no_label for name in CERTIFICATION_CONDITIONS},
+        **{name: yes_no_answer for name in CERTIFICATION_CONDITIONS},
         economic_type=lambda value: label(ECONOMIC_TYPES, value),
         mining_method=lambda value: label(MINING_METHODS, value),
         kind=certification.kind_label,
