@@ -487,3 +487,28 @@ def test_certification_lists_form_conditions_and_materials_in_one_refusal(people
     assert "联系人" in message  # the form
     assert zh(certification.CONDITION_LABELS["cond_valid_licence"]) in message  # the conditions
     assert "缺少必需的材料：绿色矿山认证自评估报告、绿色矿山工作图册、支撑材料" in message  # the materials
+
+
+def test_an_accounts_region_is_chosen_by_name_with_its_level(app, make_user, browser):
+    admin = browser(make_user("admin"))
+    form = admin.get("/users/add").get_data(as_text=True)
+    assert re.search(r'<select id="region_code"[^>]*gm-search-select', form)
+    assert not re.search(r'<input[^>]*name="region_code"', form)
+    results = admin.get("/users/choices/region?q=太原").get_json()["results"]
+    assert {"id": "140100", "text": "山西省太原市（地市）"} in results
+    assert {"id": "140105", "text": "山西省太原市小店区（县）"} in results
+    province = admin.get("/users/choices/region?q=山西").get_json()["results"]
+    assert {"id": "140000", "text": "山西省（省）"} in province
+    # Only those who may list the accounts search here.
+    assert browser(make_user("county", "140105")).get("/users/choices/region?q=太原").status_code in (302, 403)
+    # Saved by the choice; the account's page and the edit form name the region.
+    form_data = {"first_name": "测试", "last_name": "用户", "username": "regionuser", "email": "r@test.invalid",
+                 "active": "y", "roles": [str(app.appbuilder.sm.find_role("city").id)],
+                 "password": "Aa1!aaaa", "conf_password": "Aa1!aaaa", "region_code": "140100"}
+    assert admin.post("/users/add", data=form_data).status_code == 302
+    user = app.appbuilder.sm.find_user(username="regionuser")
+    assert user.region_code == "140100"
+    edit = admin.get(f"/users/edit/{user.id}").get_data(as_text=True)
+    assert '<option value="140100" selected>山西省太原市（地市）</option>' in edit
+    listed = re.sub(r"<[^>]+>", " ", admin.get("/users/list/").get_data(as_text=True))
+    assert "山西省太原市" in listed and not shows_bare_code(listed, "140100")

@@ -41,7 +41,12 @@ def region_choice_text(region) -> str:
     return region.full_name
 
 
-def _regions(query, q: str, limit: int) -> list[dict]:
+def region_choice_text_with_level(region) -> str:
+    """A region where any level may be chosen: its full name and its level (北京市（省）)."""
+    return f"{region.full_name}（{region.level_label}）"
+
+
+def _regions(query, q: str, limit: int, text=region_choice_text) -> list[dict]:
     """``query`` (of Region) narrowed to the regions whose name contains ``q`` or whose code
     starts with it, by code, as select choices."""
     from app.models import Region
@@ -52,7 +57,7 @@ def _regions(query, q: str, limit: int) -> list[dict]:
                                 search_text.contains(Region.name, q, ignore_case=False),
                                 search_text.contains(Region.full_name, q, ignore_case=False)))
     regions = db.session.scalars(query.order_by(Region.code).limit(limit)).all()
-    return [{"id": region.code, "text": region_choice_text(region)} for region in regions]
+    return [{"id": region.code, "text": text(region)} for region in regions]
 
 
 def _in_scope(query, user):
@@ -73,6 +78,15 @@ def search_leaf_regions(user, q: str = "", limit: int = PAGE) -> list[dict]:
 
     query = _in_scope(select(Region).where(Region.is_leaf.is_(True)), user)
     return [] if query is None else _regions(query, q, limit)
+
+
+def search_regions(user, q: str = "", limit: int = PAGE) -> list[dict]:
+    """Regions of every level inside the user's scope (an account's binding: province, city or
+    county), each named with its level (a city and its province can share a name: 北京市)."""
+    from app.models import Region
+
+    query = _in_scope(select(Region), user)
+    return [] if query is None else _regions(query, q, limit, text=region_choice_text_with_level)
 
 
 def search_provinces(user, q: str = "", limit: int = PAGE) -> list[dict]:

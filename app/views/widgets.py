@@ -88,7 +88,8 @@ class SearchSelectField(Field):
         return "" if key is None else str(key)
 
 
-def region_select_field(label, view_endpoint: str, choices_field: str = "region", **kwargs) -> SearchSelectField:
+def region_select_field(label, view_endpoint: str, choices_field: str = "region",
+                        labeler: Callable[[Any], str] = choices.region_choice_text, **kwargs) -> SearchSelectField:
     """A region chosen by its name from the view's scoped search (``search_choices[choices_field]``
     of ``view_endpoint``); the form's data is the region's code, shown by its full name."""
     from app.models import Region
@@ -96,5 +97,5 @@ def region_select_field(label, view_endpoint: str, choices_field: str = "region"
     return SearchSelectField(
         label, model=Region, key_attr="code", as_key=True,
         endpoint=lambda: url_for(f"{view_endpoint}.choices", field=choices_field),
-        labeler=choices.region_choice_text, **kwargs,
+        labeler=labeler, **kwargs,
     )
