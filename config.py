@@ -168,6 +168,9 @@ REMIND_DAYS_BEFORE = (7, 1)
 
 # The yearly application deadline (month, day) where a province has set no window (SPEC D9).
 APPLICATION_DEADLINE = (10, 15)
+# The material slots (app.services.uploads) a green-mine application cannot be submitted
+# without: "self_evaluation_report" (PDF), "document" (documents and images), "video".
+APPLICATION_REQUIRED_MATERIALS = ("self_evaluation_report",)
 
 # Excel import of mines (SPEC B8): the largest file (also the request limit of the upload
 # screen), the most rows, and the largest size once unpacked (an xlsx is a zip: bomb guard).
@@ -237,6 +240,10 @@ SPOT_CHECK_REPORT_DEADLINE = (11, 30)
 # days of acceptance, the enterprise's rectification not counted (app.services.workdays, with the
 # holiday calendar app/data/holidays_cn.csv).
 CERTIFICATION_EVALUATION_WORKING_DAYS = 20
+# The materials of seed 002 §四 a certification application cannot be submitted without (slots of
+# app.services.uploads): the self-evaluation report, the work atlas, the supporting documents.
+# (The application form is the record itself; the self-scoring sheet is checked on its own.)
+CERTIFICATION_REQUIRED_MATERIALS = ("self_evaluation_report", "atlas", "supporting")
 # The grades by the certification body's score, as a share of the catalogue's maximum (per 100),
 # highest first; below the last one a mine is not certified. The catalogue's own pass rules (2020:
 # 800 points and 75 % of each area) must be met as well.

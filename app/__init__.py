@@ -76,6 +76,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         appbuilder.init_app(app, db.session)
         _register_views(appbuilder)
         _limit_api_login(app, appbuilder)
+        # A required-materials setting naming a slot that does not exist stops the start too
+        # (after FAB's set-up: the slots' labels need the translations).
+        from app.services.uploads import check_required_materials_configuration
+
+        check_required_materials_configuration(app)
     # After FAB's own before_request (which sets g.user), so that a refusal page can render.
     from app.web.base import refuse_unknown_actions
 

@@ -276,6 +276,25 @@ def fill_checklist(record, user, skip: dict | None = None) -> None:
                            FileStorage(stream=io.BytesIO(photo), filename=f"{item.code}-{n}.jpg"), user)
 
 
+# A minimal PDF (for uploads of reports).
+SAMPLE_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def upload_required_materials(owner_type: str, record, user, skip: tuple[str, ...] = ()) -> None:
+    """Upload one PDF into every slot a submission of ``record`` requires
+    (APPLICATION_REQUIRED_MATERIALS, CERTIFICATION_REQUIRED_MATERIALS), except the ``skip`` ones."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.services import uploads
+
+    for slot in uploads.required_slots(owner_type):
+        if slot not in skip:
+            uploads.attach(owner_type, record.id, slot,
+                           FileStorage(stream=io.BytesIO(SAMPLE_PDF), filename=f"{slot}.pdf"), user)
+
+
 @pytest.fixture
 def without_photo_checklist(monkeypatch):
     """For tests where a pre-declaration is only the way in: its photo checklist (tested in

@@ -1,7 +1,9 @@
 """The layers of app/ point one way (read from the source with ``ast``, nothing is imported).
 
     app (the factory), app.cli        the composition root: may import anything
-    app.views, app.api, app.security  screens, REST, FAB's security screens: never each other
+    app.security                      FAB's security manager and its account screens, which use
+                                      the screens' widgets and formatters
+    app.views, app.api                screens and REST: never each other
     app.web, app.errors               what screens and REST share
     app.services                      the rules
     app.models                        tables and the closed lists they show
@@ -31,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("app.web", WEB),
     ("app.views", ("app.views",) + WEB),
     ("app.api", ("app.api",) + WEB),
-    ("app.security", ("app.security",) + WEB),
+    ("app.security", ("app.security", "app.views") + WEB),
     ("app.cli", ("app",)),
     ("app", ("app",)),
 )

@@ -379,9 +379,15 @@ def _attach_checklist_photos(record, user) -> None:
                            FileStorage(stream=io.BytesIO(photo), filename=f"演示照片{item.code}-{n + 1}.jpg"), user)
 
 
-def _complete_application(application) -> None:
-    """The form filled in as an applicant would (synthetic text)."""
+def _complete_application(application, user) -> None:
+    """The form filled in as an applicant would (synthetic text), with the materials a
+    submission needs (APPLICATION_REQUIRED_MATERIALS: a synthetic PDF in each)."""
     from app.models.application import ELIGIBILITY_CONDITIONS, SITUATION_AREAS
+    from app.services import uploads
+
+    for slot in uploads.required_slots("Application"):
+        label = uploads.slots_of("Application", application)[slot].label
+        _attach_pdf("Application", application.id, slot, f"{label}（演示）.pdf", user)
 
     application.self_evaluation_unit = "演示绿色矿山评估咨询有限公司"
     application.contact_person = application.contact_person or "演示联系人"
@@ -555,7 +561,7 @@ def _workflows(year: int) -> None:
             if application_steps is None:
                 continue
             application = applications.create_from_predeclaration(enterprise_user, record)
-            _complete_application(application)
+            _complete_application(application, enterprise_user)
             _walk(db.session.get(Application, application.id), application_steps, enterprise_user, reviewers)
     _demo_zone(sm.find_user(username="xiaodian"), year)
 

@@ -15,9 +15,10 @@ from wtforms.validators import Optional as OptionalValidator
 
 from app.models import Application, ApplicationWindow
 from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS, choice_list, label
-from app.services import applications, scoping, uploads, workflow
+from app.services import applications, choices, scoping, uploads, workflow
 from app.services.exceptions import DomainError
-from app.views.formatting import formatters
+from app.views.formatting import formatters, region_name, yes_no_answer
+from app.views.widgets import region_select_field
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
 
@@ -118,12 +119,6 @@ def condition_field(name: str, label=None) -> SelectField:
     )
 
 
-def yes_no_label(value) -> str:
-    if value is None:
-        return _("Not answered")
-    return _("Yes") if value else _("No")
-
-
 # The registry's closed lists copied into the forms (mine_size: the green-mine application only).
 CLOSED_LISTS = {"economic_type": ECONOMIC_TYPES, "mining_method": MINING_METHODS, "mine_size": MINE_SIZES}
 
@@ -168,11 +163,12 @@ class ApplicationView(ScopedModelView):
     formatters_columns = dict(
         formatters(datetimes=("submitted_at",),
                    optional=tuple(c for c in edit_columns if c not in CONDITIONS[:-1])),
-        **{name: yes_no_label for name in CONDITIONS[:-1]},
+        **{name: yes_no_answer for name in CONDITIONS[:-1]},
         # Closed lists copied from the registry: shown with their labels, not their codes.
         economic_type=lambda value: label(ECONOMIC_TYPES, value),
         mining_method=lambda value: label(MINING_METHODS, value),
         mine_size=lambda value: label(MINE_SIZES, value),
+        region=region_name,
     )
     method_permission_name = {
         **ScopedModelView.method_permission_name,
@@ -269,6 +265,9 @@ class ApplicationView(ScopedModelView):
             kwargs["application"] = application
             kwargs["attachments_editable"] = (self.appbuilder.sm.has_access("can_upload", "AttachmentView")
                                               and uploads.may_upload("Application", application, g.user))
+            required = uploads.required_slots("Application")
+            kwargs["materials"] = [(slot, rule.label, slot in required)
+                                   for slot, rule in uploads.slots_of("Application", application).items()]
         return super().render_template(template, **kwargs)
 
 
@@ -286,7 +285,7 @@ class ApplicationWindowView(ScopedModelView):
     base_order = ("year", "desc")
     label_columns = {
         "province": _l("Province"),
-        "province_code": _l("Province code"),
+        "province_code": _l("Province"),
         "year": _l("Application year"),
         "opens_on": _l("Opens on"),
         "deadline": _l("Deadline"),
@@ -295,10 +294,11 @@ class ApplicationWindowView(ScopedModelView):
         "deadline": _l("Submissions after this day are refused (default: 15 October)."),
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "province_code": StringField(_l("Province code"), validators=[OptionalValidator()],
-                                     widget=BS3TextFieldWidget()),
+        "province_code": region_select_field(_l("Province"), "ApplicationWindowView", "province",
+                                             validators=[OptionalValidator()]),
     }
-    formatters_columns = formatters(optional=("opens_on",))
+    search_choices = {"province": choices.search_provinces}
+    formatters_columns = dict(formatters(optional=("opens_on",)), province=region_name)
 
     record_rule = applications.window_rule
 

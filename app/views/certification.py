@@ -22,8 +22,8 @@ from app.models.choices import ECONOMIC_TYPES, MINING_METHODS, label
 from app.services import certification, choices, scoping, uploads
 from app.services.exceptions import DomainError
 from app.views.applications import LABELS as APPLICATION_LABELS
-from app.views.applications import closed_list_fields, condition_field, yes_no_label
-from app.views.formatting import formatters
+from app.views.applications import closed_list_fields, condition_field
+from app.views.formatting import formatters, yes_no, yes_no_answer
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
 from app.web.forms import (
@@ -82,7 +82,7 @@ class CertificationBodyView(ScopedModelView):
         "active": _l("A body that no longer certifies takes no new applications; its records stay."),
     }
     formatters_columns = {
-        "active": lambda value: _("Yes") if value else _("No"),
+        "active": yes_no,
         "uscc": lambda value: value or "",
         "approval_no": lambda value: value or "",
     }
@@ -128,7 +128,7 @@ class CertificationApplicationView(ScopedModelView):
     formatters_columns = dict(
         formatters(datetimes=("submitted_at", "decided_at"),
                    optional=tuple(c for c in CERTIFICATION_FORM + PROCESS if c not in CERTIFICATION_CONDITIONS)),
-        **{name: yes_no_label for name in CERTIFICATION_CONDITIONS},
+        **{name: yes_no_answer for name in CERTIFICATION_CONDITIONS},
         economic_type=lambda value: label(ECONOMIC_TYPES, value),
         mining_method=lambda value: label(MINING_METHODS, value),
         kind=certification.kind_label,
@@ -235,7 +235,8 @@ class CertificationApplicationView(ScopedModelView):
                 certification=record,
                 kind_label=certification.kind_label(record.kind),
                 materials=[(slot, uploads.slots_of("CertificationApplication", record)[slot].label,
-                            may_upload and uploads.may_upload("CertificationApplication", record, g.user, slot))
+                            may_upload and uploads.may_upload("CertificationApplication", record, g.user, slot),
+                            slot in uploads.required_slots("CertificationApplication"))
                            for slot in (*certification.MATERIAL_SLOTS, certification.RECTIFICATION_SLOT)],
                 evaluation_files=[(slot, rule.label, may_upload and uploads.may_upload(
                     certification.EVALUATION_OWNER, record, g.user, slot))

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Optional as OptionalValidator
 
 from app.extensions import db
-from app.models import Enterprise, Mine, Mineral, Region
+from app.models import Enterprise, Mine, Mineral
 from app.models.choices import (
     DEVELOPMENT_METHODS,
     ECONOMIC_TYPES,
@@ -27,7 +27,7 @@ from app.models.choices import (
 from app.services import choices, mine_search, registry, responsibility, scoping
 from app.services.exceptions import DomainError
 from app.views.formatting import formatters
-from app.views.widgets import SearchSelectField
+from app.views.widgets import SearchSelectField, region_select_field
 from app.web.base import SCOPE_BASE_FILTERS, ScopedModelView
 from app.web.datamodel import ListInterface
 
@@ -46,11 +46,7 @@ def _code_field(label) -> StringField:
 
 
 def _region_field(view_endpoint: str, label=_l("Region (county level)")):
-    return SearchSelectField(
-        label, model=Region, key_attr="code", as_key=True,
-        endpoint=lambda: url_for(f"{view_endpoint}.choices", field="region"),
-        labeler=lambda region: f"{region.code} {region.full_name}",
-    )
+    return region_select_field(label, view_endpoint)
 
 
 ENTERPRISE_LABELS = {

@@ -265,9 +265,14 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
 
     @staticmethod
     def _attach_refusal(form, refusal: DomainError) -> None:
-        field = getattr(form, refusal.field, None) if refusal.field else None
-        if field is not None:
-            field.errors = list(field.errors or []) + [str(refusal)]
+        """Each refusal on its field (all of them, when the rule found several); one about a
+        field the form does not have is flashed (FAB flashed only the summary)."""
+        for error in getattr(refusal, "errors", None) or [refusal]:
+            field = getattr(form, error.field, None) if error.field else None
+            if field is not None:
+                field.errors = list(field.errors or []) + [str(error)]
+            elif error is not refusal:
+                flash(str(error), "danger")
 
     # --- FAB routes that skip base_filters ----------------------------------------------
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
@@ -366,7 +371,8 @@ def translate_schema_messages(message):
 
 def document_field_errors() -> None:
     """FAB documents every error's "message" as a string, but answers a body that fails the
-    schema with ``{"message": {"field": ["…"]}}`` (and our refusals add the field at fault).
+    schema with ``{"message": {"field": ["…"]}}`` (and our refusals add the field at fault, and
+    ``errors`` when one save broke several rules).
     The 422 response is one shared OpenAPI component, registered by the first API: say so in
     FAB's own table, before any API registers."""
     from flask_appbuilder.api import BaseApi
@@ -375,6 +381,9 @@ def document_field_errors() -> None:
         "schema": {"type": "object", "properties": {
             "message": {"oneOf": [{"type": "string"}, {"type": "object"}]},
             "field": {"type": "string"},
+            # Several refusals of one save: each with its field.
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "field": {"type": "string"}, "message": {"type": "string"}}}},
         }},
     }}}
 
@@ -387,6 +396,11 @@ class JsonRefusals:
         Nothing half-done stays in the session."""
         db.session.rollback()
         g.pop(_REFUSAL, None)
+        errors = getattr(exc, "errors", None)
+        if errors:
+            # Several refusals of one save (FieldErrors): every one, each with its field.
+            return self.response(exc.status_code, message=str(exc), field=exc.field,  # type: ignore[attr-defined]
+                                 errors=[{"field": error.field, "message": str(error)} for error in errors])
         if exc.field:
             return self.response(exc.status_code, message=str(exc), field=exc.field)  # type: ignore[attr-defined]
         return self.response(exc.status_code, message=str(exc))  # type: ignore[attr-defined]
