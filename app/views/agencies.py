@@ -15,19 +15,8 @@ from app.views.formatting import formatters, local_datetime
 from app.views.widgets import SearchSelectField
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import AGENCY_LABELS
 
-AGENCY_LABELS = {
-    "name": _l("Agency name"),
-    "uscc": _l("Unified social credit code"),
-    "qualification": _l("Qualification"),
-    "status": _l("Status"),
-    "disqualified_at": _l("Disqualified at"),
-    "disqualification_reason": _l("Reason for the disqualification"),
-    "agency": _l("Agency"),
-    "enterprise": _l("Enterprise"),
-    "reason": _l("Reason"),
-    "declared_at": _l("Declared at"),
-}
 
 
 class AgencyView(ScopedModelView):
@@ -43,7 +32,7 @@ class AgencyView(ScopedModelView):
     search_columns = ["name", "uscc", "status"]
     order_columns = ["name"]
     base_order = ("name", "asc")
-    label_columns = AGENCY_LABELS
+    label_columns = dict(AGENCY_LABELS)
     formatters_columns = dict(
         formatters(optional=("uscc", "qualification", "disqualification_reason")),
         status=agencies.status_label, disqualified_at=local_datetime,
@@ -85,7 +74,7 @@ class AgencyConflictView(ScopedModelView):
     search_columns = ["agency", "reason"]
     order_columns = ["declared_at"]
     base_order = ("declared_at", "desc")
-    label_columns = AGENCY_LABELS
+    label_columns = dict(AGENCY_LABELS)
     formatters_columns = dict(formatters(optional=("reason",)), declared_at=local_datetime)
     add_form_extra_fields = edit_form_extra_fields = {
         "enterprise": SearchSelectField(

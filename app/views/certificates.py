@@ -15,18 +15,8 @@ from app.services import scoping
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
 from app.web.downloads import certificate_pdf_response
+from app.web.labels import CERTIFICATE_LABELS
 
-LABELS = {
-    "number": _l("Certificate number"),
-    "mine_name": _l("Mine"),
-    "enterprise_name": _l("Mining enterprise"),
-    "level_label": _l("Directory level"),
-    "year": _l("Directory year"),
-    "issued_on": _l("Issued on"),
-    "valid_until": _l("Valid until"),
-    "validity_label": _l("Certificate status"),
-    "region": _l("Region"),
-}
 
 
 def region_name(region) -> str:
@@ -45,7 +35,7 @@ class CertificateView(ScopedModelView):
     search_columns = ["number", "issued_on", "valid_until"]
     order_columns = ["number", "issued_on", "valid_until"]
     base_order = ("id", "desc")
-    label_columns = LABELS
+    label_columns = dict(CERTIFICATE_LABELS)
     formatters_columns = {"region": region_name}
     show_template = "gm/certificate_show.html"
     method_permission_name = {**ScopedModelView.method_permission_name, "pdf": "download"}

@@ -21,7 +21,6 @@ from app.models.certification import CERTIFICATION_CONDITIONS
 from app.models.choices import ECONOMIC_TYPES, MINING_METHODS, label
 from app.services import certification, choices, scoping, uploads
 from app.services.exceptions import DomainError
-from app.views.applications import LABELS as APPLICATION_LABELS
 from app.views.applications import closed_list_fields, condition_field
 from app.views.formatting import formatters, yes_no, yes_no_answer
 from app.web.base import ScopedModelView
@@ -33,28 +32,12 @@ from app.web.forms import (
     CERTIFICATION_FORM,
     CERTIFICATION_SITUATION,
 )
+from app.web.labels import CERTIFICATION_BODY_LABELS, CERTIFICATION_LABELS
 
 PROCESS = ["body", "kind", "mine_name", "status_label", "submitted_at", "accepted_on", "finished_on", "grade",
            "decided_at", "decision_comment"]
 
-# The green-mine application's labels, where seed 002 says the same; its own words where not.
-LABELS = dict(
-    APPLICATION_LABELS,
-    applicant_name=_l("Applicant (unit name)"),
-    contact_address=_l("Correspondence address"),
-    situation_innovation=_l("Innovation and smart mine"),
-    conditions_note=_l("Notes on the conditions of application"),
-    **certification.CONDITION_LABELS,
-    body=_l("Certification body"),
-    body_id=_l("Certification body"),
-    mine_id=_l("Mine"),
-    kind=_l("Kind"),
-    accepted_on=_l("Accepted on"),
-    finished_on=_l("Evaluation finished on"),
-    grade=_l("Grade"),
-    decided_at=_l("Decided at"),
-    decision_comment=_l("Decision comment"),
-)
+LABELS = CERTIFICATION_LABELS
 
 
 class CertificationBodyView(ScopedModelView):
@@ -71,12 +54,7 @@ class CertificationBodyView(ScopedModelView):
     search_columns = ["name", "uscc", "approval_no", "active"]
     order_columns = ["name"]
     base_order = ("name", "asc")
-    label_columns = {
-        "name": _l("Name"),
-        "uscc": _l("Unified social credit code"),
-        "approval_no": _l("Approval number"),
-        "active": _l("Takes applications"),
-    }
+    label_columns = dict(CERTIFICATION_BODY_LABELS)
     description_columns = {
         "approval_no": _l("The number of the certification body's approval (e.g. CNCA-R-…)."),
         "active": _l("A body that no longer certifies takes no new applications; its records stay."),
@@ -110,7 +88,7 @@ class CertificationApplicationView(ScopedModelView):
     search_columns = ["status", "kind", "enterprise_name", "mine_name", "licence_no", "body", "accepted_on"]
     order_columns = ["mine_name", "accepted_on"]
     base_order = ("id", "desc")
-    label_columns = LABELS
+    label_columns = dict(LABELS)
     description_columns = dict(
         certification.SITUATION_HINTS,
         conditions_note=_l("Each condition must be met to apply; a mine on the anomaly list cannot apply."))

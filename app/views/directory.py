@@ -15,29 +15,8 @@ from app.services.exceptions import DomainError
 from app.views.formatting import formatters
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import ANOMALY_LABELS, DIRECTORY_LABELS, NATIONAL_RECOMMENDATION_LABELS
 
-_LABELS = {
-    "year": _l("Year"),
-    "level_label": _l("Level"),
-    "level": _l("Level"),
-    "mine_name": _l("Mine"),
-    "mine": _l("Mine"),
-    "enterprise_name": _l("Enterprise"),
-    "mineral_name": _l("Mineral"),
-    "region": _l("Region"),
-    "status": _l("Status"),
-    "status_label": _l("Status"),
-    "listed_on": _l("Listed on"),
-    "entry_reason": _l("Reason for listing"),
-    "entry_decision": _l("Listing decision"),
-    "removed_on": _l("Removed on"),
-    "exit_reason": _l("Reason for removal"),
-    "exit_decision": _l("Removal decision"),
-    "reason": _l("Reason"),
-    "decision": _l("Decision"),
-    "decision_comment": _l("Comment"),
-    "entry": _l("Provincial entry"),
-}
 
 
 class DirectoryEntryView(ScopedModelView):
@@ -51,7 +30,7 @@ class DirectoryEntryView(ScopedModelView):
     order_columns = ["year", "listed_on", "mine_name"]
     base_order = ("listed_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
-    label_columns = _LABELS
+    label_columns = dict(DIRECTORY_LABELS)
     formatters_columns = formatters(optional=("removed_on", "exit_reason", "exit_decision", "entry_decision",
                                               "mineral_name"))
     show_template = "gm/directory_entry_show.html"
@@ -124,7 +103,7 @@ class NationalRecommendationView(ScopedModelView):
     base_order = ("id", "desc")
     # Recommending is done from the directory entry (the quota is checked there).
     base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
-    label_columns = dict(_LABELS, region=_l("Region"), decided_at=_l("Decided at"))
+    label_columns = dict(NATIONAL_RECOMMENDATION_LABELS)
     formatters_columns = formatters(datetimes=("decided_at",), optional=("reason", "decision_comment", "decided_at"))
 
     @expose("/add", methods=["GET", "POST"])
@@ -144,7 +123,7 @@ class AnomalyEntryView(ScopedModelView):
     search_columns = ["year", "status", "listed_on"]
     base_order = ("listed_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
-    label_columns = dict(_LABELS, decision_comment=_l("Release"))
+    label_columns = dict(ANOMALY_LABELS)
     formatters_columns = formatters(optional=("decision", "decision_comment"))
     record_rule = directory.anomaly_rule
 

@@ -24,26 +24,8 @@ from app.views.formatting import formatters
 from app.views.reference import WorkingNotes, inferred_mark, provenance
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import INDICATOR_LABELS
 
-VERSION_LABELS = {
-    "code": _l("Code"),
-    "name": _l("Name"),
-    "total_points": _l("Total points"),
-    "pass_points": _l("Pass line (points)"),
-    "area_min_ratio": _l("Minimum share of each area"),
-    "is_active": _l("Enabled for new evaluations"),
-    "source": _l("Source"),
-    "source_note": _l("Source note"),
-    "inferred": _l("Inferred value"),
-    "provenance": _l("Source of the figures"),
-    "version": _l("Catalogue version"),
-    "parent": _l("Parent item"),
-    "level": _l("Level"),
-    "points": _l("Points"),
-    "sort_order": _l("Order"),
-    "province": _l("Province"),
-    "adopted_on": _l("Adopted on"),
-}
 
 
 class IndicatorVersionView(WorkingNotes, ScopedModelView):
@@ -63,7 +45,7 @@ class IndicatorVersionView(WorkingNotes, ScopedModelView):
     search_columns = ["code", "name", "is_active"]
     order_columns = ["code"]
     base_order = ("code", "asc")
-    label_columns = VERSION_LABELS
+    label_columns = dict(INDICATOR_LABELS)
     description_columns = {
         "pass_points": _l("Empty: no pass line (a province may set its own when adopting the version)."),
         "area_min_ratio": _l("E.g. 0.75: each first-level area must reach three quarters of its maximum. Empty: no such rule."),
@@ -90,7 +72,7 @@ class IndicatorItemView(WorkingNotes, ScopedModelView):
     order_columns = ["code", "sort_order"]
     base_order = ("sort_order", "asc")
     page_size = 50
-    label_columns = VERSION_LABELS
+    label_columns = dict(INDICATOR_LABELS)
     formatters_columns = dict(formatters(optional=("points", "parent")), inferred=inferred_mark,
                               provenance=provenance)
     record_rule = evaluation.item_rule
@@ -109,7 +91,7 @@ class ProvinceIndicatorAdoptionView(ScopedModelView):
     add_columns = edit_columns = ["province", "version", "pass_points", "area_min_ratio", "adopted_on"]
     search_columns = ["version"]
     order_columns = ["adopted_on"]
-    label_columns = VERSION_LABELS
+    label_columns = dict(INDICATOR_LABELS)
     description_columns = {
         "pass_points": _l("Empty: the version's own pass line (2020 national: 800)."),
         "area_min_ratio": _l("Empty: the version's own share (2020 national: 0.75)."),

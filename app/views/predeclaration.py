@@ -10,6 +10,7 @@ from app.views.formatting import formatters, region_name
 from app.views.widgets import region_select_field
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import PREDECLARATION_LABELS
 
 
 def _own_enterprise_id():
@@ -34,19 +35,7 @@ class PreDeclarationView(ScopedModelView):
     add_form_query_rel_fields = {"mine": [["enterprise_id", FilterEqualFunction, _own_enterprise_id]]}
     formatters_columns = dict(formatters(datetimes=("submitted_at", "decided_at"), optional=("decision_comment",)),
                               region=region_name)
-    label_columns = {
-        "enterprise": _l("Enterprise"),
-        "mine": _l("Mine"),
-        "licence_no": _l("Mining licence number"),
-        "region": _l("Region"),
-        "region_code": _l("Region (county level)"),
-        "year": _l("Application year"),
-        "status": _l("Status"),
-        "status_label": _l("Status"),
-        "submitted_at": _l("Submitted at"),
-        "decided_at": _l("Decided at"),
-        "decision_comment": _l("Review comment"),
-    }
+    label_columns = dict(PREDECLARATION_LABELS)
     # Optional in the form although the column is not null: empty means the mine's own region.
     # Chosen by name among the counties of the provinces where the enterprise has mines.
     add_form_extra_fields = edit_form_extra_fields = {

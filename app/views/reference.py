@@ -13,6 +13,7 @@ from app.models import Mineral, MineSizeThreshold, Region
 from app.services import reference
 from app.views.formatting import blank_if_none
 from app.web.datamodel import ListInterface, ListLoading
+from app.web.labels import MINERAL_LABELS, REGION_LABELS
 
 READ_ONLY = {"can_list", "can_show"}
 
@@ -78,16 +79,7 @@ class RegionView(ListLoading, ModelView):
     search_columns = ["code", "name", "level"]
     order_columns = ["code", "level"]
     base_order = ("code", "asc")
-    label_columns = {
-        "code": _l("Code"),
-        "name": _l("Name"),
-        "display_name": _l("Name"),
-        "full_name": _l("Full name"),
-        "level": _l("Level"),
-        "level_label": _l("Level"),
-        "parent": _l("Parent region"),
-        "is_leaf": _l("County level"),
-    }
+    label_columns = dict(REGION_LABELS)
 
 
 class MineralView(ListLoading, ModelView):
@@ -100,13 +92,7 @@ class MineralView(ListLoading, ModelView):
     order_columns = ["name", "mineral_class"]
     base_order = ("sort_order", "asc")
     page_size = 50
-    label_columns = {
-        "name": _l("Mineral"),
-        "mineral_class": _l("Class"),
-        "subclass": _l("Sub-class"),
-        "note": _l("Uses and remarks"),
-        "added": _l("Added to the catalogue"),
-    }
+    label_columns = dict(MINERAL_LABELS)
 
 
 class MineSizeThresholdView(WorkingNotes, ListLoading, ModelView):

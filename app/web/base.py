@@ -17,17 +17,20 @@ import prison
 from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.api import expose as api_expose, protect, safe
+from flask_appbuilder.const import PERMISSION_PREFIX
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import ShowWidget
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
+from marshmallow_sqlalchemy.fields import Related, RelatedList
 
 from app.errors import InvalidArgument, ValueOutOfRange
 from app.extensions import db
 from app.services import audit, records, scoping, workflow
 from app.services.exceptions import DomainError
+from app.web import labels
 from app.web.datamodel import ListLoading
 
 
@@ -406,7 +409,105 @@ class JsonRefusals:
         return self.response(exc.status_code, message=str(exc))  # type: ignore[attr-defined]
 
 
-class ScopedModelRestApi(ListLoading, RecordRules, JsonRefusals, ModelRestApi):
+class DescribedModelRestApi(ModelRestApi):
+    """Every model REST API of ours: what it says about itself (``_info``; the labels,
+    descriptions and titles of its list and item answers) is true, in the user's language.
+
+    FAB gets three things wrong by default, each fixed here once:
+
+    - a column without a label is labelled with its name title-cased ("Uscc"), which FAB then
+      passes through gettext ("Number" becomes 数量): the labels are the screens' own
+      (``app.web.labels``), and every column has one;
+    - a column without a description is described as ``gettext("")``, which is the zh
+      catalogue's header ("Project-Id-Version: …"): no description stays blank, and nothing
+      already translated is translated a second time;
+    - ``required`` is guessed from the table (NOT NULL without a default), while the rules of
+      ``app.services`` decide what a POST must carry: ``add_required`` says it (below), and the
+      add schema, hence ``_info``, the OpenAPI document and the body check, follow it.
+
+    ``_info`` also describes FAB's POST and PUT bodies only where the API serves those routes:
+    an API whose ``POST /`` is a route of its own (a directory listing, a public notice) or
+    that has none would otherwise document every column of the table as its body.
+    """
+
+    # The keys a POST body must carry, where that is not what the table says (a column the rule
+    # requires although the table allows it empty, or one the table requires but the rule fills
+    # in): every other add column is then optional. None: FAB's guess from the table stands.
+    add_required: tuple[str, ...] | None = None
+
+    def _gen_labels_columns(self, list_columns) -> None:
+        for column in list_columns:
+            if not self.label_columns.get(column):
+                self.label_columns[column] = labels.label_of(self.datamodel.obj, column)
+
+    def _init_titles(self) -> None:
+        record = labels.record_name(self.datamodel.obj)
+        self.list_title = self.list_title or lazy_gettext("%(record)s list", record=record)
+        self.show_title = self.show_title or lazy_gettext("%(record)s details", record=record)
+        self.add_title = self.add_title or lazy_gettext("Add %(record)s", record=record)
+        self.edit_title = self.edit_title or lazy_gettext("Edit %(record)s", record=record)
+        self.title = self.list_title
+
+    def _init_model_schemas(self) -> None:
+        super()._init_model_schemas()
+        if self.add_required is None:
+            return
+        unknown = set(self.add_required) - set(self.add_model_schema.fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}.add_required names no add column: {sorted(unknown)}")
+        for fields in (self.add_model_schema.fields, self.add_model_schema.load_fields):
+            for name, field in fields.items():
+                field.required = name in self.add_required
+
+    def serves(self, method: str) -> bool:
+        """Whether FAB's own route ``method`` ("post", "put", …) is served: registered, and its
+        permission one this API grants."""
+        if self.include_route_methods is not None and method not in self.include_route_methods:
+            return False
+        if method in (self.exclude_route_methods or ()):
+            return False
+        permission = self.get_method_permission(method)
+        return bool(permission) and PERMISSION_PREFIX + permission in self.base_permissions
+
+    def _get_fields_info(self, cols, model_schema, filter_rel_fields, **kwargs) -> list[dict[str, Any]]:
+        # FAB's info route binds its merge_add_field_info / merge_edit_field_info when the class
+        # is made (a decorator): this is the method they call on the instance.
+        if model_schema is self.add_model_schema and not self.serves("post"):
+            return []
+        if model_schema is self.edit_model_schema and not self.serves("put"):
+            return []
+        return super()._get_fields_info(cols, model_schema, filter_rel_fields, **kwargs)
+
+    # The labels and descriptions are lazy strings already: evaluated in the user's language,
+    # never looked up again, and an absent description is absent, not gettext("").
+    def _label_columns_json(self, cols=None) -> dict[str, str]:
+        return {key: str(value) for key, value in self.label_columns.items() if key in (cols or ())}
+
+    def _description_columns_json(self, cols=None) -> dict[str, str]:
+        return {key: str(value) for key, value in self.description_columns.items()
+                if key in (cols or ()) and value}
+
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None) -> dict[str, Any]:
+        description = self.description_columns.get(field.name)
+        info: dict[str, Any] = {
+            "name": field.name,
+            "label": str(self.label_columns.get(field.name) or labels.label_of(self.datamodel.obj, field.name)),
+            "description": str(description) if description else "",
+            "type": field.__class__.__name__,
+            "required": field.required,
+            # A custom marshmallow schema's fields have no "unique".
+            "unique": getattr(field, "unique", False),
+        }
+        if isinstance(field, (Related, RelatedList)):
+            info["count"], info["values"] = self._get_list_related_field(field, filter_rel_field, page=page,
+                                                                         page_size=page_size)
+        if field.validate:
+            validators = field.validate if isinstance(field.validate, list) else [field.validate]
+            info["validate"] = [str(validator) for validator in validators]
+        return info
+
+
+class ScopedModelRestApi(ListLoading, RecordRules, JsonRefusals, DescribedModelRestApi):
     """The REST twin of ScopedModelView: same scope, same rules, JSON errors."""
 
     base_filters = SCOPE_BASE_FILTERS
@@ -628,18 +729,9 @@ class _RisonParsing:
         raise InvalidArgument(_("The query argument q is neither valid rison nor valid JSON."))
 
 
-def _lazy_gettext_or_blank(text, **variables):
-    """FAB's API module translates every field's label and description, the absent ones as
-    ``_("")``, and gettext of the empty string is the catalogue's header: every ``_info`` field
-    without a description was described as "Project-Id-Version: greenmine …". Blank stays blank."""
-    return lazy_gettext(text, **variables) if text else ""
-
-
 def cache_rison_validators() -> None:
-    """Install ``_RisonSchemaValidation`` and ``_RisonParsing`` in FAB's API module, and its
-    translation function that leaves blank text blank."""
+    """Install ``_RisonSchemaValidation`` and ``_RisonParsing`` in FAB's API module."""
     import flask_appbuilder.api as fab_api
 
     fab_api.jsonschema = _RisonSchemaValidation
     fab_api.prison = _RisonParsing
-    fab_api._ = _lazy_gettext_or_blank
