@@ -55,6 +55,12 @@ AUTH_USER_REGISTRATION = False
 # passwords and roles around the account rules: off, replaced by /api/v1/user (app/api/users.py).
 # The REST login and refresh (/api/v1/security/login, /refresh) are served regardless.
 FAB_ADD_SECURITY_API = False
+# FAB's screens of base permissions, views/menus and their pairs list program internals (can_list
+# on MineView) and let them be clicked into roles, which `flask gm sync-roles` undoes: roles are
+# declared in app/services/roles.py; the admin's role screen shows them read-only, in words.
+FAB_ADD_SECURITY_PERMISSION_VIEW = False
+FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
 FAB_API_SWAGGER_UI = False
 FAB_API_SHOW_STACKTRACE = False
 FAB_API_MAX_PAGE_SIZE = 100

@@ -66,8 +66,10 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         from app.views.base import cache_rison_validators, document_field_errors
         from app.views.datamodel import escape_like_in_every_filter
         from app.views.home import HomeView
+        from app.views.widgets import keep_blank_choices_blank
 
         cache_rison_validators()
+        keep_blank_choices_blank()
         escape_like_in_every_filter()
         document_field_errors()
 
@@ -91,13 +93,15 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     from app.services.roles import role_label
     from app.services.workflow import action_label
 
-    from app.views.formatting import local_datetime
+    from app.views.formatting import display_value, local_datetime
 
     # FAB's templates indent every block tag: without this a list of 100 mines is 290 KB, a
     # third of it blank lines (issue 7: no page over 200 KB). Only whitespace around block
     # tags goes; the text and the markup stay.
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    # None, True/False and Python lists never reach a page as such (app.views.formatting).
+    app.jinja_env.finalize = display_value
     app.jinja_env.globals.update(role_label=role_label, action_label=action_label)
     app.jinja_env.filters["local_datetime"] = local_datetime
     cli.register(app)

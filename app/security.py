@@ -12,13 +12,15 @@ on the server. Roles come from the account only, not from FAB's groups.
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context, redirect, request, session, url_for
-from flask_appbuilder import BaseView
+from flask_appbuilder import BaseView, ModelView
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import Role
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.views import UserDBModelView
 from flask_appbuilder.views import expose
+from flask_appbuilder.widgets import ListWidget, RenderTemplateWidget, ShowWidget
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 from wtforms import StringField
@@ -27,11 +29,40 @@ from wtforms.validators import Optional as OptionalValidator
 from app.models.user import GreenMineUser
 from app.services import users
 from app.services.exceptions import DomainError
+from app.services.roles import role_label
 
 # Where auth_user_db leaves a lock-out refusal for the login views (HTML and REST).
 LOGIN_REFUSAL = "gm_login_refusal"
 # The request's cache of its user's role permissions (GreenMineSecurityManager).
 _PERMISSION_CACHE = "gm.role_permissions"
+
+
+def _role_name(role: Role) -> str:
+    return role_label(role.name)
+
+
+# A role reads as its name for people (省级), wherever FAB shows one: the user list and page, the
+# role select boxes of the user forms and of the search, the role screen. FAB's own repr (the
+# code, which Python prints in brackets in a list: [province]) stays for logs and debugging.
+Role.__str__ = _role_name  # type: ignore[method-assign,assignment]
+
+# The labels of the account's columns, on every screen that shows accounts (the user list, page,
+# forms and search, the role page's user list, the user statistics). FAB labels only some of
+# them (and the others by their column names, in English); "Is Active?" reads 是否激活？ where
+# an administrator expects 启用.
+USER_LABELS = dict(
+    UserDBModelView.label_columns,
+    active=_l("Enabled"),
+    last_login=_l("Last login"),
+    phone=_l("Mobile"),
+    region=_l("Region"),
+    region_code=_l("Region code"),
+    enterprise=_l("Enterprise"),
+    enterprise_uscc=_l("Enterprise USCC"),
+    agency=_l("Agency"),
+    certification_body=_l("Certification body"),
+    must_change_password=_l("Must change password"),
+)
 
 
 class GreenMineUserView(UserDBModelView):
@@ -57,16 +88,7 @@ class GreenMineUserView(UserDBModelView):
                             "expanded": False}),
     ]
     search_columns = ["username", "first_name", "last_name", "email", "active", "roles"]
-    label_columns = {
-        "phone": _l("Mobile"),
-        "region": _l("Region"),
-        "region_code": _l("Region code"),
-        "enterprise": _l("Enterprise"),
-        "enterprise_uscc": _l("Enterprise USCC"),
-        "agency": _l("Agency"),
-        "certification_body": _l("Certification body"),
-        "must_change_password": _l("Must change password"),
-    }
+    label_columns = dict(USER_LABELS)
     description_columns = {
         "region_code": _l("Six-digit GB/T 2260 code: a province code for province users, "
                           "a city code for city users, a county code for county users."),
@@ -132,6 +154,82 @@ class GreenMineUserView(UserDBModelView):
         return redirect(url_for("AccountView.profile"))
 
 
+class RoleModelView(ModelView):
+    """The admin's role screen, read-only: the roles are declared in app.services.roles and
+    written by ``flask gm sync-roles``, which would undo any change made here (FAB's screen
+    edits, copies and deletes them). Each role by its name (省级), with the menus it opens and,
+    on its page, its users. (The class keeps FAB's name, as its endpoint.)"""
+
+    route_base = "/roles"
+    include_route_methods = {"list", "show"}
+    base_permissions = ["can_list", "can_show"]
+    list_title = _l("List Roles")
+    show_title = _l("Show Role")
+    list_widget = ListWidget
+    show_widget = ShowWidget
+    list_columns = ["name", "user"]
+    show_columns = ["name", "permissions"]
+    # Nine roles, listed in the order they are declared: nobody needs to search them. (FAB
+    # fills an empty search_columns with every column; the exclusions leave it empty, and the
+    # template leaves the search panel out.)
+    list_template = "gm/list_without_search.html"
+    search_exclude_columns = ["name", "permissions", "user", "groups"]
+    base_order = ("id", "asc")
+    label_columns = {"name": _l("Role"), "user": _l("Number of users"), "permissions": _l("Menus the role opens")}
+    formatters_columns = {
+        "name": role_label,
+        "user": len,
+        "permissions": lambda permissions: _menu_labels(permissions),
+    }
+
+
+def _menu_labels(permissions) -> str:
+    """The menus a role's permissions open, by their labels, in menu order: one line per menu
+    category (分类：项、项), what the role may reach in words its administrator reads."""
+    from app.views.formatting import LIST_SEPARATOR
+
+    opened = {pv.view_menu.name for pv in permissions if pv.permission.name == "menu_access"}
+    lines: list[str] = []
+    for item in current_app.appbuilder.menu.get_list():
+        if item.name not in opened:
+            continue
+        children = [str(child.label) for child in item.childs if child.name in opened]
+        lines.append(f"{item.label}：{LIST_SEPARATOR.join(children)}" if children else str(item.label))
+    return "\n".join(lines)
+
+
+class UserStatsTableWidget(RenderTemplateWidget):
+    template = "gm/user_stats_table.html"
+
+
+class UserStatsChartView(fab_views.UserStatsChartView):
+    """FAB's logins per user, as a table (FAB's chart needs Google's servers) with Chinese labels:
+    FAB names its two charts in English ("Login Count") and, building the chart, labels each
+    series by its column name."""
+
+    chart_widget = UserStatsTableWidget
+    # FAB's "Group by" (分组) before the buttons that choose the figure shown.
+    group_by_label = _l("Figure")
+    definitions = [
+        {"label": _l("Login count"), "group": "username", "series": ["login_count"]},
+        {"label": _l("Failed login count"), "group": "username", "series": ["fail_login_count"]},
+    ]
+    search_columns = GreenMineUserView.search_columns
+
+    def __init__(self, **kwargs):
+        self.label_columns = dict(USER_LABELS)
+        super().__init__(**kwargs)
+        self.label_columns.update(USER_LABELS)
+
+
+class UserGroupModelView(fab_views.UserGroupModelView):
+    """FAB's groups screen, not served (no route; its menu item is taken out in
+    GreenMineSecurityManager.register_views): a role reached through a group would skip the
+    binding rule, and roles come from the account only (get_user_roles)."""
+
+    include_route_methods: set = set()
+
+
 class _NotServed(BaseView):
     """Takes the place of one of FAB's security forms that this product does not serve: no route
     (its URL is a 404), no permission (sync-roles removes the old ones)."""
@@ -183,6 +281,15 @@ class AuthDBView(fab_views.AuthDBView):
 class GreenMineSecurityManager(SecurityManager):
     user_model = GreenMineUser
     userdbmodelview = GreenMineUserView
+    rolemodelview = RoleModelView
+    groupmodelview = UserGroupModelView
+    userstatschartview = UserStatsChartView
+
+    def register_views(self) -> None:
+        super().register_views()
+        security = self.appbuilder.menu.find("Security")
+        if security is not None:
+            security.childs = [item for item in security.childs if item.name != "List Groups"]
     authdbview = AuthDBView
     resetpasswordview = ResetPasswordView
     resetmypasswordview = ResetMyPasswordView

@@ -120,6 +120,17 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
     # FAB takes ?psize_<View>= as given: a page of 100,000 rows is one request away.
     max_page_size = 100
 
+    def _init_forms(self):
+        # The search form: a workflow's state chosen by its name, and no field filled in beforehand.
+        from app.views.widgets import without_defaults, workflow_search_fields
+
+        self.search_form_extra_fields = {
+            **workflow_search_fields(self.datamodel.obj, self.search_columns, self.label_columns),
+            **(self.search_form_extra_fields or {}),
+        }
+        super()._init_forms()
+        without_defaults(self.search_form)
+
     def _get_list_widget(self, *args, page_size=None, **kwargs):
         if page_size is not None:
             page_size = min(max(int(page_size), 1), self.max_page_size)

@@ -5,6 +5,11 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+# Between the items of a list shown as text (a user's roles, a record's related rows).
+LIST_SEPARATOR = "、"
 
 
 def local_datetime(value: datetime.datetime | None) -> str:
@@ -17,6 +22,23 @@ def local_datetime(value: datetime.datetime | None) -> str:
 
 def blank_if_none(value) -> str:
     return "" if value is None else value
+
+
+def display_value(value):
+    """How any value reads on a page: Python's None as blank, a boolean as 是 or 否, a list (a
+    user's roles, a record's related rows) as its items' names joined by 、. Anything else
+    as it is (Jinja escapes it and calls str()).
+
+    Installed as Jinja's ``finalize`` (app.create_app), so it applies to every ``{{ … }}`` of
+    every template: FAB's list and show widgets, which print ``item[column]`` as it comes, and
+    ours alike."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, (list, tuple, set, frozenset)) and not isinstance(value, Markup):
+        return LIST_SEPARATOR.join(str(display_value(item)) for item in value)
+    return value
 
 
 def formatters(datetimes: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> dict:

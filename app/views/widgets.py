@@ -86,3 +86,60 @@ class SearchSelectField(Field):
     def _value(self):
         key = self.key()
         return "" if key is None else str(key)
+
+
+# What an empty choice shows: nothing (a space, since WTForms shows a choice without a label
+# under its value).
+_BLANK_LABEL = " "
+
+
+def keep_blank_choices_blank() -> None:
+    """FAB's select boxes of a related record offer an empty choice, value ``__None`` and label
+    "". WTForms 3.3 renders a choice without a label under its value, so every optional
+    select box of every form offered "__None". Give FAB's empty choice a blank label (called once,
+    before any form is built)."""
+    from flask_appbuilder.fields import QuerySelectField
+
+    if getattr(QuerySelectField.iter_choices, "_gm_blank", False):
+        return
+    fab_iter_choices = QuerySelectField.iter_choices
+
+    def iter_choices(self):
+        for choice in fab_iter_choices(self):
+            if choice[0] == "__None" and not choice[1]:
+                choice = (choice[0], _BLANK_LABEL) + tuple(choice[2:])
+            yield choice
+
+    iter_choices._gm_blank = True  # type: ignore[attr-defined]
+    QuerySelectField.iter_choices = iter_choices  # type: ignore[method-assign]
+
+
+def workflow_search_fields(model: type, columns, labels: dict) -> dict:
+    """Search-form fields (FAB's ``search_form_extra_fields``) for the columns FAB would render as
+    free text around a code: a workflow's state, chosen by its name (已提交) from a select box
+    instead of typed as its code (submitted)."""
+    from flask_appbuilder.fieldwidgets import Select2Widget
+    from wtforms import SelectField
+    from wtforms.validators import Optional as OptionalValidator
+
+    from app.services import workflow
+
+    name = getattr(model, "workflow_name", None)
+    if name is None:
+        return {}
+    flow = workflow.workflow_of(model)
+    if flow.state_attr not in (columns or ()):
+        return {}
+    choices = [("", _BLANK_LABEL)] + list(flow.states.items())
+    return {flow.state_attr: SelectField(labels.get(flow.state_attr), choices=choices,
+                                         validators=[OptionalValidator()], widget=Select2Widget())}
+
+
+def without_defaults(form_class) -> None:
+    """A search form starts empty: FAB builds it like an add form, with each column's default
+    value in its field (a status field read "draft" before anyone typed)."""
+    from wtforms.fields.core import UnboundField
+
+    for field in vars(form_class).values():
+        if isinstance(field, UnboundField):
+            field.kwargs["default"] = None
