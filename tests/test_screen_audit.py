@@ -6,8 +6,9 @@ one demo user of every role, the pages are those of the user's menu (``appbuilde
 by his permissions, as FAB renders the navigation bar) and of the links of the navigation bar
 (profile, messages); for every list page among them, the show, edit and add pages of its first
 row, found among the links the list renders (read through ``app.url_map``: the link whose
-endpoint is the list view's ``show``, ``edit`` or ``add``). Nothing is hand-listed, so a new menu
-item, list or form is audited as soon as it exists. The walk uses Flask's test client (no
+endpoint is the list view's ``show``, ``edit`` or ``add``). Before signing in: the login page and
+the public pages its navigation bar links to. Nothing is hand-listed, so a new menu item, list or
+form is audited as soon as it exists. The walk uses Flask's test client (no
 browser: the whole audit stays well under a minute per database).
 
 What it reads: the *visible text* of each page (see ``VisibleText``): text nodes outside
@@ -46,8 +47,6 @@ from tests.conftest import Browser
 # Visible text
 # ---------------------------------------------------------------------------------------------
 _INVISIBLE_ELEMENTS = {"script", "style", "noscript", "template"}
-_VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-                  "source", "track", "wbr"}
 # Attributes whose value the user reads: tooltips, empty-field hints, image descriptions.
 _READ_ATTRIBUTES = ("title", "placeholder", "alt", "data-placeholder")
 _BUTTON_INPUTS = {"submit", "button", "reset"}
@@ -188,7 +187,7 @@ class Page:
     role: str
     username: str
     url: str
-    kind: str  # menu, navbar, show, edit, add
+    kind: str  # home, menu, navbar, show, edit, add
     status: int
     html: str
     text: VisibleText
@@ -204,8 +203,9 @@ class Walk:
     region_names: dict[str, tuple[str, ...]]  # code -> the names it is known by
     usernames: set[str]
     class_names: set[str]
-    # list pages whose first row was followed: (role, list URL) -> the kinds reached
-    followed: dict[tuple[str, str], set[str]]
+
+
+ANONYMOUS = "anonymous"
 
 
 def audited_users() -> dict[str, str]:
@@ -235,15 +235,15 @@ def _menu_urls(app, user) -> list[str]:
     return urls
 
 
-_NAVBAR = re.compile(r'<div class="navbar-collapse collapse">(.*?)</nav>', re.S)
+_NAVBAR = re.compile(r'<div class="navbar-collapse collapse">(.*?)</header>', re.S)
 _HREF = re.compile(r'href="([^"#][^"]*)"')
 
 
 def _navbar_urls(html: str) -> list[str]:
-    """The links of the navigation bar's right side (profile, messages; the menu is read above)."""
+    """The links of the navigation bar (its right side: profile, messages; before signing in, the
+    public pages and the login), besides the language switch."""
     match = _NAVBAR.search(html)
-    if match is None:
-        return []
+    assert match is not None, "no navigation bar on the home page"
     return [url for url in _HREF.findall(match.group(1)) if not url.startswith("/lang/")]
 
 
@@ -285,9 +285,9 @@ def _walk(app) -> Walk:
     db.session.commit()
     views = _model_views(app)
     pages: list[Page] = []
-    followed: dict[tuple[str, str], set[str]] = {}
-    for role, username in audited_users().items():
-        user = db.session.scalar(select(GreenMineUser).where(GreenMineUser.username == username))
+    # Before signing in, the login page and the public pages its navigation bar offers.
+    for role, username in [*audited_users().items(), (ANONYMOUS, "")]:
+        user = db.session.scalar(select(GreenMineUser).where(GreenMineUser.username == username)) if username else None
         client = Browser(app, user)
         seen: set[str] = set()
 
@@ -300,9 +300,10 @@ def _walk(app) -> Walk:
             pages.append(page)
             return page
 
-        home = visit("/", "navbar")
-        urls = [(url, "menu") for url in _menu_urls(app, user)]
-        urls += [(url, "navbar") for url in _navbar_urls(home.html if home else "")]
+        home = visit("/", "home")
+        assert home is not None
+        urls = [(url, "menu") for url in _menu_urls(app, user)] if user is not None else []
+        urls += [(url, "navbar") for url in _navbar_urls(home.html)]
         for url, kind in urls:
             page = visit(url, kind)
             if page is None or page.status != 200:
@@ -310,16 +311,14 @@ def _walk(app) -> Walk:
             view_endpoint, _, method = page.endpoint.rpartition(".")
             if method != "list" or view_endpoint not in views:
                 continue
-            links = _first_row_links(app, page.html, view_endpoint)
-            followed[(role, url)] = set(links)
-            for link_kind, link in links.items():
+            for link_kind, link in _first_row_links(app, page.html, view_endpoint).items():
                 visit(link, link_kind)
     region_names = {region.code: (region.name, region.display_name, region.full_name)
                     for region in db.session.scalars(select(Region))}
     usernames = set(db.session.scalars(select(GreenMineUser.username)))
     class_names = {mapper.class_.__name__ for mapper in db.Model.registry.mappers}
     class_names |= {type(view).__name__ for view in app.appbuilder.baseviews}
-    return Walk(pages, region_names, usernames, class_names, followed)
+    return Walk(pages, region_names, usernames, class_names)
 
 
 @pytest.fixture(scope="module")
@@ -370,9 +369,10 @@ _INTEGER = re.compile(r"^\d+$")
 
 
 def _context(string: str, start: int, end: int, width: int = 24) -> str:
-    before = string[max(0, start - width):start]
-    after = string[end:end + width]
-    return f"{string[start:end]!r} in {'…' if start > width else ''}{before}{string[start:end]}{after}{'…' if end + width < len(string) else ''}"
+    """'word' in …the text around it…"""
+    before = ("…" if start > width else "") + string[max(0, start - width):start]
+    after = string[end:end + width] + ("…" if end + width < len(string) else "")
+    return f"{string[start:end]!r} in {before}{string[start:end]}{after}"
 
 
 def rule_server_error(page: Page, walk: Walk) -> Iterator[str]:
@@ -405,7 +405,7 @@ def rule_role_code(page: Page, walk: Walk) -> Iterator[str]:
             word = match.group()
             if word not in ROLES:
                 continue
-            bracketed = string[max(0, match.start() - 1):match.start()] == "[" and string[match.end():match.end() + 1] == "]"
+            bracketed = string[match.start() - 1:match.start()] == "[" and string[match.end():match.end() + 1] == "]"
             if bracketed or word not in walk.usernames:
                 yield _context(string, match.start(), match.end())
 
@@ -529,7 +529,9 @@ def test_the_walk_reaches_every_role_and_the_records_of_its_lists(walk):
     for role, pages in pages_of.items():
         kinds = {page.kind for page in pages}
         assert {"menu", "show"} <= kinds, (role, sorted(kinds))
-    assert {page.kind for page in walk.pages} >= {"menu", "navbar", "show", "edit", "add"}
+    assert {page.kind for page in walk.pages} >= {"home", "menu", "navbar", "show", "edit", "add"}
+    public = {page.endpoint for page in walk.pages if page.role == ANONYMOUS}
+    assert {"AuthDBView.login", "PublicView.directory", "PublicView.verify"} <= public, public
     shown_views = {page.endpoint.rpartition(".")[0] for page in walk.pages if page.kind == "show"}
     assert len(shown_views) >= 25, sorted(shown_views)
     # The admin's screens of accounts and roles are among them.
@@ -544,8 +546,7 @@ def _page(html: str) -> Page:
 
 
 _SAMPLE_WALK = Walk(pages=[], region_names={"140105": ("小店区", "小店区", "山西省太原市小店区")},
-                    usernames={"xiaodian", "admin"}, class_names={"Application", "SpotCheck", "MineView"},
-                    followed={})
+                    usernames={"xiaodian", "admin"}, class_names={"Application", "SpotCheck", "MineView"})
 _TABLE = "<table><tr><th></th><th>{}</th><th>状态</th></tr>{}</table>"
 RULE_SAMPLES = [
     # (rule, a page that breaks it, the same page done right)
@@ -587,6 +588,6 @@ def test_a_server_error_is_a_finding():
 def test_the_failure_lists_each_page_and_string():
     broken = [Page("county", "xiaodian", f"/page{n}", "menu", 200, "<td>None</td>", visible("<td>None</td>"))
               for n in range(2)]
-    found = offences(rule_raw_value, Walk(broken, {}, set(), set(), {}))
+    found = offences(rule_raw_value, Walk(broken, {}, set(), set()))
     message = report("no None", found)
     assert "/page0" in message and "/page1" in message and "'None'" in message
