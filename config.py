@@ -45,6 +45,8 @@ FAB_UPDATE_PERMS = False
 # ---------------------------------------------------------------------------
 APP_NAME = "绿色矿山管理信息系统"
 APP_THEME = ""
+# FAB's page layout with the calendar's and the select boxes' words in the user's language.
+FAB_BASE_TEMPLATE = "gm/baselayout.html"
 # The security manager (our user model) and the home view are passed to AppBuilder in
 # create_app(): FAB's string settings for them fall back silently when an import fails.
 AUTH_TYPE = 1  # flask_appbuilder.const.AUTH_DB

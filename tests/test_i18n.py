@@ -163,3 +163,28 @@ def test_the_search_form_asks_for_a_state_by_its_name_and_starts_empty(make_user
     # The status field is a select box of the states' names, not a text field holding "draft".
     assert {"未提交", "已提交"} <= set(strings)
     assert "draft" not in strings
+
+
+def test_the_calendar_and_select_boxes_speak_the_users_language(app, make_user, browser):
+    """FAB loads bootstrap-datepicker and Select2 in English; every page sets their words."""
+    import json
+    import re
+
+    from app.views.formatting import COUNT_PLACEHOLDER, widget_words
+
+    with app.test_request_context("/"):
+        words = widget_words()
+    assert words["datepicker"]["months"][0] == "一月" and words["datepicker"]["daysMin"][0] == "日"
+    assert words["datepicker"]["today"] == "今天" and words["datepicker"]["weekStart"] == 1
+    assert words["select2"]["noResults"] == "没有匹配项"
+    assert words["select2"]["inputTooShort"] == f"请再输入 {COUNT_PLACEHOLDER} 个字符"
+    client = browser(make_user("county", "140105"))
+    for caller, url in ((client, "/mineview/list/"), (browser(None), "/login/")):
+        page = caller.get(url).get_data(as_text=True)
+        found = re.search(r"var words = (\{.*?\});\n", page)
+        assert found, url
+        assert json.loads(found.group(1))["select2"]["noResults"] == "没有匹配项"
+        assert page.index("select2.min.js") < found.start()
+    client.get("/lang/en")
+    page = client.get("/mineview/list/").get_data(as_text=True)
+    assert json.loads(re.search(r"var words = (\{.*?\});\n", page).group(1))["datepicker"]["months"][0] == "January"

@@ -47,3 +47,41 @@ def formatters(datetimes: tuple[str, ...] = (), optional: tuple[str, ...] = ()) 
     result = {name: blank_if_none for name in optional}
     result.update({name: local_datetime for name in datetimes})
     return result
+
+
+# Select2's messages that count (characters to type or delete, items allowed): the number's place.
+COUNT_PLACEHOLDER = "__N__"
+
+
+def widget_words() -> dict:
+    """The words of the browser-side widgets FAB's pages use, in the user's language: the
+    calendar of bootstrap-datepicker (month and day names from Babel's locale data) and Select2's
+    messages (from our catalogue). FAB loads both in English only. (app/templates/gm/baselayout.html)"""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    sunday_first = (6, 0, 1, 2, 3, 4, 5)  # Babel counts from Monday, the datepicker from Sunday
+    days, months = locale.days, locale.months
+    count = {"count": COUNT_PLACEHOLDER}
+    return {
+        "datepicker": {
+            "days": [days["format"]["wide"][day] for day in sunday_first],
+            "daysShort": [days["format"]["abbreviated"][day] for day in sunday_first],
+            "daysMin": [days["stand-alone"]["narrow"][day] for day in sunday_first],
+            "months": [months["stand-alone"]["wide"][month] for month in range(1, 13)],
+            "monthsShort": [months["format"]["abbreviated"][month] for month in range(1, 13)],
+            "today": _("Today"),
+            "clear": _("Clear"),
+            "weekStart": (locale.first_week_day + 1) % 7,
+        },
+        "select2": {
+            "noResults": _("No matches"),
+            "searching": _("Searching…"),
+            "loadingMore": _("Loading more…"),
+            "errorLoading": _("The choices could not be loaded."),
+            "inputTooShort": _("Type %(count)s more characters", **count),
+            "inputTooLong": _("Delete %(count)s characters", **count),
+            "maximumSelected": _("You can choose %(count)s items at most", **count),
+            "removeAllItems": _("Remove all"),
+        },
+    }
