@@ -7,7 +7,10 @@ and its profile form (``/userinfoeditview/form``) are not served (404): ``/accou
 ``/account/users`` and ``/account/profile`` are the way. Its security REST API
 (``/api/v1/security/users|roles|permissions|...``) is off (``FAB_ADD_SECURITY_API = False``) and
 replaced by ``/api/v1/user`` (app.api.users). Logout is a POST with CSRF that ends the session
-on the server. Roles come from the account only, not from FAB's groups.
+on the server. Roles come from the account only, not from FAB's groups (whose screen is not
+served). Roles are declared in app.services.roles: the role screen is read-only, and FAB's screens
+of permissions and views/menus are off (config). Every screen here speaks Chinese: the accounts'
+labels, roles by their names, the login statistics as a table.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from flask_appbuilder.widgets import ListWidget, RenderTemplateWidget, ShowWidge
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 from wtforms import StringField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models.user import GreenMineUser
@@ -41,10 +45,14 @@ def _role_name(role: Role) -> str:
     return role_label(role.name)
 
 
-# A role reads as its name for people (省级), wherever FAB shows one: the user list and page, the
-# role select boxes of the user forms and of the search, the role screen. FAB's own repr (the
-# code, which Python prints in brackets in a list: [province]) stays for logs and debugging.
-Role.__str__ = _role_name  # type: ignore[method-assign,assignment]
+def _roles_by_name(*form_classes) -> None:
+    """The role choices of FAB's forms read as the roles' names (省级自然资源主管部门): FAB labels
+    each choice with str(role), which is its code. (Shown values go through
+    app.views.formatting.display_value; the code stays what is stored and logged.)"""
+    for form_class in form_classes:
+        field = getattr(form_class, "roles", None)
+        if isinstance(field, UnboundField):
+            field.kwargs["get_label"] = _role_name
 
 # The labels of the account's columns, on every screen that shows accounts (the user list, page,
 # forms and search, the role page's user list, the user statistics). FAB labels only some of
@@ -107,6 +115,10 @@ class GreenMineUserView(UserDBModelView):
         "enterprise_uscc": add_form_extra_fields["enterprise_uscc"],
     }
 
+    def _init_forms(self):
+        super()._init_forms()
+        _roles_by_name(self.add_form, self.edit_form, self.search_form)
+
     def _refusing(self, call, *args, **kwargs) -> None:
         try:
             call(*args, **kwargs)
@@ -154,6 +166,21 @@ class GreenMineUserView(UserDBModelView):
         return redirect(url_for("AccountView.profile"))
 
 
+def _menu_labels(permissions) -> str:
+    """The menus a role's permissions open, by their labels, in menu order: one line per menu
+    category (分类：项、项), what the role may reach in words its administrator reads."""
+    from app.views.formatting import LIST_SEPARATOR
+
+    opened = {pv.view_menu.name for pv in permissions if pv.permission.name == "menu_access"}
+    lines: list[str] = []
+    for item in current_app.appbuilder.menu.get_list():
+        if item.name not in opened:
+            continue
+        children = [str(child.label) for child in item.childs if child.name in opened]
+        lines.append(f"{item.label}：{LIST_SEPARATOR.join(children)}" if children else str(item.label))
+    return "\n".join(lines)
+
+
 class RoleModelView(ModelView):
     """The admin's role screen, read-only: the roles are declared in app.services.roles and
     written by ``flask gm sync-roles``, which would undo any change made here (FAB's screen
@@ -179,23 +206,8 @@ class RoleModelView(ModelView):
     formatters_columns = {
         "name": role_label,
         "user": len,
-        "permissions": lambda permissions: _menu_labels(permissions),
+        "permissions": _menu_labels,
     }
-
-
-def _menu_labels(permissions) -> str:
-    """The menus a role's permissions open, by their labels, in menu order: one line per menu
-    category (分类：项、项), what the role may reach in words its administrator reads."""
-    from app.views.formatting import LIST_SEPARATOR
-
-    opened = {pv.view_menu.name for pv in permissions if pv.permission.name == "menu_access"}
-    lines: list[str] = []
-    for item in current_app.appbuilder.menu.get_list():
-        if item.name not in opened:
-            continue
-        children = [str(child.label) for child in item.childs if child.name in opened]
-        lines.append(f"{item.label}：{LIST_SEPARATOR.join(children)}" if children else str(item.label))
-    return "\n".join(lines)
 
 
 class UserStatsTableWidget(RenderTemplateWidget):
@@ -219,7 +231,12 @@ class UserStatsChartView(fab_views.UserStatsChartView):
     def __init__(self, **kwargs):
         self.label_columns = dict(USER_LABELS)
         super().__init__(**kwargs)
+        # FAB's chart view has just labelled the series by their column names.
         self.label_columns.update(USER_LABELS)
+
+    def _init_forms(self):
+        super()._init_forms()
+        _roles_by_name(self.search_form)
 
 
 class UserGroupModelView(fab_views.UserGroupModelView):
@@ -284,16 +301,17 @@ class GreenMineSecurityManager(SecurityManager):
     rolemodelview = RoleModelView
     groupmodelview = UserGroupModelView
     userstatschartview = UserStatsChartView
-
-    def register_views(self) -> None:
-        super().register_views()
-        security = self.appbuilder.menu.find("Security")
-        if security is not None:
-            security.childs = [item for item in security.childs if item.name != "List Groups"]
     authdbview = AuthDBView
     resetpasswordview = ResetPasswordView
     resetmypasswordview = ResetMyPasswordView
     userinfoeditview = UserInfoEditView
+
+    def register_views(self) -> None:
+        super().register_views()
+        # FAB adds its groups screen whatever the configuration says; ours serves no route.
+        security = self.appbuilder.menu.find("Security")
+        if security is not None:
+            security.childs = [item for item in security.childs if item.name != "List Groups"]
 
     def get_user_roles(self, user):
         """The account's own roles only. FAB also grants the roles of the account's groups, which

@@ -105,6 +105,12 @@ def test_none_booleans_and_lists_read_as_words():
     assert display_value(None) == ""
     assert (display_value(True), display_value(False)) == ("是", "否")
     assert display_value(["省级", "市级"]) == "省级、市级"
+    # A role by its name (FAB's Role prints its code), alone or in a list.
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.services.roles import role_label
+
+    assert display_value([Role(name="province"), Role(name="city")]) == f"{role_label('province')}、{role_label('city')}"
     assert display_value([True, None]) == "是、"
     assert display_value(0) == 0 and display_value("None") == "None"
     assert display_value(Markup("<b>x</b>")) == Markup("<b>x</b>")

@@ -5,8 +5,11 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_appbuilder.security.sqla.models import Role
 from flask_babel import gettext as _
 from markupsafe import Markup
+
+from app.services.roles import role_label
 
 # Between the items of a list shown as text (a user's roles, a record's related rows).
 LIST_SEPARATOR = "、"
@@ -25,9 +28,9 @@ def blank_if_none(value) -> str:
 
 
 def display_value(value):
-    """How any value reads on a page: Python's None as blank, a boolean as 是 or 否, a list (a
-    user's roles, a record's related rows) as its items' names joined by 、. Anything else
-    as it is (Jinja escapes it and calls str()).
+    """How any value reads on a page: Python's None as blank, a boolean as 是 or 否, a role (FAB's
+    Role, whose str() is its code) by its name, a list (a user's roles, a record's related rows)
+    as its items' names joined by 、. Anything else as it is (Jinja escapes it and calls str()).
 
     Installed as Jinja's ``finalize`` (app.create_app), so it applies to every ``{{ … }}`` of
     every template: FAB's list and show widgets, which print ``item[column]`` as it comes, and
@@ -36,6 +39,8 @@ def display_value(value):
         return ""
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if isinstance(value, Role):
+        return role_label(value.name)
     if isinstance(value, (list, tuple, set, frozenset)) and not isinstance(value, Markup):
         return LIST_SEPARATOR.join(str(display_value(item)) for item in value)
     return value
