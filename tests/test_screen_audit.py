@@ -336,13 +336,13 @@ def walk(app) -> Walk:
 # ---------------------------------------------------------------------------------------------
 # English words a Chinese page may show, and why (case-sensitive):
 ALLOWED_WORDS = {
-    # units: tonnes (万t/a), area, length, file sizes
-    "t", "a", "kg", "km", "m", "mm", "ha", "B", "KB", "MB", "GB",
+    # units written in Latin letters: file sizes; tonnes, metres, square kilometres, hectares
+    "B", "KB", "MB", "GB", "t", "m", "km", "ha",
     # file formats named for the user (what to upload, what a download is)
-    "PDF", "Excel", "JPEG", "JPG", "PNG", "MP4", "ZIP", "pdf", "xlsx", "xls", "jpg", "jpeg", "png", "mp4", "zip",
-    # "GB/T 2260": the standard's name
+    "PDF", "pdf", "Excel", "xlsx", "JPEG", "PNG", "MP4",
+    # the standard's name: GB/T 2260
     "T",
-    # The language menu names each language in itself, so that its reader finds it.
+    # the language menu names each language in itself, so that its reader finds it
     "English",
 }
 # Certification grades are written AAAAA (five-A) in the rules; codes like CNCA-R-2020-001 and
