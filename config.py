@@ -45,6 +45,8 @@ FAB_UPDATE_PERMS = False
 # ---------------------------------------------------------------------------
 APP_NAME = "绿色矿山管理信息系统"
 APP_THEME = ""
+# FAB's page layout with the calendar's and the select boxes' words in the user's language.
+FAB_BASE_TEMPLATE = "gm/baselayout.html"
 # The security manager (our user model) and the home view are passed to AppBuilder in
 # create_app(): FAB's string settings for them fall back silently when an import fails.
 AUTH_TYPE = 1  # flask_appbuilder.const.AUTH_DB
@@ -55,6 +57,12 @@ AUTH_USER_REGISTRATION = False
 # passwords and roles around the account rules: off, replaced by /api/v1/user (app/api/users.py).
 # The REST login and refresh (/api/v1/security/login, /refresh) are served regardless.
 FAB_ADD_SECURITY_API = False
+# FAB's screens of base permissions, views/menus and their pairs list program internals (can_list
+# on MineView) and let them be clicked into roles, which `flask gm sync-roles` undoes: roles are
+# declared in app/services/roles.py; the admin's role screen shows them read-only, in words.
+FAB_ADD_SECURITY_PERMISSION_VIEW = False
+FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
 FAB_API_SWAGGER_UI = False
 FAB_API_SHOW_STACKTRACE = False
 FAB_API_MAX_PAGE_SIZE = 100

@@ -64,10 +64,12 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
 
         from app.security import GreenMineSecurityManager
         from app.views.home import HomeView
+        from app.views.widgets import keep_blank_choices_blank
         from app.web.base import cache_rison_validators, document_field_errors
         from app.web.datamodel import escape_like_in_every_filter
 
         cache_rison_validators()
+        keep_blank_choices_blank()
         escape_like_in_every_filter()
         document_field_errors()
 
@@ -96,14 +98,17 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     from app.services.roles import role_label
     from app.services.workflow import action_label
 
-    from app.views.formatting import local_datetime
+    from app.views.formatting import COUNT_PLACEHOLDER, display_value, local_datetime, widget_words
 
     # FAB's templates indent every block tag: without this a list of 100 mines is 290 KB, a
     # third of it blank lines (issue 7: no page over 200 KB). Only whitespace around block
     # tags goes; the text and the markup stay.
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.globals.update(role_label=role_label, action_label=action_label)
+    # None, True/False and Python lists never reach a page as such (app.views.formatting).
+    app.jinja_env.finalize = display_value
+    app.jinja_env.globals.update(role_label=role_label, action_label=action_label, gm_widget_words=widget_words,
+                                 gm_count_placeholder=COUNT_PLACEHOLDER)
     app.jinja_env.filters["local_datetime"] = local_datetime
     cli.register(app)
     errors.register(app)

@@ -7,28 +7,35 @@ and its profile form (``/userinfoeditview/form``) are not served (404): ``/accou
 ``/account/users`` and ``/account/profile`` are the way. Its security REST API
 (``/api/v1/security/users|roles|permissions|...``) is off (``FAB_ADD_SECURITY_API = False``) and
 replaced by ``/api/v1/user`` (app.api.users). Logout is a POST with CSRF that ends the session
-on the server. Roles come from the account only, not from FAB's groups.
+on the server. Roles come from the account only, not from FAB's groups (whose screen is not
+served). Roles are declared in app.services.roles: the role screen is read-only, and FAB's screens
+of permissions and views/menus are off (config). Every screen here speaks Chinese: the accounts'
+labels, roles by their names, the login statistics as a table.
 """
 from __future__ import annotations
 
 from flask import abort, current_app, g, has_request_context, jsonify, redirect, request, session, url_for
-from flask_appbuilder import BaseView
+from flask_appbuilder import BaseView, ModelView
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import Role
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.views import UserDBModelView
 from flask_appbuilder.views import expose
+from flask_appbuilder.widgets import ListWidget, RenderTemplateWidget, ShowWidget
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 from wtforms import StringField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models.user import GreenMineUser
 from app.services import choices as region_choices
 from app.services import users
 from app.services.exceptions import DomainError
+from app.services.roles import role_label
 from app.views.formatting import region_name
 from app.views.widgets import region_select_field
 
@@ -36,6 +43,38 @@ from app.views.widgets import region_select_field
 LOGIN_REFUSAL = "gm_login_refusal"
 # The request's cache of its user's role permissions (GreenMineSecurityManager).
 _PERMISSION_CACHE = "gm.role_permissions"
+
+
+def _role_name(role: Role) -> str:
+    return role_label(role.name)
+
+
+def _roles_by_name(*form_classes) -> None:
+    """The role choices of FAB's forms read as the roles' names (省级自然资源主管部门): FAB labels
+    each choice with str(role), which is its code. (Shown values go through
+    app.views.formatting.display_value; the code stays what is stored and logged.)"""
+    for form_class in form_classes:
+        field = getattr(form_class, "roles", None)
+        if isinstance(field, UnboundField):
+            field.kwargs["get_label"] = _role_name
+
+# The labels of the account's columns, on every screen that shows accounts (the user list, page,
+# forms and search, the role page's user list, the user statistics). FAB labels only some of
+# them (and the others by their column names, in English); "Is Active?" reads 是否激活？ where
+# an administrator expects 启用.
+USER_LABELS = dict(
+    UserDBModelView.label_columns,
+    active=_l("Enabled"),
+    last_login=_l("Last login"),
+    phone=_l("Mobile"),
+    region=_l("Region"),
+    region_code=_l("Region"),
+    enterprise=_l("Enterprise"),
+    enterprise_uscc=_l("Enterprise USCC"),
+    agency=_l("Agency"),
+    certification_body=_l("Certification body"),
+    must_change_password=_l("Must change password"),
+)
 
 
 class GreenMineUserView(UserDBModelView):
@@ -61,16 +100,7 @@ class GreenMineUserView(UserDBModelView):
                             "expanded": False}),
     ]
     search_columns = ["username", "first_name", "last_name", "email", "active", "roles"]
-    label_columns = {
-        "phone": _l("Mobile"),
-        "region": _l("Region"),
-        "region_code": _l("Region"),
-        "enterprise": _l("Enterprise"),
-        "enterprise_uscc": _l("Enterprise USCC"),
-        "agency": _l("Agency"),
-        "certification_body": _l("Certification body"),
-        "must_change_password": _l("Must change password"),
-    }
+    label_columns = dict(USER_LABELS)
     description_columns = {
         "region_code": _l("Type part of the name: a province for province users, a city for city users, "
                           "a county for county users."),
@@ -104,6 +134,10 @@ class GreenMineUserView(UserDBModelView):
         if search is None:
             abort(404)
         return jsonify(results=search(g.user, request.args.get("q", "")[:64]))
+
+    def _init_forms(self):
+        super()._init_forms()
+        _roles_by_name(self.add_form, self.edit_form, self.search_form)
 
     def _refusing(self, call, *args, **kwargs) -> None:
         try:
@@ -150,6 +184,87 @@ class GreenMineUserView(UserDBModelView):
     @action("userinfoedit", _l("Edit User"), "", "fa-edit", multiple=False)
     def userinfoedit(self, item):
         return redirect(url_for("AccountView.profile"))
+
+
+def _menu_labels(permissions) -> str:
+    """The menus a role's permissions open, by their labels, in menu order: one line per menu
+    category (分类：项、项), what the role may reach in words its administrator reads."""
+    from app.views.formatting import LIST_SEPARATOR
+
+    opened = {pv.view_menu.name for pv in permissions if pv.permission.name == "menu_access"}
+    lines: list[str] = []
+    for item in current_app.appbuilder.menu.get_list():
+        if item.name not in opened:
+            continue
+        children = [str(child.label) for child in item.childs if child.name in opened]
+        lines.append(f"{item.label}：{LIST_SEPARATOR.join(children)}" if children else str(item.label))
+    return "\n".join(lines)
+
+
+class RoleModelView(ModelView):
+    """The admin's role screen, read-only: the roles are declared in app.services.roles and
+    written by ``flask gm sync-roles``, which would undo any change made here (FAB's screen
+    edits, copies and deletes them). Each role by its name (省级), with the menus it opens and,
+    on its page, its users. (The class keeps FAB's name, as its endpoint.)"""
+
+    route_base = "/roles"
+    include_route_methods = {"list", "show"}
+    base_permissions = ["can_list", "can_show"]
+    list_title = _l("List Roles")
+    show_title = _l("Show Role")
+    list_widget = ListWidget
+    show_widget = ShowWidget
+    list_columns = ["name", "user"]
+    show_columns = ["name", "permissions"]
+    # Nine roles, listed in the order they are declared: nobody needs to search them. (FAB
+    # fills an empty search_columns with every column; the exclusions leave it empty, and the
+    # template leaves the search panel out.)
+    list_template = "gm/list_without_search.html"
+    search_exclude_columns = ["name", "permissions", "user", "groups"]
+    base_order = ("id", "asc")
+    label_columns = {"name": _l("Role"), "user": _l("Number of users"), "permissions": _l("Menus the role opens")}
+    formatters_columns = {
+        "name": role_label,
+        "user": len,
+        "permissions": _menu_labels,
+    }
+
+
+class UserStatsTableWidget(RenderTemplateWidget):
+    template = "gm/user_stats_table.html"
+
+
+class UserStatsChartView(fab_views.UserStatsChartView):
+    """FAB's logins per user, as a table (FAB's chart needs Google's servers) with Chinese labels:
+    FAB names its two charts in English ("Login Count") and, building the chart, labels each
+    series by its column name."""
+
+    chart_widget = UserStatsTableWidget
+    # FAB's "Group by" (分组) before the buttons that choose the figure shown.
+    group_by_label = _l("Figure")
+    definitions = [
+        {"label": _l("Login count"), "group": "username", "series": ["login_count"]},
+        {"label": _l("Failed login count"), "group": "username", "series": ["fail_login_count"]},
+    ]
+    search_columns = GreenMineUserView.search_columns
+
+    def __init__(self, **kwargs):
+        self.label_columns = dict(USER_LABELS)
+        super().__init__(**kwargs)
+        # FAB's chart view has just labelled the series by their column names.
+        self.label_columns.update(USER_LABELS)
+
+    def _init_forms(self):
+        super()._init_forms()
+        _roles_by_name(self.search_form)
+
+
+class UserGroupModelView(fab_views.UserGroupModelView):
+    """FAB's groups screen, not served (no route; its menu item is taken out in
+    GreenMineSecurityManager.register_views): a role reached through a group would skip the
+    binding rule, and roles come from the account only (get_user_roles)."""
+
+    include_route_methods: set = set()
 
 
 class _NotServed(BaseView):
@@ -203,10 +318,20 @@ class AuthDBView(fab_views.AuthDBView):
 class GreenMineSecurityManager(SecurityManager):
     user_model = GreenMineUser
     userdbmodelview = GreenMineUserView
+    rolemodelview = RoleModelView
+    groupmodelview = UserGroupModelView
+    userstatschartview = UserStatsChartView
     authdbview = AuthDBView
     resetpasswordview = ResetPasswordView
     resetmypasswordview = ResetMyPasswordView
     userinfoeditview = UserInfoEditView
+
+    def register_views(self) -> None:
+        super().register_views()
+        # FAB adds its groups screen whatever the configuration says; ours serves no route.
+        security = self.appbuilder.menu.find("Security")
+        if security is not None:
+            security.childs = [item for item in security.childs if item.name != "List Groups"]
 
     def get_user_roles(self, user):
         """The account's own roles only. FAB also grants the roles of the account's groups, which

@@ -328,7 +328,7 @@ def test_fuzz_html_action_routes(app, fuzz_server):
     from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
     routes = _action_routes(app)
-    assert len(routes) >= 20 and any(endpoint.startswith("RoleModelView.") for endpoint, _r, _a in routes)
+    assert len(routes) >= 20 and any(endpoint.startswith("GreenMineUserView.") for endpoint, _r, _a in routes)
     sessions = {username: _HtmlSession(fuzz_server.url, username) for username in ACTION_USERS}
     tracebacks = fuzz_server.log().count("Traceback (most recent call last)")
     failures: list[str] = []

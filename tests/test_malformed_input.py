@@ -25,8 +25,8 @@ def _action_endpoints(app) -> list[tuple[str, str]]:
 def test_the_action_routes_of_fab_own_views_are_among_those_walked(app):
     endpoints = {endpoint for endpoint, _rule in _action_endpoints(app)}
     # FAB's security screens (not derived from our ScopedModelView) and ours.
-    for endpoint in ("GreenMineUserView.action_post", "RoleModelView.action", "PermissionModelView.action",
-                     "ViewMenuModelView.action_post", "MineView.action", "RegionView.action_post"):
+    for endpoint in ("GreenMineUserView.action_post", "GreenMineUserView.action", "MineView.action",
+                     "RegionView.action_post"):
         assert endpoint in endpoints
 
 
@@ -52,9 +52,9 @@ def test_an_unknown_action_name_is_a_404_on_every_view(app, make_user, browser, 
 
 def test_an_unknown_action_is_refused_before_the_csrf_check(app, browser):
     """Nothing else runs for an unknown name: not even the form check (no token here)."""
-    response = browser(None).post("/roles/action_post", data={"action": "nope"}, csrf=False)
+    response = browser(None).post("/users/action_post", data={"action": "nope"}, csrf=False)
     assert response.status_code == 404
-    assert browser(None).post("/roles/action/nope/1", csrf=False).status_code == 404
+    assert browser(None).post("/users/action/nope/1", csrf=False).status_code == 404
 
 
 def test_known_action_names_keep_their_behaviour(app, make_user, browser, make_mine, probe_action):
@@ -65,7 +65,7 @@ def test_known_action_names_keep_their_behaviour(app, make_user, browser, make_m
     assert probe_action == [own.id, own.id]
     # FAB's own action on FAB's own screen, by a user without its permission: FAB's refusal
     # (a redirect with a message), not the 404 of an unknown name.
-    response = county.post("/roles/action_post", data={"action": "copyrole", "rowid": ["1"]})
+    response = county.post("/users/action_post", data={"action": "resetpasswords", "rowid": ["1"]})
     assert response.status_code == 302
 
 

@@ -433,3 +433,18 @@ def test_the_rest_login_and_refresh_stay_served_and_limited(app, make_user):
     app.appbuilder.sm.limiter.reset()
     statuses = [client.post("/api/v1/security/login", json=body).status_code for _ in range(12)]
     assert statuses[-1] == 429
+
+
+def test_fab_role_permission_and_group_editing_screens_are_not_served(app, make_user, browser):
+    """Roles are declared in app.services.roles and synced: FAB's screens that would edit them, or
+    list their program-level permissions, or grant roles through groups, do not exist."""
+    admin = browser(make_user("admin"))
+    role = app.appbuilder.sm.find_role("county")
+    for url in ("/roles/add", f"/roles/edit/{role.id}", f"/roles/delete/{role.id}", "/roles/action_post",
+                "/permissions/list/", "/viewmenus/list/", "/permissionviews/list/", "/groups/list/", "/groups/add"):
+        assert admin.get(url).status_code in (404, 405), url
+    assert admin.get("/roles/list/").status_code == 200
+    assert admin.get(f"/roles/show/{role.id}").status_code == 200
+    security = app.appbuilder.menu.find("Security")
+    assert [item.name for item in security.childs if item.name != "-"] == [
+        "List Users", "List Roles", "User's Statistics", "Audit trail"]

@@ -12,6 +12,13 @@ FAB_STRINGS = [
        "letters and a minimal length of 10."),
     _l("Contains (insensitive)"),
     _l("Start with"),
+    # FAB's zh reads 以开始 / 以结束 (not Chinese word order): ours win over FAB's.
+    _l("Starts with"),
+    _l("Not Starts with"),
+    _l("Ends with"),
+    _l("Not Ends with"),
+    # A record having one of the chosen related rows (a user with a role): FAB's zh 多重关联.
+    _l("Relation as Many"),
     _l("In"),
     _l("Not In"),
     _l("Either select a role or a group"),

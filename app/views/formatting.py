@@ -6,7 +6,14 @@ import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_appbuilder.security.sqla.models import Role
 from flask_babel import gettext as _
+from markupsafe import Markup
+
+from app.services.roles import role_label
+
+# Between the items of a list shown as text (a user's roles, a record's related rows).
+LIST_SEPARATOR = "、"
 
 
 def local_datetime(value: datetime.datetime | None) -> str:
@@ -19,6 +26,25 @@ def local_datetime(value: datetime.datetime | None) -> str:
 
 def blank_if_none(value) -> str:
     return "" if value is None else value
+
+
+def display_value(value):
+    """How any value reads on a page: Python's None as blank, a boolean as 是 or 否, a role (FAB's
+    Role, whose str() is its code) by its name, a list (a user's roles, a record's related rows)
+    as its items' names joined by 、. Anything else as it is (Jinja escapes it and calls str()).
+
+    Installed as Jinja's ``finalize`` (app.create_app), so it applies to every ``{{ … }}`` of
+    every template: FAB's list and show widgets, which print ``item[column]`` as it comes, and
+    ours alike."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, Role):
+        return role_label(value.name)
+    if isinstance(value, (list, tuple, set, frozenset)) and not isinstance(value, Markup):
+        return LIST_SEPARATOR.join(str(display_value(item)) for item in value)
+    return value
 
 
 def formatters(datetimes: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> dict:
@@ -47,3 +73,41 @@ def region_name(region) -> str:
     if region is None:
         return ""
     return getattr(region, "full_name", None) or str(region)
+
+
+# Select2's messages that count (characters to type or delete, items allowed): the number's place.
+COUNT_PLACEHOLDER = "__N__"
+
+
+def widget_words() -> dict:
+    """The words of the browser-side widgets FAB's pages use, in the user's language: the
+    calendar of bootstrap-datepicker (month and day names from Babel's locale data) and Select2's
+    messages (from our catalogue). FAB loads both in English only. (app/templates/gm/baselayout.html)"""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    sunday_first = (6, 0, 1, 2, 3, 4, 5)  # Babel counts from Monday, the datepicker from Sunday
+    days, months = locale.days, locale.months
+    count = {"count": COUNT_PLACEHOLDER}
+    return {
+        "datepicker": {
+            "days": [days["format"]["wide"][day] for day in sunday_first],
+            "daysShort": [days["format"]["abbreviated"][day] for day in sunday_first],
+            "daysMin": [days["stand-alone"]["narrow"][day] for day in sunday_first],
+            "months": [months["stand-alone"]["wide"][month] for month in range(1, 13)],
+            "monthsShort": [months["format"]["abbreviated"][month] for month in range(1, 13)],
+            "today": _("Today"),
+            "clear": _("Clear"),
+            "weekStart": (locale.first_week_day + 1) % 7,
+        },
+        "select2": {
+            "noResults": _("No matches"),
+            "searching": _("Searching…"),
+            "loadingMore": _("Loading more…"),
+            "errorLoading": _("The choices could not be loaded."),
+            "inputTooShort": _("Type %(count)s more characters", **count),
+            "inputTooLong": _("Delete %(count)s characters", **count),
+            "maximumSelected": _("You can choose %(count)s items at most", **count),
+            "removeAllItems": _("Remove all"),
+        },
+    }

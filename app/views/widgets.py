@@ -99,3 +99,29 @@ def region_select_field(label, view_endpoint: str, choices_field: str = "region"
         endpoint=lambda: url_for(f"{view_endpoint}.choices", field=choices_field),
         labeler=labeler, **kwargs,
     )
+
+
+# What an empty choice shows: nothing (a space, since WTForms shows a choice without a label
+# under its value).
+_BLANK_LABEL = " "
+
+
+def keep_blank_choices_blank() -> None:
+    """FAB's select boxes of a related record offer an empty choice, value ``__None`` and label
+    "". WTForms 3.3 renders a choice without a label under its value, so every optional
+    select box of every form offered "__None". Give FAB's empty choice a blank label (called once,
+    before any form is built)."""
+    from flask_appbuilder.fields import QuerySelectField
+
+    if getattr(QuerySelectField.iter_choices, "_gm_blank", False):
+        return
+    fab_iter_choices = QuerySelectField.iter_choices
+
+    def iter_choices(self):
+        for choice in fab_iter_choices(self):
+            if choice[0] == "__None" and not choice[1]:
+                choice = (choice[0], _BLANK_LABEL) + tuple(choice[2:])
+            yield choice
+
+    iter_choices._gm_blank = True  # type: ignore[attr-defined]
+    QuerySelectField.iter_choices = iter_choices  # type: ignore[method-assign]

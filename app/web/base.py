@@ -152,6 +152,17 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
 
     show_widget = RecordShowWidget
 
+    def _init_forms(self):
+        # The search form: a workflow's state chosen by its name, and no field filled in beforehand.
+        from app.web.forms import without_defaults, workflow_search_fields
+
+        self.search_form_extra_fields = {
+            **workflow_search_fields(self.datamodel.obj, self.search_columns, self.label_columns),
+            **(self.search_form_extra_fields or {}),
+        }
+        super()._init_forms()
+        without_defaults(self.search_form)
+
     def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
                          page_size=None, widgets=None, **kwargs):
         """FAB's list widget (``BaseCRUDView._get_list_widget``), with the page size capped and

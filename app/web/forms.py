@@ -1,4 +1,4 @@
-"""Field lists and input parsing that a screen and its REST twin share."""
+"""Field lists, input parsing and search-form fields that the screens and the REST API share."""
 from __future__ import annotations
 
 import datetime
@@ -22,3 +22,38 @@ def date_or_none(value: str | None) -> datetime.date | None:
         return datetime.date.fromisoformat((value or "").strip())
     except ValueError:
         return None
+
+
+# What an empty choice of a search form shows: nothing.
+_BLANK_LABEL = " "
+
+
+def workflow_search_fields(model: type, columns, labels: dict) -> dict:
+    """Search-form fields (FAB's ``search_form_extra_fields``) for the columns FAB would render as
+    free text around a code: a workflow's state, chosen by its name (已提交) from a select box
+    instead of typed as its code (submitted)."""
+    from flask_appbuilder.fieldwidgets import Select2Widget
+    from wtforms import SelectField
+    from wtforms.validators import Optional as OptionalValidator
+
+    from app.services import workflow
+
+    name = getattr(model, "workflow_name", None)
+    if name is None:
+        return {}
+    flow = workflow.workflow_of(model)
+    if flow.state_attr not in (columns or ()):
+        return {}
+    choices = [("", _BLANK_LABEL)] + list(flow.states.items())
+    return {flow.state_attr: SelectField(labels.get(flow.state_attr), choices=choices,
+                                         validators=[OptionalValidator()], widget=Select2Widget())}
+
+
+def without_defaults(form_class) -> None:
+    """A search form starts empty: FAB builds it like an add form, with each column's default
+    value in its field (a status field read "draft" before anyone typed)."""
+    from wtforms.fields.core import UnboundField
+
+    for field in vars(form_class).values():
+        if isinstance(field, UnboundField):
+            field.kwargs["default"] = None
