@@ -490,8 +490,8 @@ def _evaluation_step(record, step: str, enterprise_user, reviewers, fails: bool 
         # A notice already over (the mine is then listed), or one still running.
         today = datetime.date.today()
         starts_on = today - datetime.timedelta(days=20 if step == "notice" else 1)
-        selection.publish_notice(province, f"{record.year}年度省级绿色矿山遴选结果公示（演示）", starts_on,
-                                 starts_on + datetime.timedelta(days=10), [record.id])
+        title = f"{record.year}年度省级绿色矿山遴选结果公示：{record.mine_name}（演示）"
+        selection.publish_notice(province, title, starts_on, starts_on + datetime.timedelta(days=10), [record.id])
     elif step == "new_mine":
         record.mine.is_new_or_expanded = True
         record.mine.production_started_on = datetime.date.today() - datetime.timedelta(days=730)

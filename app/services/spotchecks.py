@@ -89,6 +89,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.directory import CITY, COUNTY, LEVELS, NATIONAL, PROVINCIAL
+from app.models.region import Region
 from app.models.spotcheck import (
     AREA_COLUMNS,
     AREAS,
@@ -792,6 +793,11 @@ def draw_record(campaign) -> dict:
         if campaign.seed else {}
     ranked_inspectors = {i: n for n, i in enumerate(draws.rank(campaign.seed, inspector_ids, draws.INSPECTORS), 1)} \
         if campaign.seed else {}
+    # Regions by their full names (one statement): the record is read by people as well as replayed.
+    codes = {entry.region_code for entry in entries.values()} | {
+        fact.home_region_code for fact in facts.values() if fact.home_region_code}
+    region_names = dict(db.session.execute(select(Region.code, Region.full_name).where(Region.code.in_(codes))).all()) \
+        if codes else {}
 
     def entry_json(entry_id: int) -> dict:
         entry = entries.get(entry_id)
@@ -799,7 +805,8 @@ def draw_record(campaign) -> dict:
         return {"entry_id": entry_id, "mine_id": entry.mine_id if entry else None,
                 "mine_name": entry.mine_name if entry else None, "level": entry.level if entry else None,
                 "level_label": str(LEVEL_LABELS.get(entry.level, entry.level)) if entry else None,
-                "region_code": entry.region_code if entry else None, "priority": reasons,
+                "region_code": entry.region_code if entry else None,
+                "region_name": region_names.get(entry.region_code, "") if entry else None, "priority": reasons,
                 "priority_labels": priority_labels(reasons), "rank": ranked_mines.get(entry_id),
                 "rank_key": draws.rank_key(campaign.seed, draws.MINES, entry_id) if campaign.seed else None}
 
@@ -807,6 +814,7 @@ def draw_record(campaign) -> dict:
         fact = facts.get(inspector_id)
         return {"id": inspector_id, "name": fact.name if fact else None, "may_lead": fact.may_lead if fact else None,
                 "home_region_code": fact.home_region_code if fact else None,
+                "home_region_name": region_names.get(fact.home_region_code, "") if fact else None,
                 "rank": ranked_inspectors.get(inspector_id),
                 "rank_key": draws.rank_key(campaign.seed, draws.INSPECTORS, inspector_id) if campaign.seed else None}
 

@@ -77,6 +77,18 @@ class IndicatorItemView(WorkingNotes, ScopedModelView):
                               provenance=provenance)
     record_rule = evaluation.item_rule
 
+    def _init_forms(self):
+        super()._init_forms()
+        # The catalogues share their items' codes (1 矿区环境 is in 2020 and in 2024): a parent
+        # item is offered with its catalogue's name. (Its catalogue is loaded once per catalogue:
+        # a many-to-one already in the session is not queried again.)
+        for form in (self.add_form, self.edit_form):
+            form.parent.kwargs["get_label"] = _item_with_catalogue
+
+
+def _item_with_catalogue(item: IndicatorItem) -> str:
+    return f"{item.version.name}：{item}" if item.version is not None else str(item)
+
 
 class ProvinceIndicatorAdoptionView(ScopedModelView):
     """Which version a province evaluates against, with its own pass line if it sets one."""
