@@ -142,7 +142,7 @@ class AnomalyEntryView(ScopedModelView):
     search_columns = ["year", "status", "listed_on"]
     base_order = ("listed_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
-    label_columns = dict(_LABELS, decision_comment=_l("Release"))
+    label_columns = dict(_LABELS, decision_comment=_l("Comment on the release"))
     formatters_columns = formatters(optional=("decision", "decision_comment"))
     record_rule = directory.anomaly_rule
 

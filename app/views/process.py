@@ -3,6 +3,7 @@ own history is shown on its detail page, through the record's scope."""
 from flask_appbuilder import ModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from markupsafe import Markup
 
 from app.models import AuditEntry, TransitionLog
@@ -28,8 +29,8 @@ class TransitionLogView(ListLoading, ModelView):
         "record_id": _l("Record"),
         "action": _l("Action"),
         "action_label": _l("Action"),
-        "from_state_label": _l("From"),
-        "to_state_label": _l("To"),
+        "from_state_label": lazy_pgettext("status change", "From"),
+        "to_state_label": lazy_pgettext("status change", "To"),
         "username": _l("Operator"),
         "role_label": _l("Role"),
         "comment": _l("Comment"),

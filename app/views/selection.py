@@ -9,6 +9,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from app.extensions import db
 from app.models import Application, DemoZoneApplication, Objection, PublicNotice, ReviewMeeting
@@ -92,7 +93,8 @@ class PublicNoticeView(ScopedModelView):
     search_columns = ["title", "starts_on", "ends_on"]
     base_order = ("starts_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add"]
-    label_columns = dict(_COMMON_LABELS, title=_l("Title"), starts_on=_l("From"), ends_on=_l("Until"))
+    label_columns = dict(_COMMON_LABELS, title=_l("Title"), starts_on=lazy_pgettext("public notice period", "From"),
+                         ends_on=lazy_pgettext("public notice period", "Until"))
     show_template = "gm/public_notice_show.html"
     method_permission_name = {"choices": "list", "publish": "add", "list_eligible": "add"}
 
