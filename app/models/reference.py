@@ -44,3 +44,6 @@ class MineSizeThreshold(Model):
     note: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
 
     mineral: Mapped[Optional[Mineral]] = relationship(Mineral)
+
+    def __repr__(self) -> str:
+        return " ".join(part for part in (self.mineral_key, self.use, self.mining_method) if part)

@@ -27,6 +27,8 @@ AGENCY_LABELS = {
     "enterprise": _l("Enterprise"),
     "reason": _l("Reason"),
     "declared_at": _l("Declared at"),
+    "declared_by_id": _l("Declared by"),
+    "disqualified_by_id": _l("Disqualified by"),
 }
 
 

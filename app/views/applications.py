@@ -44,6 +44,9 @@ LABELS = {
     # The search form's filter on the state itself.
     "status": _l("Status"),
     "submitted_at": _l("Submitted at"),
+    "predeclaration": _l("Pre-declaration"),
+    "indicator_version": _l("Indicator catalogue"),
+    "public_notice": _l("Public notice"),
     # 矿山企业基本信息 (fig. 3-9)
     "enterprise_name": _l("Mining-right holder"),
     "mine_name": _l("Mine name / oil or gas field name"),

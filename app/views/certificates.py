@@ -26,6 +26,9 @@ LABELS = {
     "valid_until": _l("Valid until"),
     "validity_label": _l("Certificate status"),
     "region": _l("Region"),
+    "region_code": _l("Region"),
+    "entry_id": _l("Directory entry"),
+    "enterprise_id": _l("Mining enterprise"),
 }
 
 

@@ -54,6 +54,10 @@ LABELS = dict(
     grade=_l("Grade"),
     decided_at=_l("Decided at"),
     decision_comment=_l("Decision comment"),
+    previous_certificate_id=_l("Re-evaluation of the certificate"),
+    indicator_version_id=_l("Indicator catalogue"),
+    score=_l("Score"),
+    score_share=_l("the share of the maximum"),
 )
 
 

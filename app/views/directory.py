@@ -37,6 +37,11 @@ _LABELS = {
     "decision": _l("Decision"),
     "decision_comment": _l("Comment"),
     "entry": _l("Provincial entry"),
+    "enterprise_id": _l("Enterprise"),
+    "region_code": _l("Region"),
+    "application_id": _l("Green-mine application"),
+    "decided_at": _l("Decided at"),
+    "national_entry_id": _l("National entry"),
 }
 
 

@@ -45,6 +45,7 @@ class MineralView(ListLoading, ModelView):
         "subclass": _l("Sub-class"),
         "note": _l("Uses and remarks"),
         "added": _l("Added to the catalogue"),
+        "sort_order": _l("Order"),
     }
 
 
@@ -58,6 +59,7 @@ class MineSizeThresholdView(ListLoading, ModelView):
     page_size = 50
     label_columns = {
         "mineral_key": _l("Mineral"),
+        "mineral_id": _l("Mineral"),
         "use": _l("Use"),
         "mining_method": _l("Mining method"),
         "unit": _l("Unit"),

@@ -29,6 +29,10 @@ _COMMON_LABELS = {
     "region": _l("Region"),
     "region_code": _l("Region"),
     "year": _l("Year"),
+    "published_by_id": _l("Published by"),
+    "decided_at": _l("Decided at"),
+    "applicant_kind": _l("Applicant"),
+    "created_by_id": _l("Created by"),
 }
 
 

@@ -54,6 +54,7 @@ LABELS = dict(
     source=_l("Source"),
     content=_l("Content"),
     decided_at=_l("Closed at"),
+    entry_id=_l("Directory entry"),
     **{"entry.level_label": _l("Directory level")},
 )
 

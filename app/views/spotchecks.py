@@ -57,6 +57,12 @@ _LABELS = {
     "drawn_at": _l("Drawn at"),
     "decided_at": _l("Decided at"),
     "decision_comment": _l("Comment"),
+    "algorithm": _l("Algorithm"),
+    "seed": _l("Seed"),
+    "candidate_entry_ids": _l("Candidate mines"),
+    "priority": _l("Priority mines"),
+    "inspector_candidate_ids": _l("Candidate inspectors"),
+    "drawn_by_id": _l("Drawn by"),
     # checks
     "campaign": _l("Campaign"),
     "position": _l("No."),
@@ -79,6 +85,9 @@ _LABELS = {
     "recheck_findings": _l("Findings of the re-check"),
     "recheck_conforms": _l("Rectified: meets the green-mine standard"),
     "rechecked_at": _l("Re-check submitted at"),
+    "entry_id": _l("Directory entry"),
+    "mine_id": _l("Mine"),
+    "enterprise_id": _l("Enterprise"),
 }
 _LABELS.update({f"area_{area}": label for area, label in spotchecks.AREA_LABELS.items()})
 

@@ -41,6 +41,9 @@ LABELS = {
     "revoked_on": _l("Revoked on"),
     "decided_at": _l("Decided at"),
     "decision_comment": _l("Comment"),
+    "certification_id": _l("Certification application"),
+    "mine_id": _l("Mine"),
+    "enterprise_id": _l("Mining enterprise"),
     # audits
     "certificate": _l("Certificate"),
     "planned_on": _l("Planned for"),
