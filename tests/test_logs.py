@@ -166,6 +166,24 @@ def test_the_audit_trail_shows_fields_by_label_and_values_by_name(people, make_u
     assert not any(re.search(r"\b(True|False|None|draft|submitted)\b", t) for t in texts)
 
 
+def test_coded_values_are_shown_by_their_labels(app, make_user):
+    admin = make_user("admin")
+    with app.test_request_context():
+        login_user(admin)
+        g.user = admin
+        shown = record_pages.shown_value
+        assert shown("CertificationApplication", "kind", "initial") == "首次认证"
+        assert shown("Application", "economic_type", "limited_liability") == "有限责任公司"
+        assert shown("CertificationApplication", "mining_method", "open_pit") == "露天"
+        assert shown("SpotCheckConfirmation", "stage", "recheck") == "整改复查"
+        assert shown("Mine", "production_status", "closed") == "闭坑"
+        assert shown("ProblemLead", "status", "closed") == "已办结"
+        assert shown("Mine", "region_code", "140105") == "140105 山西省太原市小店区"
+        assert shown("GreenMineUser", "roles", ["county", "city"]) == "县级自然资源主管部门、市级自然资源主管部门"
+        assert shown("Mine", "is_new_or_expanded", False) == "否"
+        assert shown("Mine", "updated_at", "2026-05-20T02:30:00") == "2026-05-20 10:30"
+
+
 def test_commands_show_as_system_commands(app, make_user, browser):
     result = CliRunner().invoke(app.cli, ["gm", "create-user", "cli_named", "--role", "county", "--password",
                                           TEST_PASSWORD, "--region", "140105"], obj=None)

@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 from flask_appbuilder import Model
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -273,6 +274,8 @@ class SpotCheck(WorkflowRecord, _AreaFindings, _OwnedByMine, TimestampMixin, Mod
 # What a confirmation signs (SpotCheckConfirmation.stage): the verification record, or the
 # re-check of a rectification.
 RECORD_STAGE, RECHECK_STAGE = "record", "recheck"
+STAGE_LABELS = {RECORD_STAGE: _l("Green-mine verification record"),
+                RECHECK_STAGE: _l("Re-check of the rectification")}
 
 
 class SpotCheckConfirmation(Model):
