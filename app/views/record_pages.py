@@ -23,8 +23,11 @@ from sqlalchemy import DateTime
 from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db
+from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS
+from app.models.directory import LEVEL_LABELS
+from app.models.spotcheck import STAGE_LABELS
 from app.models.user import role_label
-from app.services import scoping
+from app.services import agencies, certification, evaluation, scoping, selection, spotchecks, uploads
 from app.views.formatting import local_datetime
 
 _CACHE = "gm_record_registry"  # (not "gm_record_pages": app.services.notifications caches there)
@@ -186,11 +189,6 @@ def link_records(items: list) -> dict[int, Markup]:
 def _value_labels() -> dict[tuple[str, str], Any]:
     """The closed lists of the coded columns whose model has no ``<column>_label`` of its own
     (their labels live with the rules that use them): (record type, column) -> value -> label."""
-    from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS
-    from app.models.directory import LEVEL_LABELS
-    from app.models.spotcheck import STAGE_LABELS
-    from app.services import agencies, certification, evaluation, selection, spotchecks, uploads
-
     applicant_form = {"economic_type": ECONOMIC_TYPES, "mining_method": MINING_METHODS, "mine_size": MINE_SIZES}
     labels: dict[tuple[str, str], Any] = {
         (record_type, column): choices for record_type in ("Application", "CertificationApplication")
