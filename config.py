@@ -168,6 +168,9 @@ REMIND_DAYS_BEFORE = (7, 1)
 
 # The yearly application deadline (month, day) where a province has set no window (SPEC D9).
 APPLICATION_DEADLINE = (10, 15)
+# The material slots (app.services.uploads) a green-mine application cannot be submitted
+# without: "self_evaluation_report" (PDF), "document" (documents and images), "video".
+APPLICATION_REQUIRED_MATERIALS = ("self_evaluation_report",)
 
 # Excel import of mines (SPEC B8): the largest file (also the request limit of the upload
 # screen), the most rows, and the largest size once unpacked (an xlsx is a zip: bomb guard).
@@ -203,12 +206,23 @@ S3_REGION = os.environ.get("S3_REGION", "us-east-1")
 # through the app server; only after the scope check, and only with object storage.
 STORAGE_PRESIGNED_DOWNLOADS = os.environ.get("STORAGE_PRESIGNED_DOWNLOADS", "").lower() in ("1", "true", "yes", "on")
 STORAGE_PRESIGNED_SECONDS = int(os.environ.get("STORAGE_PRESIGNED_SECONDS", "60"))
-# Technical-support contact shown on the home page.
-SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT", "信息中心技术支持（请在部署时配置联系方式）")
+# The technical-support contact on the home page: who answers, how, when (set them for the
+# deployment; an empty value is left out). The defaults name the information centre's operations
+# group, with a number of the right form that reaches nobody.
+SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT", "信息中心运维组")
+SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "0351-0000000")
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "")
+SUPPORT_HOURS = os.environ.get("SUPPORT_HOURS", "工作日 8:30–12:00，14:30–17:30")
 
-# Certificates (SPEC F2): a certificate is valid this many years from its issue date
-# (app.services.certificates; afterwards it shows as expired on the verification page).
+# Certificates (SPEC F2): a certificate is valid this many years from its issue date, through the
+# day before the anniversary (app.services.certificates; afterwards it shows as expired on the
+# verification page).
 CERTIFICATE_VALID_YEARS = int(os.environ.get("CERTIFICATE_VALID_YEARS", "3"))
+# The issuing authority printed on a directory certificate, by the directory's level: national
+# 自然资源部, provincial "<province>自然资源厅" (the four municipalities' own bureaus), city and
+# county "<region>自然资源局". Where a region's authority has another official name (e.g.
+# 太原市规划和自然资源局), map the region's code to it here: {"140100": "太原市规划和自然资源局"}.
+CERTIFICATE_ISSUING_AUTHORITIES: dict[str, str] = {}
 # The absolute base URL of the public pages (e.g. "https://greenmine.example.gov.cn"), used in
 # the certificate's QR code. Empty: taken from the request (or SERVER_NAME outside a request);
 # set it when requests come through a proxy that changes the host or scheme.
@@ -226,6 +240,10 @@ SPOT_CHECK_REPORT_DEADLINE = (11, 30)
 # days of acceptance, the enterprise's rectification not counted (app.services.workdays, with the
 # holiday calendar app/data/holidays_cn.csv).
 CERTIFICATION_EVALUATION_WORKING_DAYS = 20
+# The materials of seed 002 §四 a certification application cannot be submitted without (slots of
+# app.services.uploads): the self-evaluation report, the work atlas, the supporting documents.
+# (The application form is the record itself; the self-scoring sheet is checked on its own.)
+CERTIFICATION_REQUIRED_MATERIALS = ("self_evaluation_report", "atlas", "supporting")
 # The grades by the certification body's score, as a share of the catalogue's maximum (per 100),
 # highest first; below the last one a mine is not certified. The catalogue's own pass rules (2020:
 # 800 points and 75 % of each area) must be met as well.

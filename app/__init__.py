@@ -63,9 +63,9 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         from app import models  # noqa: F401  (register the models on the metadata)
 
         from app.security import GreenMineSecurityManager
+        from app.views.home import HomeView
         from app.web.base import cache_rison_validators, document_field_errors
         from app.web.datamodel import escape_like_in_every_filter
-        from app.views.home import HomeView
 
         cache_rison_validators()
         escape_like_in_every_filter()
@@ -76,6 +76,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
         appbuilder.init_app(app, db.session)
         _register_views(appbuilder)
         _limit_api_login(app, appbuilder)
+        # A required-materials setting naming a slot that does not exist stops the start too
+        # (after FAB's set-up: the slots' labels need the translations).
+        from app.services.uploads import check_required_materials_configuration
+
+        check_required_materials_configuration(app)
     # After FAB's own before_request (which sets g.user), so that a refusal page can render.
     from app.web.base import refuse_unknown_actions
 

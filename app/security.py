@@ -11,10 +11,11 @@ on the server. Roles come from the account only, not from FAB's groups.
 """
 from __future__ import annotations
 
-from flask import current_app, g, has_request_context, redirect, request, session, url_for
+from flask import abort, current_app, g, has_request_context, jsonify, redirect, request, session, url_for
 from flask_appbuilder import BaseView
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.security.views import UserDBModelView
@@ -25,8 +26,11 @@ from wtforms import StringField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models.user import GreenMineUser
+from app.services import choices as region_choices
 from app.services import users
 from app.services.exceptions import DomainError
+from app.views.formatting import region_name
+from app.views.widgets import region_select_field
 
 # Where auth_user_db leaves a lock-out refusal for the login views (HTML and REST).
 LOGIN_REFUSAL = "gm_login_refusal"
@@ -60,7 +64,7 @@ class GreenMineUserView(UserDBModelView):
     label_columns = {
         "phone": _l("Mobile"),
         "region": _l("Region"),
-        "region_code": _l("Region code"),
+        "region_code": _l("Region"),
         "enterprise": _l("Enterprise"),
         "enterprise_uscc": _l("Enterprise USCC"),
         "agency": _l("Agency"),
@@ -68,15 +72,17 @@ class GreenMineUserView(UserDBModelView):
         "must_change_password": _l("Must change password"),
     }
     description_columns = {
-        "region_code": _l("Six-digit GB/T 2260 code: a province code for province users, "
-                          "a city code for city users, a county code for county users."),
+        "region_code": _l("Type part of the name: a province for province users, a city for city users, "
+                          "a county for county users."),
         "enterprise_uscc": _l("For enterprise users: the enterprise's unified social credit code."),
     }
-    # Plain text codes rather than select boxes: 3,000+ regions and 10,000s of enterprises.
+    # The region chosen by its name from a search (3,000+ regions: no select box of them all);
+    # the enterprise by its credit code as text (10,000s of enterprises).
     add_form_extra_fields = dict(
         UserDBModelView.add_form_extra_fields,
-        region_code=StringField(_l("Region code"), validators=[OptionalValidator()],
-                                widget=BS3TextFieldWidget()),
+        region_code=region_select_field(_l("Region"), "GreenMineUserView",
+                                        labeler=region_choices.region_choice_text_with_level,
+                                        validators=[OptionalValidator()]),
         enterprise_uscc=StringField(_l("Enterprise USCC"), validators=[OptionalValidator()],
                                     widget=BS3TextFieldWidget()),
     )
@@ -84,6 +90,20 @@ class GreenMineUserView(UserDBModelView):
         "region_code": add_form_extra_fields["region_code"],
         "enterprise_uscc": add_form_extra_fields["enterprise_uscc"],
     }
+
+    formatters_columns = {"region": region_name}
+
+    # The region field's search: whoever may list the accounts may search the regions.
+    search_choices = {"region": region_choices.search_regions}
+    method_permission_name = {"choices": "list"}
+
+    @expose("/choices/<field>")
+    @has_access
+    def choices(self, field):
+        search = self.search_choices.get(field)
+        if search is None:
+            abort(404)
+        return jsonify(results=search(g.user, request.args.get("q", "")[:64]))
 
     def _refusing(self, call, *args, **kwargs) -> None:
         try:

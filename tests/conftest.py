@@ -276,6 +276,25 @@ def fill_checklist(record, user, skip: dict | None = None) -> None:
                            FileStorage(stream=io.BytesIO(photo), filename=f"{item.code}-{n}.jpg"), user)
 
 
+# A minimal PDF (for uploads of reports).
+SAMPLE_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def upload_required_materials(owner_type: str, record, user, skip: tuple[str, ...] = ()) -> None:
+    """Upload one PDF into every slot a submission of ``record`` requires
+    (APPLICATION_REQUIRED_MATERIALS, CERTIFICATION_REQUIRED_MATERIALS), except the ``skip`` ones."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.services import uploads
+
+    for slot in uploads.required_slots(owner_type):
+        if slot not in skip:
+            uploads.attach(owner_type, record.id, slot,
+                           FileStorage(stream=io.BytesIO(SAMPLE_PDF), filename=f"{slot}.pdf"), user)
+
+
 @pytest.fixture
 def without_photo_checklist(monkeypatch):
     """For tests where a pre-declaration is only the way in: its photo checklist (tested in
@@ -403,3 +422,25 @@ def api(app):
 
 def is_postgres(app) -> bool:
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+def pdf_layout(pdf: bytes):
+    """What a reader sees of a PDF: its page count, the first page's (width, height) in points,
+    its text, and the heights (y, from the bottom) at which text is drawn on it."""
+    import io
+    from types import SimpleNamespace
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    page = reader.pages[0]
+    heights: list[float] = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip():
+            heights.append(float(cm[5]) + float(tm[5]) * float(cm[3]))
+
+    text = page.extract_text(visitor_text=visit)
+    box = page.mediabox
+    return SimpleNamespace(pages=len(reader.pages), size=(float(box.width), float(box.height)), text=text,
+                           heights=heights)

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Application, ApplicationWindow, IndicatorEvidence, IndicatorItem, IndicatorVersion,
-                        TransitionLog)
+from app.models import (Application, ApplicationWindow, GreenMineUser, IndicatorEvidence, IndicatorItem,
+                        IndicatorVersion, TransitionLog)
 from app.services import applications, predeclarations, workflow
 from app.services.exceptions import AccessDenied, DomainError, TransitionRefused, ValidationFailed
-from tests.conftest import is_postgres
+from tests.conftest import is_postgres, upload_required_materials
 
 YEAR = datetime.date.today().year + 1  # the default deadline (10-15) is ahead
 
@@ -48,13 +48,18 @@ def passed_predeclaration(people, mine=None, user=None, year=YEAR):
     return record
 
 
-def complete(application):
+def complete(application, materials: bool = True):
+    """The form filled in and (``materials``) the required materials uploaded by the applicant."""
     application.contact_person = "李四"
     application.self_evaluation_unit = "某某评估公司"
     application.situation_environment = "矿区绿化良好。"
     for name in applications.ELIGIBILITY_CONDITIONS:
         setattr(application, name, True)
     db.session.commit()
+    if materials:
+        applicant = db.session.scalars(select(GreenMineUser).where(
+            GreenMineUser.enterprise_id == application.enterprise_id).order_by(GreenMineUser.id)).first()
+        upload_required_materials("Application", application, applicant)
     return application
 
 

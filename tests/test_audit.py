@@ -156,14 +156,14 @@ def test_a_file_removed_after_submission_is_kept_hidden(app, people, browser, ma
     client = browser(user)
     client.post(f"/attachments/Application/{application.id}/document",
                 data={"file": (io.BytesIO(PDF), "初稿.pdf")}, content_type="multipart/form-data")
-    first = db.session.query(Attachment).one()
+    first = db.session.query(Attachment).filter_by(slot="document").one()
     workflow.transition(application, "submit", user)
     workflow.transition(application, "return", people["county"], "请更换材料")
     assert client.post(f"/attachments/{first.id}/delete").status_code == 302
     db.session.expire_all()
     kept = db.session.get(Attachment, first.id)
     assert kept is not None and kept.removed_at is not None and kept.removed_by_id == user.id
-    assert uploads.attachments_of("Application", application.id) == []
+    assert uploads.attachments_of("Application", application.id, "document") == []
     with uploads.open_file(kept) as handle:  # the bytes are kept too
         assert handle.read() == PDF
     # Hidden from the enterprise and its reviewers; the national level can still read it.

@@ -68,8 +68,22 @@ def test_issue_is_idempotent_and_dated(app, make_mine):
     assert certificate.issued_on == TODAY
     years = app.config["CERTIFICATE_VALID_YEARS"]
     assert years == 3
-    assert certificate.valid_until == certificates.add_years(TODAY, years)
+    # Valid through the day before the anniversary (the convention of both kinds of certificate).
+    assert certificate.valid_until == certificates.last_valid_day(TODAY, years)
     assert certificates.add_years(datetime.date(2024, 2, 29), 3) == datetime.date(2027, 2, 28)
+
+
+def test_a_certificate_is_valid_through_the_day_before_the_anniversary(make_mine, monkeypatch):
+    assert certificates.last_valid_day(datetime.date(2026, 3, 5), 3) == datetime.date(2029, 3, 4)
+    assert certificates.last_valid_day(datetime.date(2026, 1, 1), 3) == datetime.date(2028, 12, 31)
+    # 29 February: its anniversary in a common year is 1 March, so the last day is 28 February.
+    assert certificates.last_valid_day(datetime.date(2024, 2, 29), 3) == datetime.date(2027, 2, 28)
+    assert certificates.last_valid_day(datetime.date(2024, 2, 29), 4) == datetime.date(2028, 2, 28)
+    monkeypatch.setattr(certificates, "_today", lambda: datetime.date(2026, 3, 5))
+    certificate = certificate_of(make_entry(make_mine()))
+    assert (certificate.issued_on, certificate.valid_until) == (datetime.date(2026, 3, 5), datetime.date(2029, 3, 4))
+    assert certificates.status_of(certificate, today=datetime.date(2029, 3, 4)) == "valid"
+    assert certificates.status_of(certificate, today=datetime.date(2029, 3, 5)) == "expired"
 
 
 def test_a_number_taken_meanwhile_is_retried_in_a_savepoint(make_mine, monkeypatch):
@@ -206,6 +220,68 @@ def test_the_pdf_carries_the_chinese_name_in_the_embedded_font_and_the_qr_code(a
     assert f"https://gm.example.invalid/public/certificate/{certificate.number}" in html
 
 
+def zh(text: str, **values) -> str:
+    with force_locale("zh"):
+        return gettext(text, **values)
+
+
+@pytest.mark.parametrize("level, authority", [
+    ("national", "自然资源部"),
+    ("province", "山西省自然资源厅"),
+    ("city", "太原市自然资源局"),
+    ("county", "太原市小店区自然资源局"),
+])
+def test_the_issuing_authority_follows_the_directory_level(app, level, authority):
+    with force_locale("zh"):
+        assert certificates.issuing_authority(level, "140105") == authority
+
+
+def test_the_issuing_authority_of_municipalities_and_of_configured_regions(app):
+    with force_locale("zh"):
+        assert certificates.issuing_authority("province", "110101") == "北京市规划和自然资源委员会"
+        assert certificates.issuing_authority("county", "110101") == "北京市东城区自然资源局"
+        # A county-level city directly under its province has no city above it.
+        assert certificates.issuing_authority("county", "419001") == "济源市自然资源局"
+        app.config["CERTIFICATE_ISSUING_AUTHORITIES"] = {"140100": "太原市规划和自然资源局"}
+        try:
+            assert certificates.issuing_authority("city", "140105") == "太原市规划和自然资源局"
+            assert certificates.issuing_authority("county", "140105") == "太原市小店区自然资源局"
+        finally:
+            app.config["CERTIFICATE_ISSUING_AUTHORITIES"] = {}
+
+
+def test_the_pdf_fills_an_a4_landscape_page_with_the_authority_over_the_seal(app, make_mine, monkeypatch):
+    from tests.conftest import pdf_layout
+
+    monkeypatch.setattr(certificates, "_today", lambda: datetime.date(2026, 3, 5))
+    certificate = certificate_of(make_entry(make_mine("140105", name="晋阳绿色示范煤矿")))
+    with app.test_request_context():
+        layout = pdf_layout(certificates.render_pdf(certificate))
+    width, height = layout.size
+    assert layout.pages == 1
+    assert (round(width), round(height)) == (842, 595)  # A4 landscape, in points
+    text = layout.text.replace(" ", "")
+    assert "山西省自然资源厅" in text  # the issuing authority of a provincial entry
+    assert zh("(Place of the seal)") in text and "（印章处）" in text
+    assert "2026年3月5日" in text and "2029-03-04" in text
+    assert zh("This certificate is hereby issued.") in text
+    # Filled: the title near the top edge, the authority and its date near the bottom edge.
+    assert max(layout.heights) > 0.85 * height
+    assert min(layout.heights) < 0.16 * height
+
+
+def test_long_names_stay_on_the_one_page(app, make_mine, make_enterprise):
+    from tests.conftest import pdf_layout
+
+    enterprise = make_enterprise("140105", name="山西省太原市小店区示范矿业集团有限责任公司第二分公司" * 4)
+    mine = make_mine("140105", enterprise=enterprise, name="山西省太原市小店区示范煤业有限责任公司第二煤矿" * 4)
+    certificate = certificate_of(make_entry(mine))
+    with app.test_request_context():
+        layout = pdf_layout(certificates.render_pdf(certificate))
+    assert layout.pages == 1
+    assert "山西省自然资源厅" in layout.text.replace(" ", "")
+
+
 def test_verification_url_uses_the_public_base_url(app, make_mine):
     certificate = certificate_of(make_entry(make_mine()))
     app.config["PUBLIC_BASE_URL"] = "https://lvse.example.gov.cn"
@@ -303,7 +379,10 @@ def test_show_is_scoped_and_offers_the_download(scene, browser, api):
     certificate = scene["certificate"]
     page = browser(scene["owner"]).get(f"/certificateview/show/{certificate.id}")
     assert page.status_code == 200
-    assert f"/certificateview/pdf/{certificate.id}" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert f"/certificateview/pdf/{certificate.id}" in html
+    # The region by its name, never by its code.
+    assert "山西省太原市小店区" in html and "140105" not in html
     assert browser(scene["stranger"]).get(f"/certificateview/show/{certificate.id}").status_code in (302, 404)
     shown = api(scene["county"]).get(f"/api/v1/certificate/{certificate.id}")
     assert shown.status_code == 200 and shown.get_json()["result"]["validity"] == "valid"

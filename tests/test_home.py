@@ -59,3 +59,48 @@ def test_business_summary_and_downloads(make_mine, make_user, browser):
     assert re.search(r'data-state="predeclaration:draft">1<', page)
     province_page = browser(make_user("province", "140000")).get("/").get_data(as_text=True)
     assert "/mineexcel/template" in province_page and "技术支持" in province_page
+
+
+# ---------------------------------------------------------------------------
+# Issue 18, point 6: the pending work names its kind of record; empty summaries wait behind one
+# link; the support contact is the deployment's
+# ---------------------------------------------------------------------------
+def test_pending_work_names_the_kind_of_record(make_mine, make_user, browser, without_photo_checklist):
+    mine = make_mine("140105")
+    enterprise = make_user("enterprise", enterprise=mine.enterprise)
+    record = predeclarations.create(enterprise, mine, YEAR)
+    page = browser(enterprise).get("/").get_data(as_text=True)
+    assert re.search(r'data-state="predeclaration:draft">预申报·未提交 <span class="badge">1</span>', page)
+    workflow.transition(record, "submit", enterprise)
+    page = browser(make_user("province", "140000")).get("/").get_data(as_text=True)
+    assert re.search(r'data-state="predeclaration:submitted">预申报·已提交 <span class="badge">1</span>', page)
+
+
+def test_summary_blocks_that_are_all_zero_wait_behind_one_link(make_mine, make_user, browser):
+    mine = make_mine("140105")
+    enterprise = make_user("enterprise", enterprise=mine.enterprise)
+    predeclarations.create(enterprise, mine, YEAR)
+    page = browser(enterprise).get("/").get_data(as_text=True)
+    shown, _, hidden = page.partition('<div class="collapse" id="gm-empty-summary">')
+    # The pre-declarations have a record: shown; the applications have none: behind the link.
+    assert 'data-state="predeclaration:draft">1<' in shown
+    assert 'data-state="application:draft">0<' in hidden and 'data-state="application:draft"' not in shown
+    assert shown.count('href="#gm-empty-summary"') == 1 and ">展开</a>" in shown
+    kinds = hidden.count("业务办理情况")
+    assert kinds >= 1 and f"另有 {kinds} 类业务暂无记录。" in shown
+
+
+def test_the_support_contact_comes_from_the_configuration(app, make_user, browser):
+    user = make_user("county", "140105")
+    support = browser(user).get("/").get_data(as_text=True).partition('id="gm-support"')[2].partition("</div>")[0]
+    # The default names a unit and a number, not a request to configure one.
+    assert "信息中心运维组" in support and "0351-0000000" in support and "配置" not in support
+    saved = {key: app.config[key] for key in ("SUPPORT_CONTACT", "SUPPORT_PHONE", "SUPPORT_EMAIL", "SUPPORT_HOURS")}
+    app.config.update(SUPPORT_CONTACT="省厅信息中心", SUPPORT_PHONE="0351-1234567", SUPPORT_EMAIL="",
+                      SUPPORT_HOURS="")
+    try:
+        support = browser(user).get("/").get_data(as_text=True).partition('id="gm-support"')[2].partition("</div>")[0]
+    finally:
+        app.config.update(saved)
+    assert "省厅信息中心" in support and "0351-1234567" in support
+    assert "电子邮箱" not in support and "服务时间" not in support  # what is not configured is left out

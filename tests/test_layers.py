@@ -1,7 +1,9 @@
 """The layers of app/ point one way (read from the source with ``ast``, nothing is imported).
 
     app (the factory), app.cli        the composition root: may import anything
-    app.views, app.api, app.security  screens, REST, FAB's security screens: never each other
+    app.security                      FAB's security manager and its account screens, which use
+                                      the screens' widgets and formatters
+    app.views, app.api                screens and REST: never each other
     app.web, app.errors               what screens and REST share
     app.services                      the rules
     app.models                        tables and the closed lists they show
@@ -31,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("app.web", WEB),
     ("app.views", ("app.views",) + WEB),
     ("app.api", ("app.api",) + WEB),
-    ("app.security", ("app.security",) + WEB),
+    ("app.security", ("app.security", "app.views") + WEB),
     ("app.cli", ("app",)),
     ("app", ("app",)),
 )
@@ -152,3 +154,15 @@ def test_the_check_sees_what_it_must_refuse():
                           "app.views.registry")
     assert not violations("from .states import WorkflowRecord\n", "app.models.application")
     assert not violations("from app import create_app\nfrom app import api\n", "app.cli")
+
+
+def test_every_value_a_model_leaves_to_a_service_is_provided(app):
+    """The models name the service rules they show (``service_rule``); the application, once
+    created, has imported the service that provides each, under the name the model gives."""
+    from app.models.mixins import DECLARED_SERVICE_RULES, provided_rules
+
+    assert DECLARED_SERVICE_RULES == {"certificates.status_of", "surveillance.validity", "selfchecks.is_late"}
+    assert DECLARED_SERVICE_RULES <= provided_rules()
+    for name in DECLARED_SERVICE_RULES:
+        module, function = name.split(".")
+        assert (APP_DIR / "services" / f"{module}.py").read_text(encoding="utf-8").count(f"def {function}(") == 1

@@ -26,7 +26,7 @@ from app.views import record_pages
 from tests.conftest import TEST_PASSWORD
 from tests.test_applications import _photo_checklist_not_in_the_way, people, submitted  # noqa: F401
 
-MIGRATION = pathlib.Path(__file__).resolve().parents[1] / "app/migrations/versions/0012_transition_log_record_label.py"
+MIGRATION = pathlib.Path(__file__).resolve().parents[1] / "app/migrations/versions/0014_transition_log_record_label.py"
 
 
 def _text(html: str) -> str:
@@ -210,7 +210,7 @@ def test_the_migration_names_the_steps_logged_before_it(people):  # noqa: F811
                            changes={})
     db.session.add(addressed)
     db.session.commit()
-    spec = importlib.util.spec_from_file_location("migration_0012", MIGRATION)
+    spec = importlib.util.spec_from_file_location("migration_0014", MIGRATION)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     migration.fill_record_labels(db.session.connection())

@@ -67,3 +67,97 @@ def test_mine_size_from_thresholds():
     # Every threshold row is well formed.
     for row in db.session.scalars(select(MineSizeThreshold)):
         assert row.large_min > row.medium_min > 0, row.mineral_key
+
+
+# ---------------------------------------------------------------------------
+# Issue 18, point 7: remarks for users; inferred values marked for staff; no working notes for
+# enterprises
+# ---------------------------------------------------------------------------
+import csv  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+
+import pytest  # noqa: E402
+
+from app.models import IndicatorItem, IndicatorVersion  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "app", "data")
+# A word of Latin letters: a developer's note, not a remark for a Chinese reader ("DZ/T" and
+# units like "万吨/年" are not words).
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+@pytest.mark.parametrize("name,columns", [
+    ("mine_size_thresholds.csv", ("remark", "source_note")),
+    ("indicators_national_2020.csv", ("source_note",)),
+    ("indicators_national_2024.csv", ("source_note",)),
+])
+def test_the_data_files_speak_chinese_and_flag_what_is_inferred(name, columns):
+    with open(os.path.join(DATA, name), encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        assert row["inferred"] in ("yes", "no"), row
+        for column in columns:
+            assert not ENGLISH_WORD.search(row[column]), (column, row)
+        # An inferred row says why; the note is for staff, the flag is the data.
+        if row["inferred"] == "yes":
+            assert row["source_note"], row
+
+
+def test_the_flags_are_loaded_as_the_source_notes_count_them():
+    inferred = db.session.scalars(select(MineSizeThreshold).where(MineSizeThreshold.inferred.is_(True))).all()
+    # mine_size_thresholds.SOURCE.md: 19 rows labelled by their position and 22 inferred ones.
+    assert len(inferred) == 19 + 22
+    coal = db.session.scalar(select(MineSizeThreshold).where(MineSizeThreshold.mineral_key == "煤",
+                                                               MineSizeThreshold.mining_method == "地下"))
+    assert not coal.inferred and "15万吨/年" in coal.remark
+    version = db.session.scalar(select(IndicatorVersion).where(IndicatorVersion.code == "national-2020"))
+    items = db.session.scalars(select(IndicatorItem).where(IndicatorItem.version_id == version.id)).all()
+    # indicators_national_2020.SOURCE.md: only the first two areas are confirmed, name and points.
+    assert sorted(item.code for item in items if not item.inferred) == ["1", "2"]
+    assert "2020" in version.source and "推定值" in version.source_note
+    assert not ENGLISH_WORD.search(version.source) and not ENGLISH_WORD.search(version.source_note)
+
+
+def test_a_flag_that_is_neither_yes_nor_no_stops_the_load():
+    with pytest.raises(ValueError):
+        reference._flag({"inferred": "maybe"}, "inferred", "mine_size_thresholds.csv")
+
+
+def _inferred_threshold():
+    return db.session.scalar(select(MineSizeThreshold).where(MineSizeThreshold.mineral_key == "矿泉水"))
+
+
+def test_staff_see_the_inferred_mark_with_the_source_note(make_user, browser):
+    row = _inferred_threshold()
+    client = browser(make_user("county", "140105"))
+    listing = client.get("/minesizethresholdview/list/?psize_MineSizeThresholdView=100").get_data(as_text=True)
+    assert listing.count("gm-inferred") == 41
+    page = client.get(f"/minesizethresholdview/show/{row.id}").get_data(as_text=True)
+    assert "推定值" in page and row.source_note in page
+    confirmed = db.session.scalar(select(MineSizeThreshold).where(MineSizeThreshold.mineral_key == "石油"))
+    page = client.get(f"/minesizethresholdview/show/{confirmed.id}").get_data(as_text=True)
+    assert "见于原文" in page and "gm-inferred" not in page
+
+
+def test_enterprises_see_no_working_notes(make_user, make_enterprise, browser):
+    row = _inferred_threshold()
+    client = browser(make_user("enterprise", enterprise=make_enterprise("140105")))
+    listing = client.get("/minesizethresholdview/list/?psize_MineSizeThresholdView=100").get_data(as_text=True)
+    assert "推定值" not in listing and "数值来源" not in listing
+    # The remarks are everyone's.
+    assert "原表列为“煤（地下开采）”" in listing
+    page = client.get(f"/minesizethresholdview/show/{row.id}").get_data(as_text=True)
+    assert "推定值" not in page and row.source_note not in page and "数值来源" not in page
+    # The indicator catalogues likewise: no mark on the items, no note on the version.
+    version = db.session.scalar(select(IndicatorVersion).where(IndicatorVersion.code == "national-2024"))
+    item = db.session.scalar(select(IndicatorItem).where(IndicatorItem.version_id == version.id,
+                                                         IndicatorItem.code == "1.1.1"))
+    for url in (f"/indicatoritemview/show/{item.id}", "/indicatoritemview/list/",
+                f"/indicatorversionview/show/{version.id}"):
+        page = client.get(url).get_data(as_text=True)
+        assert "推定值" not in page and item.source_note not in page and version.source_note not in page, url
+    assert version.source in client.get(f"/indicatorversionview/show/{version.id}").get_data(as_text=True)
+    staff = browser(make_user("province", "140000"))
+    assert item.source_note in staff.get(f"/indicatoritemview/show/{item.id}").get_data(as_text=True)
+    assert version.source_note in staff.get(f"/indicatorversionview/show/{version.id}").get_data(as_text=True)

@@ -32,16 +32,19 @@ ENTERPRISE_CONTACTS = {
 }
 MINE_CONTACTS = {"principal_name": "诸葛矿长", "principal_phone": "13687654321", "address": "矿区路88号"}
 INSPECTOR_NAMES = ("上官组长", "欧阳成员", "东方成员")
-# What each drawn position becomes (the sample's order comes from the seed).
+# What each drawn position becomes (the sample's order comes from the seed). The areas written
+# 无, 没有, 无问题 or blank record no finding: they are not problems.
 OUTCOMES = {
     1: dict(status="retained", conforms=True, checked_on=datetime.date(2026, 6, 1),
-            area_environment="排土场未完全复绿", area_energy="粉尘治理不到位", opinions="加强排土场复绿"),
+            area_environment="排土场未完全复绿", area_energy="粉尘治理不到位", area_development="无",
+            area_innovation="没有", opinions="加强排土场复绿"),
     2: dict(status="rectifying", conforms=False, checked_on=datetime.date(2026, 6, 3),
-            area_management="绿色矿山管理制度不健全", rectify_deadline=datetime.date(2026, 12, 31),
+            area_management="绿色矿山管理制度不健全", area_utilization=" 无。 ", rectify_deadline=datetime.date(2026, 12, 31),
             note="采矿权人名称已变更"),
     3: dict(status="removed", conforms=False, checked_on=datetime.date(2026, 6, 5),
             area_utilization="尾矿未综合利用", opinions="依法移出名录"),
-    4: dict(status="recorded", conforms=True, checked_on=datetime.date(2026, 6, 10)),
+    4: dict(status="recorded", conforms=True, checked_on=datetime.date(2026, 6, 10),
+            area_environment="   ", area_development="无问题", area_energy="没有问题", area_management="（无）"),
 }
 SUMMARY_HEADERS = ("序号", "入库级别", "采矿许可证号", "矿山名称", "开采矿种", "开采方式", "生产规模", "存在的主要问题",
                 "处理结论", "备注")
@@ -174,7 +177,8 @@ def test_the_summary_table_has_the_form_s_ten_columns_and_one_row_per_drawn_mine
         assert row[2] == mine.licence_no and row[3] == mine.name
         assert row[4] == mine.mineral.name
         assert row[5] == zh({"open_pit": "Open-pit", "underground": "Underground"}[mine.mining_method])
-        assert row[6] == (int(mine.production_scale) if mine.production_scale.is_integer() else mine.production_scale)
+        number = int(mine.production_scale) if mine.production_scale.is_integer() else mine.production_scale
+        assert row[6] == f"{number}万吨/年"  # 生产规模 with its unit, as the licence states it
     # The priority (open-pit, national) mines come first: positions 1 and 2.
     assert [_level(scene, p) for p in (1, 2)] == ["national", "national"]
     assert body[0][7] == "矿区环境：排土场未完全复绿\n节能减排：粉尘治理不到位"
@@ -216,6 +220,32 @@ def test_an_undecided_check_is_pending_and_an_unchecked_one_names_no_problem_yet
     assert (row.problems, row.conclusion) == ("无", "待定（已核查，待作出处理结论）")
 
 
+@pytest.mark.parametrize("text, counted", [
+    ("排土场未完全复绿", True), ("无组织排放粉尘", True), ("没有建立台账", True),
+    ("无", False), ("没有", False), ("无问题", False), ("没有问题", False), ("未发现问题", False),
+    ("无。", False), (" 无 ", False), ("（无）", False), ("\u3000无\n", False), ("/", False), ("", False),
+    ("   ", False), (None, False),
+])
+def test_a_problem_is_counted_only_where_a_finding_was_recorded(text, counted):
+    from app.services.spotchecks import is_finding
+
+    assert is_finding(text) is counted
+
+
+def test_the_production_scale_carries_the_unit_of_its_mineral(app):
+    from app.models import Mineral
+    from app.services import reference
+
+    diamond = db.session.query(Mineral).filter_by(name="金刚石").one()
+    coal = db.session.query(Mineral).filter_by(name="煤").one()
+    assert reference.scale_unit(diamond) == "万克拉/年"
+    assert reference.scale_unit(coal, "underground") == "万吨/年"  # the table says 万吨/年 原煤
+    assert reference.scale_unit(None) == "万吨/年"
+    assert spotcheck_reports.scale_text(2.5, "万克拉/年") == "2.5万克拉/年"
+    assert spotcheck_reports.scale_text(60.0) == "60万吨/年"
+    assert spotcheck_reports.scale_text(None) == ""
+
+
 # ---------------------------------------------------------------------------
 # The report's figures
 # ---------------------------------------------------------------------------
@@ -253,6 +283,9 @@ def test_the_report_context_counts_the_sample(app, scene):
     assert areas["environment"]["findings"] == [
         {"position": 1, "mine_name": _mine(scene, 1).name, "text": "排土场未完全复绿"}]
     assert report["problem_count"] == 3
+    # Without problems: the mines whose record is in and records no finding in the area.
+    assert {code: area["without_problems"] for code, area in areas.items()} == {
+        "environment": 3, "development": 4, "utilization": 3, "energy": 3, "innovation": 4, "management": 3}
     # The national-level mines, each with its conclusion.
     assert [(m["position"], m["conforms"], m["conclusion"]) for m in report["national_mines"]] == [
         (1, "是", "保留"), (2, "否", "整改")]
@@ -310,6 +343,9 @@ def test_the_report_pdf_carries_the_province_the_figures_and_the_mines(app, scen
     assert _squeezed(zh("%(label)s: %(count)s mines", label="铁", count=2)) in text
     assert SEED in text
     assert "排土场未完全复绿" in text and "加强排土场复绿" in text
+    # The aspects' table: mines with problems, then recorded mines without (无 is not a problem).
+    assert "矿区环境13" in text and "资源开发方式04" in text
+    assert "object" not in text and "method" not in text
     # The 附表 with its columns and notes.
     assert "山西省绿色矿山抽查核查结果汇总表" in text and "存在的主要问题" in text and "填表说明" in text
     fonts = [str(font.get_object().get("/BaseFont")) for page in PdfReader(io.BytesIO(body)).pages

@@ -97,7 +97,7 @@ def make_certificate(mine, body, grade: str = "AAAA", valid_from: datetime.date 
     certificate = surveillance.issue(record, grade)
     if valid_from is not None:
         certificate.valid_from = certificate.issued_on = valid_from
-        certificate.valid_until = certificates.add_years(valid_from, 3) - DAY
+        certificate.valid_until = certificates.last_valid_day(valid_from, 3)
     db.session.commit()
     return certificate
 
@@ -683,6 +683,47 @@ def test_the_pdf_prints_the_certificate(setting):
     assert certificates.verification_url(certificate.number) in html and "data:image/png;base64," in html
     text = PdfReader(io.BytesIO(surveillance.render_pdf(certificate))).pages[0].extract_text()
     assert certificate.number in text and "AAAAA" in text
+
+
+def test_the_pdf_fills_an_a4_landscape_page_issued_by_the_certification_body(app, setting, monkeypatch):
+    from tests.conftest import pdf_layout
+
+    monkeypatch.setattr(surveillance, "_today", lambda: datetime.date(2026, 3, 5))
+    certificate = make_certificate(setting.mine, setting.body, grade="AAAAA")
+    with app.test_request_context():
+        layout = pdf_layout(surveillance.render_pdf(certificate))
+    width, height = layout.size
+    assert layout.pages == 1 and (round(width), round(height)) == (842, 595)
+    text = layout.text.replace(" ", "")
+    # The body issues it: its name signs the certificate over the date of issue, under the seal.
+    assert text.count("晋认证中心") >= 3  # the statement, the facts and the signature
+    assert "（印章处）" in text and "2026年3月5日" in text
+    assert "2026-03-05—2029-03-04" in text
+    assert max(layout.heights) > 0.85 * height and min(layout.heights) < 0.16 * height
+
+
+def test_both_kinds_of_certificate_follow_one_validity_convention(setting, make_mine, monkeypatch):
+    """Issued 2026-03-05 for three years: valid through 2029-03-04, as a directory certificate."""
+    monkeypatch.setattr(surveillance, "_today", lambda: datetime.date(2026, 3, 5))
+    record = make_certification(setting.mine, setting.body, status="certified", team=False)
+    assert surveillance.validity_period(record, datetime.date(2026, 3, 5)) == (
+        datetime.date(2026, 3, 5), certificates.last_valid_day(datetime.date(2026, 3, 5), 3))
+    certificate = surveillance.issue(record, "AAAA")
+    assert (certificate.valid_from, certificate.valid_until) == (datetime.date(2026, 3, 5), datetime.date(2029, 3, 4))
+    # The certificate years end where the certificate does.
+    years = surveillance.audit_years(certificate, datetime.date(2026, 3, 5))
+    assert [(year.start, year.end) for year in years] == [
+        (datetime.date(2026, 3, 5), datetime.date(2027, 3, 4)),
+        (datetime.date(2027, 3, 5), datetime.date(2028, 3, 4)),
+        (datetime.date(2028, 3, 5), datetime.date(2029, 3, 4)),
+    ]
+    # 29 February: the last year ends on 28 February, with the certificate.
+    leap = surveillance.issue(make_certification(make_mine("140105", enterprise=setting.enterprise), setting.body,
+                                                 status="certified", team=False), "AAAA")
+    leap.valid_from, leap.valid_until = datetime.date(2024, 2, 29), certificates.last_valid_day(
+        datetime.date(2024, 2, 29), 3)
+    assert leap.valid_until == datetime.date(2027, 2, 28)
+    assert surveillance.audit_years(leap, datetime.date(2024, 3, 1))[-1].end == leap.valid_until
 
 
 def test_concurrent_certifications_get_distinct_numbers(app, setting, make_mine):

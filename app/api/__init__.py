@@ -4,18 +4,17 @@ Every API lists its columns explicitly: FAB would otherwise expose and allow fil
 every column of the model.
 """
 from flask import g
-from flask_appbuilder import ModelRestApi
 from flask_appbuilder.api import expose as api_expose, protect, safe
 
 from app.models import Application, Enterprise, Mine, Mineral, PreDeclaration, Region, ResponsiblePerson
 from app.services import applications, predeclarations, registry, responsibility, scoping
-from app.web.base import ScopedModelRestApi
+from app.web.base import DescribedModelRestApi, ScopedModelRestApi
 from app.web.datamodel import ListInterface, ListLoading
 
 READ_ONLY = {"can_get", "can_info"}
 
 
-class RegionApi(ListLoading, ModelRestApi):
+class RegionApi(ListLoading, DescribedModelRestApi):
     resource_name = "region"
     datamodel = ListInterface(Region)
     base_permissions = READ_ONLY
@@ -24,7 +23,7 @@ class RegionApi(ListLoading, ModelRestApi):
     order_columns = ["code", "level"]
 
 
-class MineralApi(ModelRestApi):
+class MineralApi(DescribedModelRestApi):
     resource_name = "mineral"
     datamodel = ListInterface(Mineral)
     base_permissions = READ_ONLY
@@ -43,6 +42,7 @@ class EnterpriseApi(ScopedModelRestApi):
     search_columns = ["name", "uscc", "region_code"]
     order_columns = ["name", "uscc"]
 
+    add_required = ("name", "uscc", "region_code")
     record_rule = registry.enterprise_rule
 
 
@@ -63,6 +63,7 @@ class MineApi(ScopedModelRestApi):
                       "max_depth_m", "workers_per_shift"]
     order_columns = ["name", "licence_no", "max_depth_m", "workers_per_shift"]
 
+    add_required = ("name", "licence_no", "enterprise_id", "region_code")
     record_rule = registry.mine_rule
 
     @api_expose("/<int:pk>/location", methods=["POST"])
@@ -129,6 +130,8 @@ class PreDeclarationApi(ScopedModelRestApi):
     search_columns = ["enterprise_id", "mine_id", "region_code", "year", "status"]
     order_columns = ["year", "id"]
 
+    # The region defaults to the mine's.
+    add_required = ("mine_id", "year")
     record_rule = predeclarations.record_rule
 
 
@@ -158,6 +161,7 @@ class ApplicationApi(ScopedModelRestApi):
     search_columns = ["enterprise_id", "mine_id", "region_code", "year", "status", "licence_no"]
     order_columns = ["year", "id", "submitted_at"]
 
+    add_required = ("predeclaration_id",)
     record_rule = applications.record_rule
 
 

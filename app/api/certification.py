@@ -33,6 +33,7 @@ class CertificationBodyApi(ScopedModelRestApi):
     search_columns = ["name", "uscc", "approval_no", "active"]
     order_columns = ["name", "id"]
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete"}
+    add_required = ("name",)
     record_rule = certification.body_rule
 
 
@@ -75,7 +76,9 @@ class CertificationApplicationApi(ScopedModelRestApi):
     order_columns = ["id", "submitted_at", "accepted_on"]
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "transition", "team_add",
                              "team_remove", "clock", "renew"}
+    add_required = ("mine_id", "body_id")
     record_rule = certification.record_rule
+    change_rule = certification.check_applicant
 
     @expose("/<int:pk>/team", methods=["POST"])
     @protect()

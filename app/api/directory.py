@@ -136,4 +136,5 @@ class AnomalyEntryApi(ScopedModelRestApi):
     add_columns = ["mine_id", "reason", "decision"]
     search_columns = ["year", "status", "region_code", "mine_id"]
     include_route_methods = {"get", "get_list", "info", "post", "transition"}
+    add_required = ("mine_id", "reason")
     record_rule = directory.anomaly_rule

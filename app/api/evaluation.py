@@ -41,6 +41,7 @@ class IndicatorVersionApi(ScopedModelRestApi):
     add_columns = edit_columns = show_columns[1:]
     search_columns = ["code", "name", "is_active"]
     order_columns = ["code", "id"]
+    add_required = ("code", "name", "total_points")
     record_rule = evaluation.version_rule
 
 
@@ -53,6 +54,8 @@ class IndicatorItemApi(ScopedModelRestApi):
     order_columns = ["sort_order", "code", "id"]
     page_size = 100
     max_page_size = 500
+    # A parent only below the first level.
+    add_required = ("version_id", "code", "level", "name")
     record_rule = evaluation.item_rule
 
 
@@ -63,6 +66,7 @@ class ProvinceIndicatorAdoptionApi(ScopedModelRestApi):
     add_columns = edit_columns = show_columns[1:]
     search_columns = ["province_code", "version_id"]
     order_columns = ["province_code", "adopted_on"]
+    add_required = ("province_code", "version_id")
     record_rule = evaluation.adoption_rule
 
 
@@ -75,6 +79,7 @@ class AgencyApi(ScopedModelRestApi):
     search_columns = ["name", "uscc", "status"]
     order_columns = ["name", "id"]
     # POST …/disqualify needs can_disqualify (FAB names it after the method).
+    add_required = ("name",)
     record_rule = agencies.agency_rule
 
     @expose("/<int:pk>/disqualify", methods=["POST"])
@@ -107,6 +112,7 @@ class AgencyConflictApi(ScopedModelRestApi):
     edit_columns = ["reason"]
     search_columns = ["agency_id", "enterprise_id"]
     order_columns = ["declared_at", "id"]
+    add_required = ("agency_id", "enterprise_id")
     record_rule = agencies.conflict_rule
 
 

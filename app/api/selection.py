@@ -24,6 +24,7 @@ class ReviewMeetingApi(ScopedModelRestApi):
     list_columns = show_columns = ["id", "province_code", "held_on", "members", "note"]
     add_columns = edit_columns = ["held_on", "members", "note"]
     search_columns = ["province_code", "held_on"]
+    add_required = ("held_on", "members")
     record_rule = selection.meeting_rule
     method_permission_name = dict(ScopedModelRestApi.method_permission_name or {}, decide="put")
 
@@ -138,6 +139,8 @@ class ObjectionApi(ScopedModelRestApi):
     add_columns = ["application_id", "received_on", "content"]
     search_columns = ["application_id", "status", "received_on"]
     include_route_methods = {"get", "get_list", "info", "post", "transition"}
+    # Received today unless the body says otherwise.
+    add_required = ("application_id", "content")
     record_rule = selection.objection_rule
 
 
@@ -148,4 +151,6 @@ class DemoZoneApplicationApi(ScopedModelRestApi):
                                    "plan_summary", "status", "submitted_at", "decision_comment"]
     add_columns = edit_columns = ["name", "year", "plan_summary"]
     search_columns = ["name", "year", "status", "region_code"]
+    # The year defaults to this one.
+    add_required = ("name", "plan_summary")
     record_rule = demozones.record_rule

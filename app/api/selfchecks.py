@@ -24,21 +24,7 @@ MISSING_MAX_PAGE_SIZE = 500
 MAX_PAGE = 100_000
 
 
-class _OptionalOnAdd:
-    """Columns that are NOT NULL in the table but that the rule fills in when a body leaves them
-    out (FAB's schema would require them)."""
-
-    optional_on_add: tuple[str, ...] = ()
-
-    def _init_model_schemas(self) -> None:
-        super()._init_model_schemas()
-        for name in self.optional_on_add:
-            field = self.add_model_schema.fields.get(name)
-            if field is not None:
-                field.required = False
-
-
-class SelfCheckApi(_OptionalOnAdd, ScopedModelRestApi):
+class SelfCheckApi(ScopedModelRestApi):
     resource_name = "selfcheck"
     datamodel = ListInterface(SelfCheck)
     list_columns = ["id", "year", "mine_id", "enterprise_id", "region_code", "entry_id", "status", "submitted_at",
@@ -50,7 +36,8 @@ class SelfCheckApi(_OptionalOnAdd, ScopedModelRestApi):
     edit_columns = list(selfchecks.TEXT_COLUMNS)
     search_columns = ["year", "status", "mine_id", "enterprise_id", "region_code"]
     order_columns = ["id", "year", "submitted_at"]
-    optional_on_add = ("year",)
+    # The year defaults to this one.
+    add_required = ("mine_id",)
     record_rule = selfchecks.self_check_rule
     method_permission_name = dict(ScopedModelRestApi.method_permission_name or {}, missing="get")
 
@@ -133,7 +120,7 @@ def _bounded(value, default: int, low: int, high: int, name: str) -> int:
     return int(text)
 
 
-class ProblemLeadApi(_OptionalOnAdd, ScopedModelRestApi):
+class ProblemLeadApi(ScopedModelRestApi):
     resource_name = "problemlead"
     datamodel = ListInterface(ProblemLead)
     list_columns = show_columns = ["id", "mine_id", "enterprise_id", "region_code", "received_on", "source",
@@ -142,5 +129,6 @@ class ProblemLeadApi(_OptionalOnAdd, ScopedModelRestApi):
     search_columns = ["mine_id", "enterprise_id", "region_code", "received_on", "status", "source"]
     order_columns = ["id", "received_on"]
     include_route_methods = {"get", "get_list", "info", "post", "put", "transition"}
-    optional_on_add = ("received_on",)
+    # Received today unless the body says otherwise.
+    add_required = ("mine_id", "content")
     record_rule = selfchecks.problem_lead_rule

@@ -36,7 +36,9 @@ class InspectorApi(ScopedModelRestApi):
                       "active"]
     order_columns = ["name", "id"]
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete"}
+    add_required = ("user_id", "home_region_code", "name")
     record_rule = spotchecks.inspector_rule
+    change_rule = spotchecks.inspector_change_rule
 
 
 class SpotCheckCampaignApi(ScopedModelRestApi):
@@ -48,16 +50,15 @@ class SpotCheckCampaignApi(ScopedModelRestApi):
     add_columns = edit_columns = ["title", "year", "ratio", "team_size", "team_count", "report_deadline"]
     search_columns = ["year", "level", "region_code", "status", "title"]
     order_columns = ["year", "id", "drawn_at"]
+    # The year and the ratio have defaults (this year, SPOT_CHECK_RATIO): the rule fills them.
+    add_required = ("title",)
     record_rule = spotchecks.campaign_rule
+    change_rule = spotchecks.campaign_change_rule
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
-        # The year and the ratio have defaults (this year, SPOT_CHECK_RATIO): the rule fills them.
-        for schema in (self.add_model_schema, self.edit_model_schema):
-            for name in ("year", "ratio"):
-                if name in schema.fields:
-                    schema.fields[name].required = False
-                    schema.load_fields[name].required = False
+        for name in ("year", "ratio"):
+            self.edit_model_schema.fields[name].required = False
 
     def _report_download(self, pk, respond):
         """A report file of the campaign: through the scope rule (404), once it has a table (409)."""

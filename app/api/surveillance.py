@@ -99,4 +99,5 @@ class SurveillanceAuditApi(ScopedModelRestApi):
     order_columns = ["planned_on", "audit_on", "id"]
     base_order = ("id", "desc")
     include_route_methods = {"get", "get_list", "info", "post", "put", "delete", "transition"}
+    add_required = ("certificate_id",)
     record_rule = surveillance.audit_rule

@@ -90,6 +90,7 @@ class Certificate(Model):
     valid_until: Mapped[datetime.date] = mapped_column(Date, nullable=False)
 
     entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry)
+    region: Mapped[Region] = relationship(Region)
 
     # Read-only views of the computed state and of the entry, for lists and detail pages.
     validity = service_rule("certificates.status_of", "valid, revoked or expired, as of today")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -23,7 +23,10 @@ class IndicatorVersion(Model):
     # Each first-level area must reach this share of its maximum (2020: 0.75).
     area_min_ratio: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # The official text the catalogue follows, for every reader.
     source: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    # What of it is inferred rather than read in that text: for the authorities' staff only.
+    source_note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
     items: Mapped[list["IndicatorItem"]] = relationship("IndicatorItem", back_populates="version",
                                                         order_by="IndicatorItem.sort_order")
@@ -46,9 +49,18 @@ class IndicatorItem(Model):
     name: Mapped[str] = mapped_column(String(512), nullable=False)
     points: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
     sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # The name or the points are inferred rather than read in the official text (the data
+    # file's SOURCE note), and how: shown to the authorities' staff only (推定值).
+    inferred: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    source_note: Mapped[Optional[str]] = mapped_column(String(512), nullable=True)
 
     version: Mapped[IndicatorVersion] = relationship(IndicatorVersion, back_populates="items")
     parent: Mapped[Optional["IndicatorItem"]] = relationship("IndicatorItem", remote_side=[id])
+
+    @property
+    def provenance(self) -> tuple[bool, Optional[str]]:
+        """(inferred, source note): how the item's name and points are known."""
+        return self.inferred, self.source_note
 
     def __repr__(self) -> str:
         return f"{self.code} {self.name}"

@@ -1,19 +1,23 @@
-"""What each kind of record is called (绿色矿山申请, 预申报, 抽查核查任务 …): one closed list.
+"""What one record of each kind is called (绿色矿山申请, 预申报, 抽查核查任务 …): one closed list.
 
 The logs store a record's kind as its model's class name (``TransitionLog.record_type``,
-``AuditEntry.record_type``); the screens show it by the label here. Every audited model has
-one (tests/test_logs.py checks), so a class name never reaches the screen.
+``AuditEntry.record_type``) and show it by the label here; the notifications name a record's
+kind with it, and the screens' and REST API's default titles ("新增矿山", "矿山列表",
+app.web.labels.record_name) too. Every audited model has one (tests/test_logs.py checks), so a
+class name never reaches the screen.
 """
 from __future__ import annotations
+
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 RECORD_KINDS = {
     # The registry and reference data
-    "Region": _l("Administrative region"),
+    "Region": _l("Region"),
     "Mineral": _l("Mineral"),
     "MineSizeThreshold": _l("Mine size threshold"),
-    "Enterprise": _l("Mining enterprise"),
+    "Enterprise": _l("Enterprise"),
     "Mine": _l("Mine"),
     "ResponsiblePerson": _l("Responsible person"),
     "GreenMineUser": _l("User account"),
@@ -28,7 +32,7 @@ RECORD_KINDS = {
     "IndicatorEvidence": _l("Indicator evidence"),
     "ProvinceIndicatorAdoption": _l("Adopted indicator catalogue"),
     "EvaluationScore": _l("Evaluation score"),
-    "Agency": _l("Third-party agency"),
+    "Agency": _l("Assessment agency"),
     "AgencyAssignment": _l("Agency draw"),
     "AgencyConflict": _l("Declared conflict of interest"),
     "ReviewMeeting": _l("Collective review meeting"),
@@ -37,28 +41,34 @@ RECORD_KINDS = {
     "Objection": _l("Objection"),
     # The directory
     "DirectoryEntry": _l("Directory entry"),
-    "Certificate": _l("Green mine certificate"),
+    "Certificate": _l("Certificate"),
     "NationalRecommendation": _l("Recommendation to the national list"),
-    "AnomalyEntry": _l("Anomaly list entry"),
+    "AnomalyEntry": _l("Anomaly-list entry"),
     "DemoZoneApplication": _l("Demonstration zone application"),
     # Spot checks
-    "SelfCheck": _l("Self-check"),
+    "SelfCheck": _l("Self-check record"),
     "ProblemLead": _l("Problem lead"),
     "Inspector": _l("Inspector"),
     "SpotCheckCampaign": _l("Spot-check campaign"),
     "SpotCheckTeam": _l("Spot-check team"),
     "SpotCheckTeamMember": _l("Spot-check team member"),
-    "SpotCheck": _l("Spot-check record"),
+    "SpotCheck": _l("Green-mine verification record"),
     "SpotCheckConfirmation": _l("Confirmation of a spot-check record"),
     # Certification
     "CertificationBody": _l("Certification body"),
-    "CertificationApplication": _l("Certification application"),
+    "CertificationApplication": _l("Green-mine certification application"),
     "CertificationTeamMember": _l("Certification team member"),
     "CertificationPause": _l("Pause of the evaluation clock"),
     "CertificationScore": _l("Certification score"),
-    "CertificationCertificate": _l("Certification certificate"),
+    "CertificationCertificate": _l("Green-mine certification certificate"),
     "SurveillanceAudit": _l("Surveillance audit"),
 }
+
+
+def record_kind(record_type: str) -> Any:
+    """The kind's label as a lazy string (for titles built once and shown in each user's
+    language); None for a kind not in the list."""
+    return RECORD_KINDS.get(record_type)
 
 
 def record_kind_label(record_type: str) -> str:

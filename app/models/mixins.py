@@ -23,6 +23,8 @@ class TimestampMixin:
 # Values computed by a service's rule
 # ---------------------------------------------------------------------------
 _SERVICE_RULES: dict[str, Callable[[Any], Any]] = {}
+# Every rule a model declares (tests/test_layers.py checks that the application provides each).
+DECLARED_SERVICE_RULES: set[str] = set()
 
 
 def service_rule(name: str, doc: str) -> property:
@@ -42,6 +44,7 @@ def service_rule(name: str, doc: str) -> property:
             raise LookupError(f"app.services.{name} has not been provided: import its service first") from None
         return rule(record)
 
+    DECLARED_SERVICE_RULES.add(name)
     compute.__name__ = name.rsplit(".", 1)[-1]
     return property(compute, doc=doc)
 
@@ -49,3 +52,7 @@ def service_rule(name: str, doc: str) -> property:
 def provide_rule(name: str, rule: Callable[[Any], Any]) -> None:
     """Called by the service that owns the rule ``name`` (see ``service_rule``)."""
     _SERVICE_RULES[name] = rule
+
+
+def provided_rules() -> set[str]:
+    return set(_SERVICE_RULES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from flask_appbuilder import Model
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
@@ -41,9 +41,19 @@ class MineSizeThreshold(Model):
     unit: Mapped[str] = mapped_column(String(32), nullable=False)
     large_min: Mapped[float] = mapped_column(Float, nullable=False)
     medium_min: Mapped[float] = mapped_column(Float, nullable=False)
-    note: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
+    # What every user reads beside the row (in Chinese): the table's own wording, its notes.
+    remark: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
+    # The figures are inferred rather than read in the official text (mine_size_thresholds.
+    # SOURCE.md), and how: shown to the authorities' staff only (推定值), never to enterprises.
+    inferred: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    source_note: Mapped[Optional[str]] = mapped_column(String(512), nullable=True)
 
     mineral: Mapped[Optional[Mineral]] = relationship(Mineral)
+
+    @property
+    def provenance(self) -> tuple[bool, Optional[str]]:
+        """(inferred, source note): how the row's figures are known."""
+        return self.inferred, self.source_note
 
     def __repr__(self) -> str:
         return " ".join(part for part in (self.mineral_key, self.use, self.mining_method) if part)

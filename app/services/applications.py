@@ -13,8 +13,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.application import ELIGIBILITY_CONDITIONS, SITUATION_AREAS
 from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS
-from app.services import records, scoping
-from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed, on_field
+from app.services import codes, records, scoping, uploads
+from app.services.exceptions import AccessDenied, ErrorCollector, TransitionRefused, ValidationFailed, on_field
+from app.services.workflow import WORKFLOWS
 from app.services.registry import closed_choice, normalize_phone
 
 # Default deadline of the yearly window when a province has not set one (seed 001 §一(五)).
@@ -58,15 +59,23 @@ def check_window(application, today: Optional[datetime.date] = None) -> None:
 
 def check_submittable(application, user, comment) -> None:
     """Guard of the submit step: the window is open, the mine may apply (not on the anomaly
-    list; a new or expanded mine a year after production started, E7), the form is complete."""
+    list; a new or expanded mine a year after production started, E7), the form is complete and
+    the required materials are uploaded (APPLICATION_REQUIRED_MATERIALS: by default the
+    self-evaluation report). One refusal names everything still missing."""
     from app.services import directory, selection
 
     check_window(application)
     directory.check_not_on_anomaly_list(application.mine)
     selection.check_new_mine_ready(application.mine)
+    problems = []
     missing = missing_items(application)
     if missing:
-        raise TransitionRefused(_("The application is not complete: %(fields)s.", fields="、".join(missing)))
+        problems.append(_("The application is not complete: %(fields)s.", fields="、".join(missing)))
+    materials = uploads.missing_materials("Application", application)
+    if materials:
+        problems.append(uploads.missing_materials_message(materials))
+    if problems:
+        raise TransitionRefused(" ".join(problems))
 
 
 # The fields an application cannot be submitted without (labels for the refusal message).
@@ -92,7 +101,9 @@ def missing_fields(application) -> list[str]:
 # The columns that only the service sets: no form or body may change them.
 PROTECTED_FIELDS = ("predeclaration_id", "enterprise_id", "mine_id", "region_code", "year", "status",
                     "submitted_at")
-EDITABLE_STATES = ("draft", "returned")
+# The states in which the application is changed and deleted: declared with its workflow.
+EDITABLE_STATES = WORKFLOWS["application"].editable
+DELETABLE_STATES = WORKFLOWS["application"].deletable
 # After submission and before the province's acceptance the applicant adds evidence (D10).
 EVIDENCE_STATES = ("submitted", "county_passed", "city_recommended", "returned")
 
@@ -219,48 +230,75 @@ def _strip(value):
     return value.strip() or None if isinstance(value, str) else value
 
 
-def _check_non_negative(record, names) -> None:
+def _check_non_negative(record, names, errors: ErrorCollector) -> None:
     for name in names:
         value = getattr(record, name)
         if value is not None and float(value) < 0:
-            raise ValidationFailed(_("The value cannot be negative."), field=name)
+            errors.add(_("The value cannot be negative."), name)
 
 
-def validate_form_fields(record) -> None:
+def _required(record, name: str) -> Optional[str]:
+    """The stripped text of a required field, or a refusal on that field."""
+    value = _strip(getattr(record, name))
+    if not value:
+        raise ValidationFailed(_("This field is required."), field=name)
+    return value
+
+
+def validate_form_fields(record, errors: ErrorCollector) -> None:
     """The rules of the shared enterprise, mine and contact fields (ApplicantFormFields), for the
-    green-mine application and the certification application alike: non-negative numbers,
-    telephone numbers, e-mail, postcode, the required names, the closed lists. Every refusal
-    names its field."""
-    _check_non_negative(record, FORM_NON_NEGATIVE_FIELDS)
+    green-mine application and the certification application alike: the licence number and the
+    credit code by the registry's own validators (app.services.codes: the same messages as the
+    mine and enterprise forms), non-negative numbers, telephone numbers, e-mail, postcode, the
+    required names, the closed lists. Every refusal names its field, and all of them are kept in
+    ``errors`` (one save shows them all)."""
+    _check_non_negative(record, FORM_NON_NEGATIVE_FIELDS, errors)
+    for name in ("enterprise_name", "mine_name"):
+        with errors.on_field(name):
+            setattr(record, name, _required(record, name))
+    with errors.on_field("licence_no"):
+        record.licence_no = codes.validate_licence_no(_required(record, "licence_no"))
+    with errors.on_field("uscc"):
+        record.uscc = codes.validate_uscc(_required(record, "uscc"))
     for name in ("mobile", "phone", "fax"):
-        with on_field(name):
+        with errors.on_field(name):
             setattr(record, name, normalize_phone(getattr(record, name)))
-    record.email = _strip(record.email)
-    if record.email and not _EMAIL.match(record.email):
-        raise ValidationFailed(_("“%(value)s” is not an e-mail address.", value=record.email), field="email")
-    record.postcode = _strip(record.postcode)
-    if record.postcode and not _POSTCODE.match(record.postcode):
-        raise ValidationFailed(_("A postcode has 6 digits."), field="postcode")
-    for name in ("enterprise_name", "mine_name", "licence_no", "uscc"):
-        if not _strip(getattr(record, name)):
-            raise ValidationFailed(_("This field is required."), field=name)
+    with errors.on_field("email"):
+        record.email = _strip(record.email)
+        if record.email and not _EMAIL.match(record.email):
+            raise ValidationFailed(_("“%(value)s” is not an e-mail address.", value=record.email))
+    with errors.on_field("postcode"):
+        record.postcode = _strip(record.postcode)
+        if record.postcode and not _POSTCODE.match(record.postcode):
+            raise ValidationFailed(_("A postcode has 6 digits."))
     for name, choices, label in (("economic_type", ECONOMIC_TYPES, _("Economic type")),
                                  ("mining_method", MINING_METHODS, _("Mining method"))):
-        with on_field(name):
+        with errors.on_field(name):
             setattr(record, name, closed_choice(getattr(record, name), choices, label))
 
 
-def validate(application) -> None:
-    """Ranges and shapes of the form's values; every refusal names its field."""
+def check_protected(record, names, errors: ErrorCollector) -> None:
+    """The columns only the service sets are as they were (a form or body cannot change them)."""
+    for name in names:
+        if records.changed(record, name):
+            errors.add(_("This field cannot be changed."), name)
+
+
+def validate(application, errors: Optional[ErrorCollector] = None) -> None:
+    """Ranges and shapes of the form's values; every refusal names its field, and every one of
+    them is reported at once (FieldErrors when there are several)."""
+    errors = errors if errors is not None else ErrorCollector()
     for name in PERCENT_FIELDS:
         value = getattr(application, name)
         if value is not None and not 0 <= float(value) <= 100:
-            raise ValidationFailed(_("A percentage lies between 0 and 100."), field=name)
+            errors.add(_("A percentage lies between 0 and 100."), name)
     # Used may exceed produced (stock from earlier years is used too): that is not a rule.
-    _check_non_negative(application, [name for name in NON_NEGATIVE_FIELDS if name not in FORM_NON_NEGATIVE_FIELDS])
-    validate_form_fields(application)
-    with on_field("mine_size"):
+    _check_non_negative(application, [name for name in NON_NEGATIVE_FIELDS if name not in FORM_NON_NEGATIVE_FIELDS],
+                        errors)
+    validate_form_fields(application, errors)
+    with errors.on_field("mine_size"):
         application.mine_size = closed_choice(application.mine_size, MINE_SIZES, _("Mine size"))
+    errors.raise_if_any()
 
 
 def check_editable(application, action: str = scoping.EDIT) -> None:
@@ -269,7 +307,7 @@ def check_editable(application, action: str = scoping.EDIT) -> None:
     returned one has reviewers' opinions)."""
     status = records.committed(application, "status")
     if action == scoping.DELETE:
-        if status != "draft":
+        if status not in DELETABLE_STATES:
             raise ValidationFailed(_("Only an application that is not submitted can be deleted."))
         return
     if status not in EDITABLE_STATES:
@@ -286,10 +324,9 @@ def record_rule(application, user, action: str) -> None:
         return
     check_editable(application, action)
     if action == scoping.EDIT:
-        for name in PROTECTED_FIELDS:
-            if records.changed(application, name):
-                raise ValidationFailed(_("This field cannot be changed."), field=name)
-        validate(application)
+        errors = ErrorCollector()
+        check_protected(application, PROTECTED_FIELDS, errors)
+        validate(application, errors)
 
 
 # ---------------------------------------------------------------------------
@@ -328,12 +365,14 @@ def missing_items(application) -> list[str]:
 # D9: application windows
 # ---------------------------------------------------------------------------
 def window_rule(window, user, action: str) -> None:
-    """A window belongs to a province in the user's scope; the deadline is not before the opening."""
+    """A window belongs to a province in the user's scope; the deadline is not before the opening.
+    Every input error at once, each on its field."""
     from app.models import ApplicationWindow, Region
 
     if action == scoping.DELETE:
         return
-    with on_field("province_code"):
+    errors = ErrorCollector()
+    with errors.on_field("province_code"):
         code = (window.province_code or "").strip()
         region = db.session.get(Region, code) if code else None
         if region is None or region.level != 1:
@@ -341,20 +380,23 @@ def window_rule(window, user, action: str) -> None:
         window.province_code = region.code
         window.province = region
         scoping.check_access(user, window, scoping.EDIT)
-    if not window.year or not 2000 <= int(window.year) <= 2100:
-        raise ValidationFailed(_("The application year is not valid."), field="year")
-    if window.deadline is None:
-        raise ValidationFailed(_("This field is required."), field="deadline")
-    if window.opens_on is not None and window.deadline < window.opens_on:
-        raise ValidationFailed(_("The deadline cannot be before the opening date."), field="deadline")
-    query = select(ApplicationWindow.id).where(ApplicationWindow.province_code == window.province_code,
-                                               ApplicationWindow.year == window.year)
-    if window.id is not None:
-        query = query.where(ApplicationWindow.id != window.id)
-    with db.session.no_autoflush:
-        if db.session.execute(query).first() is not None:
-            raise ValidationFailed(_("This province already has a window for %(year)s.", year=window.year),
-                                   field="year")
+    with errors.on_field("year"):
+        if not window.year or not 2000 <= int(window.year) <= 2100:
+            raise ValidationFailed(_("The application year is not valid."))
+    with errors.on_field("deadline"):
+        if window.deadline is None:
+            raise ValidationFailed(_("This field is required."))
+        if window.opens_on is not None and window.deadline < window.opens_on:
+            raise ValidationFailed(_("The deadline cannot be before the opening date."))
+    if not errors.has("province_code") and not errors.has("year"):
+        query = select(ApplicationWindow.id).where(ApplicationWindow.province_code == window.province_code,
+                                                   ApplicationWindow.year == window.year)
+        if window.id is not None:
+            query = query.where(ApplicationWindow.id != window.id)
+        with db.session.no_autoflush:
+            if db.session.execute(query).first() is not None:
+                errors.add(_("This province already has a window for %(year)s.", year=window.year), "year")
+    errors.raise_if_any()
 
 
 # ---------------------------------------------------------------------------

@@ -19,11 +19,16 @@ a savepoint, so the caller's transaction goes on.
 
 A certificate stores no status: ``status_of`` computes it. Revoked when its entry was removed
 from the directory, else expired after ``valid_until``, else valid. ``issued_on`` is the day of
-issue, ``valid_until`` the same day CERTIFICATE_VALID_YEARS (config, default 3) years later.
+issue, ``valid_until`` the day before its CERTIFICATE_VALID_YEARS-th (config, default 3)
+anniversary: ``last_valid_day``, the one validity convention of both kinds of certificate (the
+certification certificate's, app.services.surveillance, too): issued 2026-03-05 for 3 years, valid
+through 2029-03-04.
 
-``render_pdf`` prints it with xhtml2pdf (template gm/certificate_pdf.html) in the WenQuanYi
-Micro Hei font shipped in app/data/fonts/ (embedded, subset, in every PDF: app.services.pdf) with
-a QR code of the public verification page (``verification_url``).
+``render_pdf`` prints it on one A4 landscape page with xhtml2pdf (template gm/certificate_pdf.html)
+in the WenQuanYi Micro Hei font shipped in app/data/fonts/ (embedded, subset, in every PDF:
+app.services.pdf), with a QR code of the public verification page (``verification_url``), and the
+issuing authority (``issuing_authority``: the directory's level decides whose) over the date of
+issue, under a marked place for its seal.
 """
 from __future__ import annotations
 
@@ -90,6 +95,21 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year that has none
         return day.replace(year=day.year + years, day=28)
+
+
+def anniversary(day: datetime.date, years: int) -> datetime.date:
+    """The ``years``-th anniversary of ``day``; of 29 February in a year without one, 1 March
+    (so that the day before it, ``last_valid_day``, is the last day of February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return datetime.date(day.year + years, 3, 1)
+
+
+def last_valid_day(valid_from: datetime.date, years: int) -> datetime.date:
+    """The one validity convention of both kinds of certificate: valid from ``valid_from``
+    through the day before its ``years``-th anniversary (2026-03-05, 3 years: 2029-03-04)."""
+    return anniversary(valid_from, years) - datetime.timedelta(days=1)
 
 
 # ---------------------------------------------------------------------------
@@ -166,7 +186,7 @@ def issue(entry: DirectoryEntry, session: Session) -> Certificate:
         session, prefix, lambda: _next_number(session, prefix),
         lambda number: Certificate(
             number=number, entry_id=entry.id, enterprise_id=entry.enterprise_id, region_code=entry.region_code,
-            issued_on=issued_on, valid_until=add_years(issued_on, years),
+            issued_on=issued_on, valid_until=last_valid_day(issued_on, years),
         ),
     )
 
@@ -288,6 +308,62 @@ def qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
+# The natural-resources authority of a level of the directory (config
+# CERTIFICATE_ISSUING_AUTHORITIES names another one for a region code).
+MINISTRY = _l("Ministry of Natural Resources")
+# The provincial authorities that are not a "<province>自然资源厅": the four municipalities'.
+MUNICIPAL_AUTHORITIES = {
+    "11": _l("Beijing Municipal Commission of Planning and Natural Resources"),
+    "12": _l("Tianjin Municipal Bureau of Planning and Natural Resources"),
+    "31": _l("Shanghai Municipal Bureau of Planning and Natural Resources"),
+    "50": _l("Chongqing Municipal Bureau of Planning and Natural Resources"),
+}
+
+
+def issuing_authority(level: str, region_code: str) -> str:
+    """The authority that issues the certificate of a directory entry of ``level`` for a mine in
+    ``region_code`` (a county): 自然资源部 (national); the province's 自然资源厅 (provincial);
+    the city's or the county's 自然资源局 (city, county). A code in config
+    CERTIFICATE_ISSUING_AUTHORITIES (the province's, city's or county's, as the level says) wins."""
+    from app.extensions import db
+    from app.models import Region
+    from app.models.region import GROUPING_NAMES
+
+    if level == NATIONAL:
+        return str(MINISTRY)
+    province_code, city_code = region_code[:2] + "0000", region_code[:4] + "00"
+    code = {PROVINCIAL: province_code, CITY: city_code, COUNTY: region_code}.get(level)
+    if code is None:
+        raise ValidationFailed(_("Unknown directory level: %(level)s.", level=level))
+    configured = current_app.config.get("CERTIFICATE_ISSUING_AUTHORITIES") or {}
+    if configured.get(code):
+        return str(configured[code])
+    names = dict(db.session.execute(select(Region.code, Region.name)
+                                    .where(Region.code.in_({province_code, city_code, region_code}))).all())
+    province = names.get(province_code, "")
+    city = names.get(city_code, "")
+    if level == PROVINCIAL or (level == CITY and city in GROUPING_NAMES and region_code[:2] in MUNICIPAL_AUTHORITIES):
+        municipal = MUNICIPAL_AUTHORITIES.get(region_code[:2])
+        return str(municipal) if municipal is not None else _("%(province)s Department of Natural Resources",
+                                                             province=province)
+    if level == CITY and city and city not in GROUPING_NAMES:
+        return _("%(region)s Natural Resources Bureau", region=city)
+    # A county, or a county-level city directly under its province (no city above it).
+    county = names.get(region_code, "")
+    prefix = city if city and city not in GROUPING_NAMES else (
+        province if region_code[:2] in MUNICIPAL_AUTHORITIES else "")
+    return _("%(region)s Natural Resources Bureau", region=prefix + county)
+
+
+def signature_context(authority: str, issued_on: datetime.date) -> dict[str, str]:
+    """What the certificates' signature block prints: the issuing authority, the date of issue
+    in words of the locale (2026年3月5日) and the marked place for the seal."""
+    from flask_babel import format_date
+
+    return {"issuing_authority": authority, "issued_on_text": format_date(issued_on, "long"),
+            "seal_mark": pdf.seal_mark_uri()}
+
+
 def render_html(certificate: Certificate, today: Optional[datetime.date] = None) -> str:
     entry = certificate.entry
     url = verification_url(certificate.number)
@@ -300,6 +376,7 @@ def render_html(certificate: Certificate, today: Optional[datetime.date] = None)
             province=province_name(certificate.region_code),
             region_name=entry.region.full_name if entry.region is not None else "",
             verification_url=url, qr_code=qr_data_uri(url),
+            **signature_context(issuing_authority(entry.level, certificate.region_code), certificate.issued_on),
             **pdf.font_context(),
         )
 

@@ -17,7 +17,7 @@ from typing import Optional
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
 from app.extensions import db
@@ -26,11 +26,14 @@ from app.models.certification import (CERTIFICATION_CONDITIONS, INITIAL, RENEWAL
                                       TEAM_LEADER, TEAM_ROLES, CertificationApplication, CertificationBody,
                                       CertificationPause, CertificationTeamMember)
 from app.services import applications, codes, records, scoping, uploads
-from app.services.exceptions import AccessDenied, NotFound, TransitionRefused, ValidationFailed, on_field
+from app.services.exceptions import (AccessDenied, ErrorCollector, NotFound, TransitionRefused, ValidationFailed,
+                                     on_field)
+from app.services.workflow import WORKFLOWS
 
 # Changed by the enterprise only while not submitted or returned for completion; deleted only
-# while not submitted (a returned one carries the body's comment).
-EDITABLE_STATES = ("draft", "returned")
+# while not submitted (a returned one carries the body's comment): declared with the workflow.
+EDITABLE_STATES = WORKFLOWS["certification"].editable
+DELETABLE_STATES = WORKFLOWS["certification"].deletable
 # States in which an application is still open (not decided either way).
 OPEN_STATES = ("draft", "submitted", "returned", "under_evaluation", "rectifying")
 # The evaluation runs (its clock counts or is paused).
@@ -43,6 +46,9 @@ PROTECTED_FIELDS = ("mine_id", "enterprise_id", "region_code", "body_id", "kind"
                     "score_share", "grade", "decided_at", "decision_comment")
 # Seed 002 §四: the materials the enterprise must upload (the application form is the record,
 # the self-scoring sheet is app.services.evaluation's).
+OWNER_TYPE = "CertificationApplication"
+# Its material slots (app.services.uploads), in the order of §四; which of them submission
+# requires is configured (CERTIFICATION_REQUIRED_MATERIALS, default all three).
 MATERIAL_SLOTS = ("self_evaluation_report", "atlas", "supporting")
 RECTIFICATION_SLOT = "rectification"
 EVALUATION_OWNER, EVALUATION_REPORT = "CertificationEvaluation", "evaluation_report"
@@ -242,14 +248,21 @@ def create_renewal(user, certificate) -> CertificationApplication:
 # ---------------------------------------------------------------------------
 # The form's rules
 # ---------------------------------------------------------------------------
+def check_applicant(record, user, action: str = scoping.EDIT) -> None:
+    """Only the applicant enterprise changes or deletes its application (the change rule of the
+    application's screens: app.services.records.change_refusal)."""
+    if getattr(user, "enterprise_id", None) != record.enterprise_id:
+        raise AccessDenied(_("Only the applicant enterprise can change its certification application."))
+
+
 def check_editable(record, user=None, action: str = scoping.EDIT) -> None:
     """Only the applicant enterprise changes its application, while not submitted or returned;
     it deletes it only while not submitted."""
-    if user is not None and getattr(user, "enterprise_id", None) != record.enterprise_id:
-        raise AccessDenied(_("Only the applicant enterprise can change its certification application."))
+    if user is not None:
+        check_applicant(record, user, action)
     status = records.committed(record, "status")
     if action == scoping.DELETE:
-        if status != "draft":
+        if status not in DELETABLE_STATES:
             raise ValidationFailed(_("Only a certification application that is not submitted can be deleted."))
         return
     if status not in EDITABLE_STATES:
@@ -257,13 +270,16 @@ def check_editable(record, user=None, action: str = scoping.EDIT) -> None:
                                  "completion can be changed."))
 
 
-def validate(record) -> None:
-    """The shared form fields (as the green-mine application's) and the applicant's name."""
-    applications.validate_form_fields(record)
+def validate(record, errors: Optional[ErrorCollector] = None) -> None:
+    """The shared form fields (as the green-mine application's: the same validators and
+    messages) and the applicant's name; every refusal at once, each on its field."""
+    errors = errors if errors is not None else ErrorCollector()
+    applications.validate_form_fields(record, errors)
     record.applicant_name = _strip(record.applicant_name)
     if not record.applicant_name:
-        raise ValidationFailed(_("This field is required."), field="applicant_name")
+        errors.add(_("This field is required."), "applicant_name")
     record.conditions_note = _strip(record.conditions_note)
+    errors.raise_if_any()
 
 
 def record_rule(record, user, action: str) -> None:
@@ -278,10 +294,9 @@ def record_rule(record, user, action: str) -> None:
             return
         check_editable(record, user, action)
         if action == scoping.EDIT:
-            for name in PROTECTED_FIELDS:
-                if records.changed(record, name):
-                    raise ValidationFailed(_("This field cannot be changed."), field=name)
-            validate(record)
+            errors = ErrorCollector()
+            applications.check_protected(record, PROTECTED_FIELDS, errors)
+            validate(record, errors)
 
 
 def body_rule(body, user, action: str) -> None:
@@ -366,27 +381,18 @@ def check_conditions(record) -> None:
                                   conditions="；".join(unmet)))
 
 
-def _file_counts(owner_type: str, owner_id: int) -> dict[str, int]:
-    from app.models import Attachment
-
-    rows = db.session.execute(
-        select(Attachment.slot, func.count(Attachment.id))
-        .where(Attachment.owner_type == owner_type, Attachment.owner_id == owner_id, Attachment.removed_at.is_(None))
-        .group_by(Attachment.slot)).all()
-    return {slot: count for slot, count in rows}
-
-
 def missing_materials(record) -> list[str]:
-    """The material slots (labels) without a file."""
-    counts = _file_counts("CertificationApplication", record.id)
-    slots = uploads.slots_of("CertificationApplication", record)
-    return [slots[slot].label for slot in MATERIAL_SLOTS if not counts.get(slot)]
+    """The required material slots (labels) without a file: seed 002 §四's self-evaluation
+    report, work atlas and supporting documents by default (CERTIFICATION_REQUIRED_MATERIALS;
+    the application form is the record, the self-scoring sheet is checked on its own)."""
+    return uploads.missing_materials(OWNER_TYPE, record)
 
 
 def check_submittable(record, user, comment) -> None:
     """Guard of submit: the mine is the enterprise's and not on the anomaly list (whatever the
-    form says), the body takes applications, the form is complete, the four conditions are met,
-    the materials are uploaded and the self-scoring sheet is complete."""
+    form says), the body takes applications; then the form is complete, the four conditions are
+    met and the required materials are uploaded (one refusal names all that is missing); and the
+    self-scoring sheet is complete."""
     from app.services import directory, evaluation
 
     if record.mine is None or record.mine.enterprise_id != record.enterprise_id:
@@ -394,13 +400,19 @@ def check_submittable(record, user, comment) -> None:
     directory.check_not_on_anomaly_list(record.mine)
     if record.body is None or not record.body.active:
         raise TransitionRefused(_("The certification body no longer takes applications."))
+    problems = []
     missing = missing_items(record)
     if missing:
-        raise TransitionRefused(_("The application is not complete: %(fields)s.", fields="、".join(missing)))
-    check_conditions(record)
+        problems.append(_("The application is not complete: %(fields)s.", fields="、".join(missing)))
+    try:
+        check_conditions(record)
+    except TransitionRefused as exc:
+        problems.append(str(exc))
     materials = missing_materials(record)
     if materials:
-        raise TransitionRefused(_("Upload at least one file for: %(slots)s.", slots="、".join(materials)))
+        problems.append(uploads.missing_materials_message(materials))
+    if problems:
+        raise TransitionRefused(" ".join(problems))
     evaluation.check_sheet_complete(record, "self")
 
 
@@ -453,7 +465,7 @@ def end_pause(record, user, comment) -> dict:
 
 def check_decidable(record, user, comment) -> None:
     """Guard of refuse: the body's evaluation report is uploaded (the decision rests on it)."""
-    if not _file_counts(EVALUATION_OWNER, record.id).get(EVALUATION_REPORT):
+    if not uploads.file_counts(EVALUATION_OWNER, record.id).get(EVALUATION_REPORT):
         raise TransitionRefused(_("Upload the certification evaluation report first."))
 
 

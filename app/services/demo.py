@@ -126,13 +126,33 @@ _REGISTRY_KINDS = [
     ("萤石", "underground", 1, 20), ("石墨", "open_pit", 0.1, 3), ("白云岩", "open_pit", 5, 80),
 ]
 REGISTRY_MINES = 300
-# Shanxi lies roughly within 34.6-40.7 N, 110.2-114.6 E.
-_SHANXI_BOX = ((34.6, 40.7), (110.2, 114.6))
+# A demo mine lies within this many degrees (latitude, longitude) of its county's centre: about
+# 2 km either way, inside the county (app/data/demo_county_centres.csv and its SOURCE.md).
+POSITION_JITTER = (0.02, 0.025)
+COUNTY_CENTRES_FILE = "demo_county_centres.csv"
+
+
+def county_centres() -> dict[str, tuple[float, float]]:
+    """county code -> (latitude, longitude) of the approximate centre of each demo county."""
+    import csv
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", COUNTY_CENTRES_FILE)
+    with open(path, encoding="utf-8", newline="") as handle:
+        return {row["code"]: (float(row["latitude"]), float(row["longitude"])) for row in csv.DictReader(handle)}
+
+
+def demo_position(region_code: str, rng: random.Random) -> tuple[float, float]:
+    """A point within POSITION_JITTER of the county's centre (two draws of ``rng``)."""
+    latitude, longitude = county_centres()[region_code]
+    return (round(latitude + rng.uniform(-POSITION_JITTER[0], POSITION_JITTER[0]), 6),
+            round(longitude + rng.uniform(-POSITION_JITTER[1], POSITION_JITTER[1]), 6))
 
 
 def _new_mine(serial: int, enterprise, region_code: str, mineral, method: str, scale: float,
               rng: random.Random | None = None):
-    """One synthetic mine; with ``rng``, also the underground details and a position."""
+    """One synthetic mine, placed near its county's centre; with ``rng``, also the underground
+    details and the production facts."""
     from app.models import Mine, Region
 
     region = db.session.get(Region, region_code)
@@ -158,10 +178,11 @@ def _new_mine(serial: int, enterprise, region_code: str, mineral, method: str, s
             mine.workers_per_shift = rng.choice([rng.randint(3, 30), rng.randint(3, 30), rng.randint(31, 80)])
         mine.production_status = rng.choice(["producing"] * 6 + ["construction", "suspended", "closed"])
         mine.supervision_level = rng.choice(["county", "county", "city", "province"])
-        mine.latitude = round(rng.uniform(*_SHANXI_BOX[0]), 6)
-        mine.longitude = round(rng.uniform(*_SHANXI_BOX[1]), 6)
+        mine.latitude, mine.longitude = demo_position(region_code, rng)
         mine.principal_name = f"演示负责人{serial:03d}"
         mine.principal_phone = f"1390000{serial:04d}"
+    else:
+        mine.latitude, mine.longitude = demo_position(region_code, random.Random(serial))
     db.session.add(mine)
     return mine
 
@@ -270,7 +291,7 @@ def _users(enterprises) -> None:
 
 # Four more mines for each demo enterprise user (licence serials of their own), so that its
 # pre-declarations and applications can stand in every state.
-_WORKFLOW_MINE_SERIALS = {"qiye1": range(900, 904), "qiye2": range(910, 918)}
+_WORKFLOW_MINE_SERIALS = {"qiye1": range(900, 905), "qiye2": range(910, 918)}
 # Per demo enterprise user: the pre-declaration steps for each of its mines, then (for passed ones)
 # the application steps. Together they show every state of both workflows.
 _ACCEPTED = ["submit", "county_pass", "city_recommend", "province_accept"]
@@ -284,6 +305,8 @@ _PLANS = {
         (["submit", "approve"], ["submit"]),           # 申请 已提交, awaiting the county
         (["submit", "approve"], ["submit", "county_pass"]),
         (["submit", "approve"], ["submit", "return"]),  # returned for revision by the county
+        # Listed, with its directory certificate: every demo enterprise user holds one.
+        (["submit", "approve"], _ASSESSED + ["review_pass", "notice", "list"]),
     ],
     "qiye2": [
         (["submit", "approve"], ["submit", "county_pass", "city_recommend"]),
@@ -303,6 +326,20 @@ _PLANS = {
     ],
 }
 _ACTOR_OF_STEP = {"approve": "shanxi", "reject": "shanxi", "province_accept": "shanxi"}
+# What each reviewer writes with his step: the words agree with the step taken.
+_STEP_COMMENTS = {
+    "approve": "演示数据：符合申报条件，同意申报",
+    "reject": "演示数据：近三年内受到自然资源行政处罚，不符合申报条件",
+    "county_pass": "演示数据：材料齐全，初审通过",
+    "city_recommend": "演示数据：经审核，同意推荐",
+    "province_accept": "演示数据：材料齐全，予以受理",
+    "return": "演示数据：请补充矿区复绿现场照片",
+}
+# The agency's score as a share of each item's points: well above the pass rules (2020: 800 of
+# 1000 and 75 % of each area) for an application the collective review passes, below them for
+# one it fails.
+AGENCY_SHARE_PASSING = 0.9
+AGENCY_SHARE_FAILING = 0.7
 
 
 def _workflow_mines(enterprise, serials) -> list:
@@ -342,9 +379,15 @@ def _attach_checklist_photos(record, user) -> None:
                            FileStorage(stream=io.BytesIO(photo), filename=f"演示照片{item.code}-{n + 1}.jpg"), user)
 
 
-def _complete_application(application) -> None:
-    """The form filled in as an applicant would (synthetic text)."""
+def _complete_application(application, user) -> None:
+    """The form filled in as an applicant would (synthetic text), with the materials a
+    submission needs (APPLICATION_REQUIRED_MATERIALS: a synthetic PDF in each)."""
     from app.models.application import ELIGIBILITY_CONDITIONS, SITUATION_AREAS
+    from app.services import uploads
+
+    for slot in uploads.required_slots("Application"):
+        label = uploads.slots_of("Application", application)[slot].label
+        _attach_pdf("Application", application.id, slot, f"{label}（演示）.pdf", user)
 
     application.self_evaluation_unit = "演示绿色矿山评估咨询有限公司"
     application.contact_person = application.contact_person or "演示联系人"
@@ -392,18 +435,32 @@ def _attach_pdf(owner_type: str, owner_id: int, slot: str, name: str, user) -> N
     uploads.attach(owner_type, owner_id, slot, FileStorage(stream=io.BytesIO(_DEMO_PDF), filename=name), user)
 
 
-def _score_everything(application, user, source: str) -> None:
-    """Nine tenths of every item's points: above 800 of 1000 and 75 % of each area."""
+def _score_everything(application, user, source: str, share: float = AGENCY_SHARE_PASSING) -> None:
+    """``share`` of every item's points (default nine tenths: above 800 of 1000 and 75 % of each
+    area)."""
     from app.models import IndicatorItem
     from app.services import evaluation
 
     version = evaluation.version_for(application)
     items = db.session.scalars(select(IndicatorItem).where(IndicatorItem.version_id == version.id,
                                                            IndicatorItem.level == 3)).all()
-    evaluation.save_scores(application, user, source, {item.id: round((item.points or 0) * 0.9, 1) for item in items})
+    evaluation.save_scores(application, user, source,
+                           {item.id: round((item.points or 0) * share, 1) for item in items})
 
 
-def _evaluation_step(record, step: str, enterprise_user, reviewers) -> None:
+def _review_reasons(application, passed: bool) -> str:
+    """The collective review's reasons, from the agency's own score and the pass rules."""
+    from app.services import evaluation
+
+    summary = evaluation.summarize(application, evaluation.AGENCY)
+    line = f"{summary.pass_points:g}分" if summary.pass_points is not None else "合格线"
+    if passed:
+        return (f"演示数据：第三方评估得分{summary.total:g}分，达到{line}，"
+                "各一级指标得分均达到要求，会审通过")
+    return f"演示数据：第三方评估得分{summary.total:g}分，低于{line}，会审不通过"
+
+
+def _evaluation_step(record, step: str, enterprise_user, reviewers, fails: bool = False) -> None:
     """The issue-6 steps of the demo: scores and reports, the draw, the assessment, the
     collective review, the public notice (already over) and the listing."""
     import datetime
@@ -419,15 +476,16 @@ def _evaluation_step(record, step: str, enterprise_user, reviewers) -> None:
         workflow.transition(record, "assign_agency", province, "演示数据：随机抽取")
     elif step == "assess":
         agency_user = current_app.appbuilder.sm.find_user(username="pinggu")
-        _score_everything(record, agency_user, evaluation.AGENCY)
+        _score_everything(record, agency_user, evaluation.AGENCY,
+                          AGENCY_SHARE_FAILING if fails else AGENCY_SHARE_PASSING)
         assignment_id = record.assignment.id
         _attach_pdf("AgencyAssignment", assignment_id, "report", "第三方评估报告（演示）.pdf", agency_user)
         _attach_pdf("AgencyAssignment", assignment_id, "onsite_record", "现场核查记录（演示）.pdf", agency_user)
         workflow.transition(record, "submit_assessment", agency_user)
     elif step == "review_pass":
-        selection.decide(_demo_meeting(), record, "pass", "演示数据：评分达标，会审通过", province)
+        selection.decide(_demo_meeting(), record, "pass", _review_reasons(record, passed=True), province)
     elif step == "review_fail":
-        selection.decide(_demo_meeting(), record, "fail", "演示数据：第三方评估得分未达标", province)
+        selection.decide(_demo_meeting(), record, "fail", _review_reasons(record, passed=False), province)
     elif step in ("notice", "notice_open"):
         # A notice already over (the mine is then listed), or one still running.
         today = datetime.date.today()
@@ -464,17 +522,18 @@ def _demo_meeting():
 
 
 def _walk(record, steps, enterprise_user, reviewers) -> None:
+    # The agency scores an application below the pass rules when the review is going to fail it.
+    fails = "review_fail" in steps
     for step in steps:
         if step in _EVALUATION_STEPS:
-            _evaluation_step(record, step, enterprise_user, reviewers)
+            _evaluation_step(record, step, enterprise_user, reviewers, fails)
             continue
         actor = reviewers.get(_ACTOR_OF_STEP.get(step, ""), enterprise_user)
         if step in ("county_pass", "return") and record.status == "submitted":
             actor = reviewers["county"]
         elif step == "city_recommend":
             actor = reviewers["city"]
-        comment = None if step == "submit" else "演示数据：材料齐全" if step != "return" else "演示数据：请补充材料"
-        workflow.transition(record, step, actor, comment)
+        workflow.transition(record, step, actor, _STEP_COMMENTS.get(step))
 
 
 def _workflows(year: int) -> None:
@@ -502,7 +561,7 @@ def _workflows(year: int) -> None:
             if application_steps is None:
                 continue
             application = applications.create_from_predeclaration(enterprise_user, record)
-            _complete_application(application)
+            _complete_application(application, enterprise_user)
             _walk(db.session.get(Application, application.id), application_steps, enterprise_user, reviewers)
     _demo_zone(sm.find_user(username="xiaodian"), year)
 
@@ -527,12 +586,14 @@ def _demo_zone(county_user, year: int) -> None:
 # in, submitted, confirmed by each member and retained; a self-check and a problem lead.
 _DEMO_INSPECTORS = (
     # username, name, home county, unit, title, title grade, admin rank
-    ("hecha", "核查组长甲（演示）", "140105", "太原市自然资源局（演示）", "高级工程师", "deputy_senior", "section"),
+    ("hecha", "核查组长甲（演示）", "140181", "太原市自然资源局（演示）", "高级工程师", "deputy_senior", "section"),
     ("hecha2", "核查员乙（演示）", "140121", "山西省矿产资源调查监测中心（演示）", "工程师", "intermediate", "none"),
     ("hecha3", "核查员丙（演示）", "140226", "大同市自然资源局（演示）", "工程师", "intermediate", "none"),
 )
+# The record's findings: 无 where an area has none (not a problem in the report); the opinions
+# and the rectification ordered follow from the findings.
 _AREA_NOTES = {
-    "area_environment": "矿区道路局部扬尘，洒水频次不足。",
+    "area_environment": "排土场局部未复绿；矿区道路局部扬尘，洒水频次不足。",
     "area_development": "无",
     "area_utilization": "废石综合利用台账不完整。",
     "area_energy": "无",
@@ -565,7 +626,8 @@ def _spot_checks(year: int) -> None:
         leader = check.team.leader.user
         for column, text in _AREA_NOTES.items():
             setattr(check, column, text)
-        check.opinions = "排土场局部未复绿，限期整改；加强矿区扬尘治理，完善固废综合利用台账。"
+        check.opinions = ("排土场局部未复绿，限期整改；加强矿区扬尘治理，完善废石综合利用台账，"
+                          "及时更新绿色矿山宣传栏。")
         check.conforms = False
         check.checked_on = datetime.date.today()
         spotchecks.check_rule(check, leader, "edit")
@@ -669,7 +731,9 @@ def _certifications() -> None:
             continue
         _score_share(record, certifier, evaluation.CERTIFIER, 0.95)
         _attach_pdf("CertificationEvaluation", record.id, "evaluation_report", "认证评估报告（演示）.pdf", certifier)
-        workflow.transition(record, "certify", certifier, "演示：现场评估通过")
+        share = evaluation.summarize(record, evaluation.CERTIFIER).share
+        workflow.transition(record, "certify", certifier,
+                            f"演示：现场评估通过，得分率{share:g}%，达到{surveillance.grade_for(share)}级")
         certificate = db.session.scalars(select(CertificationCertificate)
                                          .where(CertificationCertificate.certification_id == record.id)).first()
         if certificate is not None:
@@ -678,6 +742,59 @@ def _certifications() -> None:
             surveillance.audit_rule(audit, certifier, "edit")
             db.session.add(audit)
             db.session.commit()
+
+
+# Notices (SPEC A6): one for the whole country, one for 山西省, one for 太原市, each with a
+# synthetic PDF attachment. (publisher, title, days ago, text, attachment name)
+_DEMO_NOTICES = (
+    ("national", "关于做好{year}年度绿色矿山遴选工作的通知（演示）", 40,
+     "各省级自然资源主管部门：请按照绿色矿山评价指标组织本地区{year}年度绿色矿山遴选工作，"
+     "遴选结果于年底前报送。具体要求见附件。（演示文本）",
+     "绿色矿山遴选工作要求（演示）.pdf"),
+    ("shanxi", "山西省{year}年度省级绿色矿山申报工作安排（演示）", 30,
+     "各市规划和自然资源局：{year}年度省级绿色矿山申报工作已启动，请组织辖区内矿山企业按时提交"
+     "预申报和申报材料。申报材料清单见附件。（演示文本）",
+     "省级绿色矿山申报材料清单（演示）.pdf"),
+    ("taiyuan", "太原市绿色矿山实地核查工作提醒（演示）", 5,
+     "各县（市、区）自然资源局：请督促已入选名录的矿山做好实地核查准备，核查日程见附件。（演示文本）",
+     "实地核查工作日程（演示）.pdf"),
+)
+
+
+def _notice_pdf(title: str, body: str) -> bytes:
+    """A one-page synthetic PDF carrying the notice's title and text (Chinese, embedded font)."""
+    from html import escape
+
+    from app.services import pdf
+
+    font = pdf.font_context()
+    html = (f'<html><head><meta charset="utf-8"><style>@font-face {{ font-family: {font["font_family"]}; '
+            f'src: url("{font["font_file"]}"); }} body {{ font-family: {font["font_family"]}; font-size: 12pt; '
+            f'-pdf-word-wrap: CJK; }} h1 {{ font-size: 18pt; text-align: center; }}</style></head><body>'
+            f"<h1>{escape(title)}</h1><p>{escape(body)}</p><p>（演示附件，内容为虚构）</p></body></html>")
+    return pdf.render(html, "demo notice attachment")
+
+
+def _notices(year: int) -> None:
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.models import Notice
+    from app.services import notices, uploads
+
+    sm = current_app.appbuilder.sm
+    for username, title, days_ago, body, attachment in _DEMO_NOTICES:
+        title, body = title.format(year=year), body.format(year=year)
+        if db.session.scalars(select(Notice).where(Notice.title == title)).first() is not None:
+            continue
+        author = sm.find_user(username=username)
+        notice = Notice(title=title, body=body, publish_date=datetime.date.today() - datetime.timedelta(days=days_ago))
+        notices.record_rule(notice, author, "edit")
+        db.session.add(notice)
+        db.session.commit()
+        uploads.attach("Notice", notice.id, "document",
+                       FileStorage(stream=io.BytesIO(_notice_pdf(title, body)), filename=attachment), author)
 
 
 def seed_demo(year: int | None = None) -> dict[str, int]:
@@ -698,6 +815,7 @@ def seed_demo(year: int | None = None) -> dict[str, int]:
     _workflows(year)
     _spot_checks(year)
     _certifications()
+    _notices(year)
     from app.models import Enterprise, Mine
 
     return {

@@ -11,8 +11,10 @@ from flask_babel import gettext as _
 from app.models.demozone import COUNTY_GOVERNMENT, STATE_ENTERPRISE
 from app.services import scoping
 from app.services.exceptions import AccessDenied, ValidationFailed
+from app.services.workflow import WORKFLOWS
 
-EDITABLE_STATES = ("draft", "returned")
+# Changed and deleted while not submitted or returned: declared with the workflow.
+EDITABLE_STATES = WORKFLOWS["demozone"].editable
 
 
 def record_rule(zone, user, action: str) -> None:

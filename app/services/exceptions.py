@@ -8,6 +8,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from flask_babel import gettext as _
+
 
 class DomainError(Exception):
     """Base of every refusal a rule can give. ``str(exc)`` is the translated message;
@@ -59,3 +61,57 @@ def on_field(name: str) -> Iterator[None]:
         if exc.field is None:
             exc.field = name
         raise
+
+
+class FieldErrors(ValidationFailed):
+    """Several refusals of one save, each on its field: the form shows every one at once, the
+    REST API lists them under ``errors``. ``str(exc)`` says how many there are; ``field`` is the
+    first one's field (for callers that look at one only)."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        self.errors = list(errors)
+        super().__init__(_("%(count)s entries need correcting; each is marked at its field.", count=len(self.errors)),
+                         field=self.errors[0].field if self.errors else None)
+
+
+class ErrorCollector:
+    """Runs the independent checks of one save and keeps every ValidationFailed instead of
+    stopping at the first::
+
+        errors = ErrorCollector()
+        with errors.on_field("email"):
+            check_email(record.email)
+        with errors.on_field("postcode"):
+            check_postcode(record.postcode)
+        errors.raise_if_any()
+
+    Other refusals (AccessDenied, NotFound, TransitionRefused) are not input errors: they pass
+    through at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    @contextmanager
+    def on_field(self, name: str | None = None) -> Iterator[None]:
+        try:
+            yield
+        except FieldErrors as exc:
+            self.errors.extend(exc.errors)
+        except ValidationFailed as exc:
+            if exc.field is None:
+                exc.field = name
+            self.errors.append(exc)
+
+    def add(self, message: str, field: str | None) -> None:
+        """Record a refusal found without raising one."""
+        self.errors.append(ValidationFailed(message, field=field))
+
+    def has(self, field: str) -> bool:
+        """Whether ``field`` was refused already (a later check that depends on it is skipped)."""
+        return any(error.field == field for error in self.errors)
+
+    def raise_if_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise FieldErrors(self.errors)

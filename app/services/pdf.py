@@ -53,3 +53,21 @@ def render(html: str, what: str = "PDF") -> bytes:
     if result.err:
         raise RuntimeError(f"{what} failed: {result.err} error(s)")
     return out.getvalue()
+
+
+# The marked place for the seal on the certificates: a red dashed circle (SVG, drawn by svglib,
+# which xhtml2pdf uses for SVG images); the words "印章处" are HTML laid over it, since svglib
+# draws text only in the fonts it knows.
+SEAL_MARK_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="130" height="130" viewBox="0 0 130 130">'
+    '<circle cx="65" cy="65" r="61" fill="none" stroke="#c62828" stroke-width="2" stroke-dasharray="6,4"/>'
+    '<circle cx="65" cy="65" r="53" fill="none" stroke="#c62828" stroke-width="0.6" stroke-dasharray="2,3"/>'
+    "</svg>"
+)
+
+
+def seal_mark_uri() -> str:
+    """The seal's marked place as a data: URI for an <img>."""
+    import base64
+
+    return "data:image/svg+xml;base64," + base64.b64encode(SEAL_MARK_SVG.encode("ascii")).decode("ascii")

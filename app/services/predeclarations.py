@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.services import codes, scoping
-from app.services.exceptions import AccessDenied, ValidationFailed, on_field
+from app.services.exceptions import AccessDenied, ErrorCollector, ValidationFailed
 
 
 def validate_new(predeclaration, user) -> None:
@@ -26,17 +26,21 @@ def validate_new(predeclaration, user) -> None:
     predeclaration.mine = mine
     predeclaration.mine_id = mine.id
     predeclaration.enterprise_id = enterprise_id
+    # The region and the year are checked together (every error of one save at once).
+    errors = ErrorCollector()
     code = predeclaration.region_code or mine.region_code
-    with on_field("region_code"):
+    with errors.on_field("region_code"):
         region = db.session.get(Region, codes.validate_region_code_shape(code))
         if region is None or not region.is_leaf:
             raise ValidationFailed(_("Choose the region down to county level."))
         # The pre-declaration goes to the authorities where the mine is, not to another province's.
         if region.code[:2] != mine.region_code[:2]:
             raise ValidationFailed(_("The region must be in the province where the mine is."))
-    predeclaration.region_code = region.code
-    if not predeclaration.year or not 2000 <= int(predeclaration.year) <= 2100:
-        raise ValidationFailed(_("The application year is not valid."), field="year")
+        predeclaration.region_code = region.code
+    with errors.on_field("year"):
+        if not predeclaration.year or not 2000 <= int(predeclaration.year) <= 2100:
+            raise ValidationFailed(_("The application year is not valid."))
+    errors.raise_if_any()
     query = select(PreDeclaration.id).where(
         PreDeclaration.mine_id == mine.id, PreDeclaration.year == predeclaration.year
     )
@@ -55,7 +59,7 @@ def check_editable(predeclaration) -> None:
     """C3: attachments and fields change, and the record may be deleted, only while 未提交."""
     from app.services.workflow import workflow_of
 
-    if predeclaration.status != workflow_of(predeclaration).initial:
+    if predeclaration.status not in workflow_of(predeclaration).editable:
         raise ValidationFailed(_("Only a pre-declaration that is not yet submitted can be changed or deleted."))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional
 
 from flask import current_app
 from sqlalchemy import select
@@ -30,6 +30,19 @@ def _read_csv(name: str) -> list[dict[str, str]]:
     path = os.path.join(current_app.config["REFERENCE_DATA_DIR"], name)
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def _flag(row: dict[str, str], column: str, name: str) -> bool:
+    """A yes/no column of a data file; anything else stops the load (a typo must not read as
+    "confirmed")."""
+    value = (row.get(column) or "").strip()
+    if value not in ("yes", "no"):
+        raise ValueError(f"{name}: {column} must be yes or no, not {value!r} (row {row})")
+    return value == "yes"
+
+
+def _text(row: dict[str, str], column: str, limit: int) -> Optional[str]:
+    return (row.get(column) or "").strip()[:limit] or None
 
 
 def _upsert(model, key_attrs: tuple[str, ...], rows: list[dict], result: LoadResult) -> None:
@@ -119,7 +132,9 @@ def load_size_thresholds() -> LoadResult:
                 "unit": row["unit"].strip(),
                 "large_min": float(row["large_min"]),
                 "medium_min": float(row["medium_min"]),
-                "note": (row.get("note") or "").strip()[:256] or None,
+                "remark": _text(row, "remark", 256),
+                "inferred": _flag(row, "inferred", "mine_size_thresholds.csv"),
+                "source_note": _text(row, "source_note", 512),
             }
         )
     result = LoadResult()
@@ -128,13 +143,19 @@ def load_size_thresholds() -> LoadResult:
     return result
 
 
+# ``source``: the official text, for every reader; ``source_note``: what is inferred, for the
+# authorities' staff (the data files' SOURCE notes tell the whole story).
 INDICATOR_VERSION = {
     "code": "national-2020",
     "name": "绿色矿山评价指标（自然资源部 2020）",
     "total_points": 1000.0,
     "pass_points": 800.0,
     "area_min_ratio": 0.75,
-    "source": "indicators_national_2020.csv; see indicators_national_2020.SOURCE.md",
+    "source": "自然资源部矿产资源保护监督司《关于印发〈绿色矿山评价指标〉和〈绿色矿山遴选第三方评估工作要求〉的函》"
+              "（2020年6月1日）",
+    "source_note": "公开资料未见指标表全文：6个一级指标、24个二级指标、100个三级指标和总分1000分见于公开资料，"
+                   "前两个一级指标的分值和少数指标名称也已核实；其余名称和分值为推定值（各指标项标有“推定值”），"
+                   "用于正式评分前须与原文核对。",
 }
 # The 2024 national indicators (自然资规〔2024〕1号): 6 areas, 49 items, 100 points. No pass line
 # or per-area share was found in a public text, so none is stated (null: no pass rule applies
@@ -147,8 +168,11 @@ INDICATOR_VERSION_2024 = {
     "total_points": 100.0,
     "pass_points": None,
     "area_min_ratio": None,
-    "source": "indicators_national_2024.csv; see indicators_national_2024.SOURCE.md "
-              "(items and points below the areas are inferred)",
+    "source": "自然资源部等七部门《关于进一步加强绿色矿山建设的通知》（自然资规〔2024〕1号）附件"
+              "《绿色矿山建设评价指标》",
+    "source_note": "公开资料未见指标表全文：6个一级指标、23个二级指标、49个三级指标和总分100分见于公开资料；"
+                   "一级指标以下的名称和全部分值为推定值，合格线未见于公开资料。本版本初始为停用，"
+                   "与原文核对后再启用。",
 }
 # (version values, data file, is_active when first inserted; later runs keep the admin's choice)
 INDICATOR_CATALOGUES = (
@@ -195,6 +219,8 @@ def _load_indicator_catalogue(values: dict, filename: str, active_when_new: bool
                 "points": float(row["points"]) if row["points"].strip() else None,
                 "parent_id": ids[parent] if parent else None,
                 "sort_order": index,
+                "inferred": _flag(row, "inferred", filename),
+                "source_note": _text(row, "source_note", 512),
             })
         _upsert(IndicatorItem, ("version_id", "code"), items, result)
         db.session.flush()
@@ -217,28 +243,84 @@ def load_all() -> dict[str, LoadResult]:
 
 
 # ---------------------------------------------------------------------------
+# Who reads the working notes
+# ---------------------------------------------------------------------------
+def shows_working_notes(user) -> bool:
+    """Whether ``user`` sees the reference data's working notes: that a threshold or an indicator
+    item is inferred rather than read in the official text (推定值), and the source note saying
+    why. The authorities' staff and the other professional roles do; an enterprise does not
+    (``RoleDefinition.working_notes``). Nobody who is not signed in."""
+    from app.services.roles import ROLES
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return any(ROLES[role.name].working_notes for role in getattr(user, "roles", ()) if role.name in ROLES)
+
+
+# ---------------------------------------------------------------------------
 # Mine size from the threshold table
 # ---------------------------------------------------------------------------
 _METHOD_NAMES = {"open_pit": "露天", "underground": "地下"}
 
 
-def size_threshold(mineral, mining_method: Optional[str] = None, use: str = ""):
-    """The threshold row for a mineral: the most specific of (use, method) that exists,
-    then the mineral's subclass and class catch-alls (类:…)."""
-    from app.models import MineSizeThreshold
-
-    method = _METHOD_NAMES.get(mining_method or "", "")
+def _threshold_keys(mineral) -> list[str]:
+    """The threshold table's keys for a mineral, most specific first: its name, then its
+    subclass and class catch-alls (类:…)."""
     keys = [mineral.name]
     if mineral.subclass:
         keys.append(f"类:{mineral.subclass}")
     keys.append(f"类:{mineral.mineral_class}")
-    rows = db.session.scalars(select(MineSizeThreshold).where(MineSizeThreshold.mineral_key.in_(keys))).all()
-    by_key = {(r.mineral_key, r.use, r.mining_method): r for r in rows}
-    for key in keys:
+    return keys
+
+
+def _pick_threshold(by_key: dict, mineral, mining_method: Optional[str], use: str):
+    method = _METHOD_NAMES.get(mining_method or "", "")
+    for key in _threshold_keys(mineral):
         for candidate in ((key, use, method), (key, "", method), (key, use, ""), (key, "", "")):
             if candidate in by_key:
                 return by_key[candidate]
     return None
+
+
+def _thresholds_for(minerals) -> dict:
+    """(mineral key, use, method) -> threshold row, for these minerals: one query."""
+    from app.models import MineSizeThreshold
+
+    keys = {key for mineral in minerals for key in _threshold_keys(mineral)}
+    if not keys:
+        return {}
+    rows = db.session.scalars(select(MineSizeThreshold).where(MineSizeThreshold.mineral_key.in_(keys))).all()
+    return {(r.mineral_key, r.use, r.mining_method): r for r in rows}
+
+
+def size_threshold(mineral, mining_method: Optional[str] = None, use: str = ""):
+    """The threshold row for a mineral: the most specific of (use, method) that exists,
+    then the mineral's subclass and class catch-alls (类:…)."""
+    return _pick_threshold(_thresholds_for([mineral]), mineral, mining_method, use)
+
+
+# The unit of a mine's production scale where the threshold table names none for its mineral.
+DEFAULT_SCALE_UNIT = "万吨/年"
+
+
+def _unit_of(row) -> str:
+    """A threshold row's unit without its qualifier (万吨/年 矿石 -> 万吨/年)."""
+    unit = (row.unit if row is not None else "").split()
+    return unit[0] if unit else DEFAULT_SCALE_UNIT
+
+
+def scale_unit(mineral, mining_method: Optional[str] = None, use: str = "") -> str:
+    """The unit of a mine's production scale (生产规模): the threshold table's for the mineral
+    (万吨/年, 万立方米/年, 万克拉/年 …) without its qualifier (矿石, 原煤), else 万吨/年."""
+    return _unit_of(size_threshold(mineral, mining_method, use) if mineral is not None else None)
+
+
+def scale_units(pairs: Iterable) -> dict:
+    """``scale_unit`` of every (mineral or None, mining method) pair, in one query."""
+    pairs = set(pairs)
+    by_key = _thresholds_for({mineral for mineral, _method in pairs if mineral is not None})
+    return {(mineral, method): _unit_of(_pick_threshold(by_key, mineral, method, "") if mineral is not None else None)
+            for mineral, method in pairs}
 
 
 def classify_size(mineral, production_scale: Optional[float], mining_method: Optional[str] = None,

@@ -136,6 +136,8 @@ def validate_mine(mine, user) -> None:
                 lambda: licence_registered_elsewhere(number))
     with on_field("mining_method"):
         mine.mining_method = closed_choice(mine.mining_method, MINING_METHODS, _("Mining method"))
+    if mine.enterprise is None and mine.enterprise_id is None:
+        raise ValidationFailed(_("Choose the licence holder."), field="enterprise")
     _place_in_leaf_region(mine)
     _check_ranges(mine)
     with on_field("development_method"):

@@ -130,6 +130,9 @@ class RoleDefinition:
     # another purpose (the certifier reads EvaluationView for its certification score sheets,
     # not for the agencies' assignments that the menu item opens).
     hidden_menus: tuple[str, ...] = ()
+    # Whether the role sees the reference data's working notes: which thresholds and indicator
+    # items are inferred rather than read in the official text, and why (app.services.reference).
+    working_notes: bool = True
 
     @property
     def label(self) -> str:
@@ -271,6 +274,8 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(CERTIFIED_CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
                 Grant(SURVEILLANCE, READ),
             ),
+            # An enterprise reads the reference tables as published, without the working notes.
+            working_notes=False,
         ),
         # The agency sees the applications it was drawn for, scores them and uploads its report
         # and on-site record (app.services.uploads: the agency's owner types).

@@ -313,7 +313,9 @@ def objection_rule(objection, user, action: str) -> None:
     if not (objection.content or "").strip():
         raise ValidationFailed(_("This field is required."), field="content")
     objection.received_on = received
-    objection.application_id = application.id
+    # The relationship too: the scope rule reads the objection's application through it (a REST
+    # body names only application_id).
+    objection.application, objection.application_id = application, application.id
     objection.region_code = application.region_code
 
 

@@ -36,6 +36,7 @@ from app.models.mixins import provide_rule
 from app.models.region import Region
 from app.models.spotcheck import AREA_COLUMNS, ProblemLead, SelfCheck
 from app.services import scoping, spotchecks
+from app.services.workflow import WORKFLOWS
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 
 # The six areas of the record, in the order of seed 004 附件1 (the columns of
@@ -49,7 +50,9 @@ SELF_CHECK_AREA_LABELS: dict[str, Any] = dict(zip(AREA_COLUMNS, (
     _l("Enterprise management and image"),
 )))
 TEXT_COLUMNS = (*AREA_COLUMNS, "achievements", "problems", "measures")
-EDITABLE_STATES = ("draft", "returned")
+# Changed and deleted while not submitted or returned: declared with the workflows.
+EDITABLE_STATES = WORKFLOWS["self_check"].editable
+PROBLEM_LEAD_EDITABLE_STATES = WORKFLOWS["problem_lead"].editable
 SUBMITTED = "submitted"
 DEFAULT_DEADLINE = (9, 30)
 FIRST_YEAR = 2000
@@ -315,7 +318,7 @@ def count_missing(user, year: int) -> int:
 def problem_lead_rule(lead, user, action: str) -> None:
     """An authority records a lead on a mine in its scope (the enterprise and the county are
     the mine's); the day it was received is not in the future; changed only while open."""
-    if lead.id is not None and lead.status != "open":
+    if lead.id is not None and lead.status not in PROBLEM_LEAD_EDITABLE_STATES:
         raise ValidationFailed(_("Only an open problem lead can be changed."))
     if action != scoping.EDIT:
         return

@@ -19,7 +19,12 @@ sentences are msgids, rendered in Chinese.
 
 The sample's rows are the ``SpotCheck`` records, which copy at the draw the licence's facts
 (level, licence number, mine name, mineral, mining method, production scale): the table prints
-those copies, not the registry's current values.
+those copies, not the registry's current values; the production scale with its unit (60万吨/年,
+the threshold table's unit for the mineral: app.services.reference.scale_unit).
+
+A problem is counted, listed and summed only where a finding was recorded: an area left blank or
+written 无, 没有, 无问题 … is not one (app.services.spotchecks.is_finding, the one rule for the
+table, the report's figures and its list of problems).
 """
 from __future__ import annotations
 
@@ -45,7 +50,7 @@ from app.models.directory import CITY, COUNTY, NATIONAL, PROVINCIAL, DirectoryEn
 from app.models.enterprise import Mine
 from app.models.region import GROUPING_NAMES, Region
 from app.models.spotcheck import AREAS, SpotCheck, SpotCheckCampaign, SpotCheckTeam, SpotCheckTeamMember
-from app.services import pdf
+from app.services import pdf, reference
 from app.services.exceptions import TransitionRefused
 from app.services.paging import Page, int_or_none
 
@@ -186,13 +191,12 @@ def _zh_choice(choices: dict, code: Optional[str]) -> str:
 # The summary table's rows
 # ---------------------------------------------------------------------------
 def problems_text(check: SpotCheck) -> str:
-    """存在的主要问题: the non-empty area findings, each after its area's name, one a line;
-    无 once the record is in and names none; empty while the mine is still to be checked."""
-    lines = []
-    for area in AREAS:
-        text = (getattr(check, f"area_{area}") or "").strip()
-        if text:
-            lines.append(f"{AREA_NAMES[area]}：{text}")
+    """存在的主要问题: the areas where a finding was recorded (spotchecks.is_finding: not blank,
+    not 无 / 没有 …), each after its area's name, one a line; 无 once the record is in and
+    records none; empty while the mine is still to be checked."""
+    from app.services.spotchecks import findings_of
+
+    lines = [f"{AREA_NAMES[area]}：{text}" for area, text in findings_of(check).items()]
     if lines:
         return "\n".join(lines)
     return "" if check.status == "assigned" else NO_PROBLEM
@@ -214,10 +218,24 @@ def note_text(check: SpotCheck) -> str:
     return "；".join(parts)
 
 
-def _scale(value: Optional[float]) -> Any:
+def scale_text(value: Optional[float], unit: str = reference.DEFAULT_SCALE_UNIT) -> str:
+    """生产规模 as the licence states it: the number and its unit (60万吨/年, 2.5万立方米/年)."""
     if value is None:
         return ""
-    return int(value) if float(value).is_integer() else value
+    number = int(value) if float(value).is_integer() else value
+    return f"{number}{unit}"
+
+
+def _scale_units(checks: list[SpotCheck]) -> dict[tuple[str, str], str]:
+    """(mineral name, mining method) -> the unit of the production scale, for these checks:
+    two queries (their minerals, the threshold rows), however many checks."""
+    from app.models import Mineral
+
+    names = {check.mineral_name for check in checks if check.mineral_name}
+    minerals = {m.name: m for m in db.session.scalars(select(Mineral).where(Mineral.name.in_(names)))} if names else {}
+    keys = {(check.mineral_name or "", check.mining_method or "") for check in checks}
+    units = reference.scale_units((minerals.get(name), method or None) for name, method in keys)
+    return {(name, method): units[(minerals.get(name), method or None)] for name, method in keys}
 
 
 @dataclass(frozen=True)
@@ -238,7 +256,11 @@ class SummaryRow:
                 self.problems, self.conclusion, self.note)
 
 
-def summary_row(check: SpotCheck) -> SummaryRow:
+def summary_row(check: SpotCheck, scale_unit: Optional[str] = None) -> SummaryRow:
+    """One row of the summary table; ``scale_unit`` as ``_scale_units`` found it (looked up when
+    not given)."""
+    if scale_unit is None:
+        scale_unit = _scale_units([check])[(check.mineral_name or "", check.mining_method or "")]
     return SummaryRow(
         position=check.position,
         level=LEVEL_NAMES.get(check.entry_level, check.entry_level),
@@ -246,7 +268,7 @@ def summary_row(check: SpotCheck) -> SummaryRow:
         mine_name=check.mine_name,
         mineral=check.mineral_name or "",
         method=_zh_choice(MINING_METHODS, check.mining_method),
-        scale=_scale(check.production_scale),
+        scale=scale_text(check.production_scale, scale_unit),
         problems=problems_text(check),
         conclusion=conclusion_text(check),
         note=note_text(check),
@@ -263,7 +285,9 @@ def _checks(campaign: SpotCheckCampaign) -> list[SpotCheck]:
 
 
 def summary_rows(campaign: SpotCheckCampaign, checks: Optional[list[SpotCheck]] = None) -> list[SummaryRow]:
-    return [summary_row(check) for check in (checks if checks is not None else _checks(campaign))]
+    checks = checks if checks is not None else _checks(campaign)
+    units = _scale_units(checks)
+    return [summary_row(check, units[(check.mineral_name or "", check.mining_method or "")]) for check in checks]
 
 
 # ---------------------------------------------------------------------------
@@ -408,7 +432,7 @@ def report_context(campaign: SpotCheckCampaign, today: Optional[datetime.date] =
 
 
 def _report_context(campaign: SpotCheckCampaign, today: Optional[datetime.date]) -> dict[str, Any]:
-    from app.services.spotchecks import LEADING_GRADES, LEADING_RANKS
+    from app.services.spotchecks import LEADING_GRADES, LEADING_RANKS, findings_of
 
     checks = _checks(campaign)
     teams = _teams(campaign)
@@ -431,12 +455,16 @@ def _report_context(campaign: SpotCheckCampaign, today: Optional[datetime.date])
     candidate_priority = {key: value for key, value in (campaign.priority or {}).items() if value}
     checked_days = sorted(check.checked_on for check in checks if check.checked_on is not None)
 
+    # A problem counts only where a finding was recorded (spotchecks.is_finding); a mine is without
+    # problems in an area once its record is in and records none there.
+    found = {check.id: findings_of(check) for check in checks}
+    recorded = [check for check in checks if check.status != "assigned"]
     areas = []
     for area in AREAS:
-        findings = [{"position": check.position, "mine_name": check.mine_name,
-                     "text": (getattr(check, f"area_{area}") or "").strip()} for check in checks]
-        findings = [finding for finding in findings if finding["text"]]
-        areas.append({"code": area, "name": AREA_NAMES[area], "count": len(findings), "findings": findings})
+        findings = [{"position": check.position, "mine_name": check.mine_name, "text": found[check.id][area]}
+                    for check in checks if area in found[check.id]]
+        areas.append({"code": area, "name": AREA_NAMES[area], "count": len(findings), "findings": findings,
+                      "without_problems": sum(1 for check in recorded if area not in found[check.id])})
 
     conclusions = Counter(result_status(check.status) if result_status(check.status) in DECIDED else "pending"
                           for check in checks)
@@ -487,7 +515,7 @@ def _report_context(campaign: SpotCheckCampaign, today: Optional[datetime.date])
         "conclusions": {key: conclusions.get(key, 0) for key in (*CONCLUSIONS, "pending")},
         "conforms": {key: conforms.get(key, 0) for key in ("yes", "no", "unknown")},
         "areas": areas,
-        "problem_count": sum(1 for c in checks if any((getattr(c, f"area_{a}") or "").strip() for a in AREAS)),
+        "problem_count": sum(1 for check in checks if found[check.id]),
         "national_mines": [
             {"position": c.position, "mine_name": c.mine_name, "licence_no": c.licence_no,
              "conforms": CONFORMS_NAMES.get(c.conforms, CONFORMS_NAMES[None]), "conclusion": conclusion_text(c)}

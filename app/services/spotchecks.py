@@ -102,6 +102,7 @@ from app.models.spotcheck import (
     SpotCheckTeamMember,
 )
 from app.services import codes, draws, records, scoping, search_text
+from app.services.workflow import WORKFLOWS
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 
 ALGORITHM = draws.RANK_ALGORITHM
@@ -119,6 +120,29 @@ AREA_LABELS = {
     "management": _l("Enterprise management and image"),
 }
 assert tuple(AREA_LABELS) == AREAS
+# What inspectors write in an area where they found nothing: these words record no finding, and so
+# no problem, in the report and the summary table (nor does a blank area).
+NO_FINDING_WORDS = frozenset({
+    "无", "没有", "无问题", "没有问题", "暂无", "暂无问题", "无明显问题", "未发现问题", "未发现明显问题", "未发现",
+})
+# Punctuation and brackets around those words that change nothing: 「无。」, 「（无）」, 「/」.
+_NO_FINDING_PUNCTUATION = " \t\r\n\u3000。．.，,；;：:！!、（）()【】[]-—–/／"
+
+
+def is_finding(text: Optional[str]) -> bool:
+    """Whether an area's text of a verification record records a finding (a problem): not
+    blank, and not one of the words saying there is none (无, 没有, 无问题 …), whatever the
+    whitespace and punctuation around them. The one rule for every count of problems."""
+    words = (text or "").strip(_NO_FINDING_PUNCTUATION)
+    return bool(words) and words not in NO_FINDING_WORDS
+
+
+def findings_of(check: SpotCheck) -> dict[str, str]:
+    """area -> its text, for the areas of ``check`` where a finding was recorded (AREAS order)."""
+    texts = {area: (getattr(check, f"area_{area}") or "").strip() for area in AREAS}
+    return {area: text for area, text in texts.items() if is_finding(text)}
+
+
 # The organiser's level.
 CAMPAIGN_LEVELS = {NATIONAL: _l("National"), PROVINCIAL: _l("Provincial"), CITY: _l("City-level")}
 COVERED_LEVELS: dict[str, tuple[str, ...]] = {
@@ -263,6 +287,19 @@ def pool_owner_of(inspector, user) -> bool:
     return inspector.pool_region_code == region
 
 
+def inspector_change_rule(inspector, user, action: str) -> None:
+    """Who may change or delete an inspector of a pool at all: the authority whose pool it is
+    (the change rule of the pool's screens: app.services.records.change_refusal)."""
+    if not pool_owner_of(inspector, user):
+        raise AccessDenied(_("Only the authority whose pool it is may change it."))
+
+
+def campaign_change_rule(campaign, user, action: str) -> None:
+    """Who may change or delete a campaign at all: its organiser (the change rule of the
+    campaign's screens; the states are the workflow's)."""
+    check_organiser(campaign, user)
+
+
 # ---------------------------------------------------------------------------
 # Campaigns
 # ---------------------------------------------------------------------------
@@ -276,12 +313,12 @@ def _campaign_rule(campaign, user, action: str) -> None:
     state = sa_inspect(campaign)
     if action == scoping.DELETE:
         check_organiser(campaign, user)
-        if campaign.status != "planned":
+        if campaign.status not in WORKFLOWS["spot_check_campaign"].deletable:
             raise ValidationFailed(_("Only a planned campaign can be deleted; a drawn one is kept."))
         return
     if state.persistent:
         check_organiser(campaign, user)
-        if records.committed(campaign, "status") != "planned":
+        if records.committed(campaign, "status") not in WORKFLOWS["spot_check_campaign"].editable:
             raise ValidationFailed(_("A campaign can be changed only while it is planned."))
         if records.set_keys(campaign, ("level", "region_code")):
             raise ValidationFailed(_("The organiser of a campaign does not change."), field="level")

@@ -19,7 +19,8 @@ issues the ``CertificationCertificate`` in the step's transaction:
                 on PostgreSQL, unique constraint and retry everywhere)
     valid_from  the day of issue; for a renewal whose previous certificate is still valid, the
                 day after that one ends (the two never overlap)
-    valid_until valid_from + CERTIFICATION_VALID_YEARS years - 1 day
+    valid_until the day before valid_from's CERTIFICATION_VALID_YEARS-th anniversary
+                (app.services.certificates.last_valid_day, the convention of both certificates)
 
 **Validity** (``validity``): revoked (its status, whatever the dates), not yet valid (before
 ``valid_from``), expired (after ``valid_until``), else valid.
@@ -80,6 +81,7 @@ from app.services import certificates, records, scoping, search_text
 from app.services.evaluation import CERTIFIER
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 from app.services.paging import Page
+from app.services.workflow import WORKFLOWS
 
 DEFAULT_THRESHOLDS = (("AAAAA", 90.0), ("AAAA", 80.0))
 DEFAULT_VALID_YEARS = 3
@@ -234,7 +236,7 @@ def validity_period(record, issued_on: datetime.date) -> tuple[datetime.date, da
     previous = record.previous_certificate if record.kind == RENEWAL else None
     if previous is not None and previous.status != REVOKED and previous.valid_until >= issued_on:
         valid_from = previous.valid_until + datetime.timedelta(days=1)
-    return valid_from, certificates.add_years(valid_from, _years()) - datetime.timedelta(days=1)
+    return valid_from, certificates.last_valid_day(valid_from, _years())
 
 
 def number_prefix(year: int) -> str:
@@ -336,11 +338,11 @@ def audit_rule(audit, user, action: str) -> None:
 def _audit_rule(audit, user, action: str) -> None:
     state = sa_inspect(audit)
     if action == scoping.DELETE:
-        if audit.status != "planned":
+        if audit.status not in WORKFLOWS["surveillance"].deletable:
             raise ValidationFailed(_("Only a planned audit can be deleted; a decided one is kept."))
         return
     if state.persistent:
-        if records.committed(audit, "status") != "planned":
+        if records.committed(audit, "status") not in WORKFLOWS["surveillance"].editable:
             raise ValidationFailed(_("An audit can be changed only while it is planned."))
         if records.set_keys(audit, ("certificate_id",)) or (
                 audit.certificate is not None and audit.certificate.id != records.committed(audit, "certificate_id")):
@@ -562,8 +564,8 @@ def audit_years(certificate, today: Optional[datetime.date] = None) -> list[Audi
     decided = [audit.audit_on for audit in certificate.audits if audit.status != "planned" and audit.audit_on]
     years = []
     for k in range(1, _years() + 1):
-        start = certificates.add_years(certificate.valid_from, k - 1)
-        end = certificates.add_years(certificate.valid_from, k)  # exclusive
+        start = certificates.anniversary(certificate.valid_from, k - 1)
+        end = certificates.anniversary(certificate.valid_from, k)  # exclusive
         count = sum(1 for day in decided if start <= day < end)
         revoked_on = certificate.revoked_on if certificate.status == REVOKED else None
         if revoked_on is not None and revoked_on < end:
@@ -634,14 +636,16 @@ def render_html(certificate, today: Optional[datetime.date] = None) -> str:
 
     url = certificates.verification_url(certificate.number)
     state = validity(certificate, today)
+    # The certification body issues the certificate (seed 002 §四.2: 注册签发认证证书).
+    body_name = certificate.body.name if certificate.body is not None else ""
     with force_locale("zh"):
         return render_template(
-            "gm/certification_certificate_pdf.html", certificate=certificate,
-            body_name=certificate.body.name if certificate.body is not None else "",
+            "gm/certification_certificate_pdf.html", certificate=certificate, body_name=body_name,
             province=certificates.province_name(certificate.region_code),
             region_name=certificate.region.full_name if certificate.region is not None else "",
             validity=state, validity_label=validity_label(state),
-            verification_url=url, qr_code=certificates.qr_data_uri(url), **pdf.font_context(),
+            verification_url=url, qr_code=certificates.qr_data_uri(url),
+            **certificates.signature_context(body_name, certificate.issued_on), **pdf.font_context(),
         )
 
 

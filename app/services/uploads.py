@@ -137,7 +137,7 @@ def _predeclaration_slots(owner) -> dict[str, SlotRule]:
     }
 
 
-def _application_slots(owner) -> dict[str, SlotRule]:
+def _document_and_video_slots() -> dict[str, SlotRule]:
     return {
         "document": SlotRule(frozenset({PDF, IMAGE}), config("UPLOAD_APPLICATION_MAX_DOCUMENTS"),
                              str(_l("Documents and images"))),
@@ -145,10 +145,20 @@ def _application_slots(owner) -> dict[str, SlotRule]:
     }
 
 
+def _application_slots(owner) -> dict[str, SlotRule]:
+    """The self-evaluation report the reviewers read (required for submission by default:
+    APPLICATION_REQUIRED_MATERIALS), the other documents and images, the videos (D3)."""
+    return {
+        "self_evaluation_report": SlotRule(frozenset({PDF}), _evaluation_max_files(),
+                                           str(_l("Self-evaluation report"))),
+        **_document_and_video_slots(),
+    }
+
+
 def _spot_check_slots(owner) -> dict[str, SlotRule]:
     """The on-site check's photos and video (the application's limits), and the same again for
     the re-check of a rectification."""
-    slots = _application_slots(owner)
+    slots = _document_and_video_slots()
     slots.update({
         "recheck_document": SlotRule(frozenset({PDF, IMAGE}), config("UPLOAD_APPLICATION_MAX_DOCUMENTS"),
                                      str(_l("Photos of the re-check"))),
@@ -370,6 +380,61 @@ def may_upload(owner_type: str, owner, user, slot: Optional[str] = None) -> bool
 
 def slots_of(owner_type: str, owner) -> dict[str, SlotRule]:
     return policy_of(owner_type).slots(owner)
+
+
+# ---------------------------------------------------------------------------
+# Required materials: what a record cannot be submitted without (SPEC D3, G1; seed 002 §四)
+# ---------------------------------------------------------------------------
+# owner type -> (configuration key, default slots). The slots must be the owner's own.
+REQUIRED_MATERIALS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Application": ("APPLICATION_REQUIRED_MATERIALS", ("self_evaluation_report",)),
+    "CertificationApplication": ("CERTIFICATION_REQUIRED_MATERIALS",
+                                 ("self_evaluation_report", "atlas", "supporting")),
+}
+
+
+def required_slots(owner_type: str, app=None) -> tuple[str, ...]:
+    """The slots of ``owner_type`` that need at least one file before submission, as configured."""
+    key, default = REQUIRED_MATERIALS[owner_type]
+    value = (app or current_app).config.get(key, default)
+    if isinstance(value, str):
+        value = (value,)
+    return tuple(value or ())
+
+
+def check_required_materials_configuration(app) -> None:
+    """Refuse to start when a required-materials setting names a slot its owner does not have
+    (a typo would otherwise refuse every submission, or require nothing). In an app context."""
+    for owner_type, (key, _default) in REQUIRED_MATERIALS.items():
+        slots = slots_of(owner_type, None)
+        unknown = [slot for slot in required_slots(owner_type, app) if slot not in slots]
+        if unknown:
+            raise RuntimeError(f"{key} names {', '.join(unknown)}, which is not a material slot of "
+                               f"{owner_type} (its slots: {', '.join(slots)}).")
+
+
+def file_counts(owner_type: str, owner_id: int) -> dict[str, int]:
+    """How many files each slot of the record holds (removed files not counted)."""
+    from app.models import Attachment
+
+    rows = db.session.execute(
+        select(Attachment.slot, func.count(Attachment.id))
+        .where(Attachment.owner_type == owner_type, Attachment.owner_id == owner_id, Attachment.removed_at.is_(None))
+        .group_by(Attachment.slot)).all()
+    return {slot: count for slot, count in rows}
+
+
+def missing_materials(owner_type: str, owner) -> list[str]:
+    """The labels of the required slots of ``owner`` that have no file yet."""
+    counts = file_counts(owner_type, owner.id) if owner.id is not None else {}
+    slots = slots_of(owner_type, owner)
+    return [slots[slot].label for slot in required_slots(owner_type) if not counts.get(slot)]
+
+
+def missing_materials_message(labels: list[str]) -> str:
+    """The refusal naming the missing materials (the submit guards' words)."""
+    return _("The required materials are missing: %(materials)s. Upload them on the record's page first.",
+             materials="、".join(labels))
 
 
 # ---------------------------------------------------------------------------

@@ -38,6 +38,12 @@ class Workflow:
     model_path: str  # "module:Class", resolved lazily (models import this module)
     initial: str
     state_attr: str = "status"
+    # The states in which a record's own form may change it (its edit page, a REST PUT) and in
+    # which it may be deleted; None: the state does not limit it (the view's rules still may).
+    # The list's edit and delete icons, the detail page's buttons, the routes and the services'
+    # record rules all read these (app.services.records.change_refusal).
+    editable: Optional[frozenset[str]] = None
+    deletable: Optional[frozenset[str]] = None
 
     # The states and actions with their labels are data in app.models.states.
     @property
@@ -131,23 +137,32 @@ def _application_guard(name: str) -> Guard:
 WORKFLOWS: dict[str, Workflow] = {
     wf.name: wf
     for wf in (
+        # Changed and deleted only while 未提交 (C3).
         Workflow(
             name="predeclaration",
             model_path="app.models.predeclaration:PreDeclaration",
             initial="draft",
+            editable=frozenset({"draft"}),
+            deletable=frozenset({"draft"}),
         ),
         # Seed 000 §3.2-3.6, seed 001 §一(二)1: county initial review → city review and
         # recommendation → province acceptance; any reviewer may return it for revision.
+        # D4: changed while 未提交 or returned for revision; deleted only while 未提交 (a returned
+        # one carries reviewers' opinions).
         Workflow(
             name="application",
             model_path="app.models.application:Application",
             initial="draft",
+            editable=frozenset({"draft", "returned"}),
+            deletable=frozenset({"draft"}),
         ),
         # An objection raised during the public notice (SPEC E5).
+        # A recorded objection is resolved (upheld or dismissed), never edited.
         Workflow(
             name="objection",
             model_path="app.models.review:Objection",
             initial="open",
+            editable=frozenset(),
         ),
         # The directory (SPEC F1): an entry is listed, later perhaps removed (有进有出).
         Workflow(
@@ -162,10 +177,12 @@ WORKFLOWS: dict[str, Workflow] = {
             initial="recommended",
         ),
         # The anomaly list (SPEC F4).
+        # An entry of the anomaly list is released, never edited.
         Workflow(
             name="anomaly",
             model_path="app.models.directory:AnomalyEntry",
             initial="listed",
+            editable=frozenset(),
         ),
         # Third-party agencies (SPEC E3): disqualification for fraud is final.
         Workflow(
@@ -178,6 +195,8 @@ WORKFLOWS: dict[str, Workflow] = {
             name="demozone",
             model_path="app.models.demozone:DemoZoneApplication",
             initial="draft",
+            editable=frozenset({"draft", "returned"}),
+            deletable=frozenset({"draft", "returned"}),
         ),
         # Spot checks (SPEC H1-H6, seed 001 §二, seed 004): the enterprise's yearly self-check,
         # reported problems, the authority's campaign with its draw, and each drawn mine's record.
@@ -185,21 +204,31 @@ WORKFLOWS: dict[str, Workflow] = {
             name="self_check",
             model_path="app.models.spotcheck:SelfCheck",
             initial="draft",
+            editable=frozenset({"draft", "returned"}),
+            deletable=frozenset({"draft", "returned"}),
         ),
         Workflow(
             name="problem_lead",
             model_path="app.models.spotcheck:ProblemLead",
             initial="open",
+            editable=frozenset({"open"}),
+            deletable=frozenset({"open"}),
         ),
         Workflow(
             name="spot_check_campaign",
             model_path="app.models.spotcheck:SpotCheckCampaign",
             initial="planned",
+            editable=frozenset({"planned"}),
+            deletable=frozenset({"planned"}),
         ),
+        # The team fills in the record before it is submitted, and the re-check while the mine
+        # rectifies; a verification record is never deleted.
         Workflow(
             name="spot_check",
             model_path="app.models.spotcheck:SpotCheck",
             initial="assigned",
+            editable=frozenset({"assigned", "rectifying"}),
+            deletable=frozenset(),
         ),
         # Green-mine certification (SPEC G1-G4, seed 002 §六): the enterprise applies to a
         # certification body, which accepts it (the 20 working days start), may ask for
@@ -208,6 +237,8 @@ WORKFLOWS: dict[str, Workflow] = {
             name="certification",
             model_path="app.models.certification:CertificationApplication",
             initial="draft",
+            editable=frozenset({"draft", "returned"}),
+            deletable=frozenset({"draft"}),
         ),
         # The certificate (G3, G4): valid until revoked (expiry is computed from its dates).
         Workflow(
@@ -220,6 +251,8 @@ WORKFLOWS: dict[str, Workflow] = {
             name="surveillance",
             model_path="app.models.certification:SurveillanceAudit",
             initial="planned",
+            editable=frozenset({"planned"}),
+            deletable=frozenset({"planned"}),
         ),
     )
 }
@@ -398,6 +431,9 @@ _BY_KEY: dict[tuple[str, str, str], Transition] = {
 
 def _check_table() -> None:
     """The table must only name declared workflows, states and actions (checked at import)."""
+    for wf in WORKFLOWS.values():
+        for states in (wf.editable, wf.deletable):
+            assert states is None or states <= set(wf.states), wf
     for t in TRANSITIONS:
         wf = WORKFLOWS[t.workflow]
         assert t.source in wf.states and t.target in wf.states, t
@@ -423,8 +459,30 @@ def workflow_models() -> dict[type, Workflow]:
     return {wf.model: wf for wf in WORKFLOWS.values()}
 
 
+_BY_MODEL: dict[type, Workflow] = {}
+
+
+def workflows_by_model() -> dict[type, Workflow]:
+    """``workflow_models()``, built once (the lists ask it for every row)."""
+    if not _BY_MODEL:
+        _BY_MODEL.update(workflow_models())
+    return _BY_MODEL
+
+
 def state_label(record, state: str) -> str:
     return workflow_state_label(workflow_of(record).name, state)
+
+
+def state_allows(record, action: str) -> bool:
+    """Whether the workflow lets ``record``, in its stored state, be changed through its form
+    (``scoping.EDIT``) or deleted (``scoping.DELETE``); a record without a workflow: yes."""
+    from app.services import records
+
+    wf = workflows_by_model().get(type(record))
+    if wf is None:
+        return True
+    states = wf.deletable if action == scoping.DELETE else wf.editable
+    return states is None or records.committed(record, wf.state_attr) in states
 
 
 def _user_role_names(user) -> list[str]:

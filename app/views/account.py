@@ -2,7 +2,7 @@
 app.services.accounts; these routes only load, call and report."""
 from __future__ import annotations
 
-from flask import abort, flash, g, make_response, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -75,10 +75,16 @@ class AccountView(BaseView):
         return response
 
 
+# The menu category of the account pages: shown in the user's menu on the right of the bar, not
+# in the bar itself (app/templates/appbuilder/navbar_menu.html and navbar_right.html).
+ACCOUNT_MENU = "Account"
+
+
 def register(appbuilder) -> None:
-    appbuilder.add_view(AccountView, "My profile", label=_l("My profile"), icon="fa-user", category="Account",
+    current_app.jinja_env.globals["gm_account_menu"] = ACCOUNT_MENU
+    appbuilder.add_view(AccountView, "My profile", label=_l("My profile"), icon="fa-user", category=ACCOUNT_MENU,
                         category_label=_l("My account"), category_icon="fa-user-circle")
     appbuilder.add_link("Change password", href="/account/password", label=_l("Change password"),
-                        icon="fa-key", category="Account")
+                        icon="fa-key", category=ACCOUNT_MENU)
     appbuilder.add_link("Reset passwords", href="/account/users", label=_l("Reset passwords"),
-                        icon="fa-unlock-alt", category="Account")
+                        icon="fa-unlock-alt", category=ACCOUNT_MENU)

@@ -15,21 +15,8 @@ from app.views.formatting import formatters, local_datetime
 from app.views.widgets import SearchSelectField
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import AGENCY_LABELS
 
-AGENCY_LABELS = {
-    "name": _l("Agency name"),
-    "uscc": _l("Unified social credit code"),
-    "qualification": _l("Qualification"),
-    "status": _l("Status"),
-    "disqualified_at": _l("Disqualified at"),
-    "disqualification_reason": _l("Reason for the disqualification"),
-    "agency": _l("Agency"),
-    "enterprise": _l("Enterprise"),
-    "reason": _l("Reason"),
-    "declared_at": _l("Declared at"),
-    "declared_by_id": _l("Declared by"),
-    "disqualified_by_id": _l("Disqualified by"),
-}
 
 
 class AgencyView(ScopedModelView):
@@ -45,7 +32,7 @@ class AgencyView(ScopedModelView):
     search_columns = ["name", "uscc", "status"]
     order_columns = ["name"]
     base_order = ("name", "asc")
-    label_columns = AGENCY_LABELS
+    label_columns = dict(AGENCY_LABELS)
     formatters_columns = dict(
         formatters(optional=("uscc", "qualification", "disqualification_reason")),
         status=agencies.status_label, disqualified_at=local_datetime,
@@ -87,7 +74,7 @@ class AgencyConflictView(ScopedModelView):
     search_columns = ["agency", "reason"]
     order_columns = ["declared_at"]
     base_order = ("declared_at", "desc")
-    label_columns = AGENCY_LABELS
+    label_columns = dict(AGENCY_LABELS)
     formatters_columns = dict(formatters(optional=("reason",)), declared_at=local_datetime)
     add_form_extra_fields = edit_form_extra_fields = {
         "enterprise": SearchSelectField(
@@ -102,6 +89,6 @@ class AgencyConflictView(ScopedModelView):
 
 def register(appbuilder) -> None:
     appbuilder.add_view(AgencyView, "Assessment agencies", label=_l("Assessment agencies"), icon="fa-university",
-                        category="Agencies", category_label=_l("Third-party agencies"))
+                        category="GreenMine")
     appbuilder.add_view(AgencyConflictView, "Declared conflicts of interest",
-                        label=_l("Declared conflicts of interest"), icon="fa-ban", category="Agencies")
+                        label=_l("Declared conflicts of interest"), icon="fa-ban", category="GreenMine")

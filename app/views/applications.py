@@ -15,11 +15,13 @@ from wtforms.validators import Optional as OptionalValidator
 
 from app.models import Application, ApplicationWindow
 from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS, choice_list, label
-from app.services import applications, scoping, uploads, workflow
+from app.services import applications, choices, scoping, uploads, workflow
 from app.services.exceptions import DomainError
-from app.views.formatting import formatters
+from app.views.formatting import formatters, region_name, yes_no_answer
+from app.views.widgets import region_select_field
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import APPLICATION_LABELS
 
 
 BASIC = ["enterprise_name", "mine_name", "mine_address", "licence_no", "uscc", "economic_type", "employees",
@@ -35,73 +37,7 @@ SITUATION = ["self_evaluation_unit", "situation_environment", "situation_develop
 CONDITIONS = ["cond_valid_licence", "cond_no_penalty", "cond_not_anomalous", "cond_no_protected_area",
               "cond_reserves_three_years", "cond_plan_reviewed", "conditions_note"]
 
-LABELS = {
-    "enterprise": _l("Enterprise"),
-    "mine": _l("Mine"),
-    "region": _l("Region"),
-    "year": _l("Application year"),
-    "status_label": _l("Status"),
-    # The search form's filter on the state itself.
-    "status": _l("Status"),
-    "submitted_at": _l("Submitted at"),
-    "predeclaration": _l("Pre-declaration"),
-    "indicator_version": _l("Indicator catalogue"),
-    "public_notice": _l("Public notice"),
-    # 矿山企业基本信息 (fig. 3-9)
-    "enterprise_name": _l("Mining-right holder"),
-    "mine_name": _l("Mine name / oil or gas field name"),
-    "mine_address": _l("Mine address"),
-    "licence_no": _l("Mining licence number"),
-    "uscc": _l("Unified social credit code"),
-    "economic_type": _l("Economic type"),
-    "employees": _l("Employees"),
-    "mineral_name": _l("Main mineral mined"),
-    "mining_method": _l("Mining method"),
-    "production_scale": _l("Production scale (10,000 t/year)"),
-    "area_km2": _l("Mining area (km²)"),
-    "issuing_authority": _l("Issuing authority"),
-    "mine_size": _l("Mine size"),
-    # 矿山企业联系方式 (fig. 3-10)
-    "legal_representative": _l("Legal representative"),
-    "contact_person": _l("Contact person"),
-    "contact_address": _l("Postal address"),
-    "mobile": _l("Mobile"),
-    "phone": _l("Landline"),
-    "fax": _l("Fax"),
-    "email": _l("E-mail"),
-    "postcode": _l("Postcode"),
-    # 绿色矿山建设指标 (fig. 3-11)
-    "greening_coverage_pct": _l("Greening coverage of the mining area, share of the greenable area (%)"),
-    "land_restoration_pct": _l("Restoration rate of occupied and damaged land (%)"),
-    "mining_recovery_pct": _l("Mining recovery rate (%)"),
-    "processing_recovery_pct": _l("Processing recovery rate (%)"),
-    "utilisation_pct": _l("Comprehensive utilisation rate (%)"),
-    "water_treatment_pct": _l("Treatment rate of mine water and processing waste water (%)"),
-    "tailings_produced": _l("Tailings produced this year (10,000 t)"),
-    "tailings_used": _l("Tailings used this year (10,000 t)"),
-    "waste_rock_produced": _l("Waste rock (gangue) produced this year (10,000 t)"),
-    "waste_rock_used": _l("Waste rock (gangue) used this year (10,000 t)"),
-    "industrial_output": _l("Gross industrial output (10,000 yuan)"),
-    "utilisation_output": _l("Output of comprehensive utilisation (10,000 yuan)"),
-    "energy_per_unit": _l("Energy consumption per unit product (kg standard coal/t)"),
-    "rnd_share_pct": _l("Innovation spending, share of last year's main business income (%)"),
-    # 绿色矿山建设情况 (fig. 3-12)
-    "self_evaluation_unit": _l("Self-evaluation report prepared by"),
-    "situation_environment": _l("Mining-area environment"),
-    "situation_development": _l("Resource development"),
-    "situation_utilisation": _l("Comprehensive resource utilisation"),
-    "situation_energy": _l("Energy saving and emission reduction"),
-    "situation_innovation": _l("Innovation and digital mine"),
-    "situation_management": _l("Enterprise management and image"),
-    # 遴选条件 (seed 001 §一(一))
-    "cond_valid_licence": _l("Holds a valid mining licence and operates normally"),
-    "cond_no_penalty": _l("No administrative penalty in three years, or rectified"),
-    "cond_not_anomalous": _l("Not on the anomaly list"),
-    "cond_no_protected_area": _l("Not in a nature protected area (no-mining zone)"),
-    "cond_reserves_three_years": _l("Remaining reserves for at least three years"),
-    "cond_plan_reviewed": _l("Implementation plan prepared and reviewed"),
-    "conditions_note": _l("Notes on the conditions"),
-}
+LABELS = APPLICATION_LABELS
 
 
 def _yes_no(value) -> object:
@@ -119,12 +55,6 @@ def condition_field(name: str, label=None) -> SelectField:
         validators=[OptionalValidator()],
         widget=Select2Widget(),
     )
-
-
-def yes_no_label(value) -> str:
-    if value is None:
-        return _("Not answered")
-    return _("Yes") if value else _("No")
 
 
 # The registry's closed lists copied into the forms (mine_size: the green-mine application only).
@@ -153,7 +83,7 @@ class ApplicationView(ScopedModelView):
     search_columns = ["year", "status", "enterprise_name", "mine_name", "licence_no"]
     order_columns = ["year", "submitted_at"]
     base_order = ("id", "desc")
-    label_columns = LABELS
+    label_columns = dict(LABELS)
     edit_fieldsets = [
         (_l("Basic information of the mining enterprise"), {"fields": BASIC}),
         (_l("Contacts of the mining enterprise"), {"fields": CONTACTS}),
@@ -171,11 +101,12 @@ class ApplicationView(ScopedModelView):
     formatters_columns = dict(
         formatters(datetimes=("submitted_at",),
                    optional=tuple(c for c in edit_columns if c not in CONDITIONS[:-1])),
-        **{name: yes_no_label for name in CONDITIONS[:-1]},
+        **{name: yes_no_answer for name in CONDITIONS[:-1]},
         # Closed lists copied from the registry: shown with their labels, not their codes.
         economic_type=lambda value: label(ECONOMIC_TYPES, value),
         mining_method=lambda value: label(MINING_METHODS, value),
         mine_size=lambda value: label(MINE_SIZES, value),
+        region=region_name,
     )
     method_permission_name = {
         **ScopedModelView.method_permission_name,
@@ -272,6 +203,9 @@ class ApplicationView(ScopedModelView):
             kwargs["application"] = application
             kwargs["attachments_editable"] = (self.appbuilder.sm.has_access("can_upload", "AttachmentView")
                                               and uploads.may_upload("Application", application, g.user))
+            required = uploads.required_slots("Application")
+            kwargs["materials"] = [(slot, rule.label, slot in required)
+                                   for slot, rule in uploads.slots_of("Application", application).items()]
         return super().render_template(template, **kwargs)
 
 
@@ -289,7 +223,7 @@ class ApplicationWindowView(ScopedModelView):
     base_order = ("year", "desc")
     label_columns = {
         "province": _l("Province"),
-        "province_code": _l("Province code"),
+        "province_code": _l("Province"),
         "year": _l("Application year"),
         "opens_on": _l("Opens on"),
         "deadline": _l("Deadline"),
@@ -298,10 +232,11 @@ class ApplicationWindowView(ScopedModelView):
         "deadline": _l("Submissions after this day are refused (default: 15 October)."),
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "province_code": StringField(_l("Province code"), validators=[OptionalValidator()],
-                                     widget=BS3TextFieldWidget()),
+        "province_code": region_select_field(_l("Province"), "ApplicationWindowView", "province",
+                                             validators=[OptionalValidator()]),
     }
-    formatters_columns = formatters(optional=("opens_on",))
+    search_choices = {"province": choices.search_provinces}
+    formatters_columns = dict(formatters(optional=("opens_on",)), province=region_name)
 
     record_rule = applications.window_rule
 

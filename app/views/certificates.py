@@ -15,21 +15,13 @@ from app.services import scoping
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
 from app.web.downloads import certificate_pdf_response
+from app.web.labels import CERTIFICATE_LABELS
 
-LABELS = {
-    "number": _l("Certificate number"),
-    "mine_name": _l("Mine"),
-    "enterprise_name": _l("Mining enterprise"),
-    "level_label": _l("Directory level"),
-    "year": _l("Directory year"),
-    "issued_on": _l("Issued on"),
-    "valid_until": _l("Valid until"),
-    "validity_label": _l("Certificate status"),
-    "region": _l("Region"),
-    "region_code": _l("Region"),
-    "entry_id": _l("Directory entry"),
-    "enterprise_id": _l("Mining enterprise"),
-}
+
+
+def region_name(region) -> str:
+    """A region on screen: its full name (山西省大同市平城区), never its code."""
+    return region.full_name if region is not None else ""
 
 
 class CertificateView(ScopedModelView):
@@ -43,7 +35,8 @@ class CertificateView(ScopedModelView):
     search_columns = ["number", "issued_on", "valid_until"]
     order_columns = ["number", "issued_on", "valid_until"]
     base_order = ("id", "desc")
-    label_columns = LABELS
+    label_columns = dict(CERTIFICATE_LABELS)
+    formatters_columns = {"region": region_name}
     show_template = "gm/certificate_show.html"
     method_permission_name = {**ScopedModelView.method_permission_name, "pdf": "download"}
 
@@ -62,4 +55,4 @@ class CertificateView(ScopedModelView):
 
 def register(appbuilder) -> None:
     appbuilder.add_view(CertificateView, "Certificates", label=_l("Certificates"), icon="fa-certificate",
-                        category="Directory")
+                        category="Selection")

@@ -21,9 +21,8 @@ from app.models.certification import CERTIFICATION_CONDITIONS
 from app.models.choices import ECONOMIC_TYPES, MINING_METHODS, label
 from app.services import certification, choices, scoping, uploads
 from app.services.exceptions import DomainError
-from app.views.applications import LABELS as APPLICATION_LABELS
-from app.views.applications import closed_list_fields, condition_field, yes_no_label
-from app.views.formatting import formatters
+from app.views.applications import closed_list_fields, condition_field
+from app.views.formatting import formatters, yes_no, yes_no_answer
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
 from app.web.forms import (
@@ -33,32 +32,12 @@ from app.web.forms import (
     CERTIFICATION_FORM,
     CERTIFICATION_SITUATION,
 )
+from app.web.labels import CERTIFICATION_BODY_LABELS, CERTIFICATION_LABELS
 
 PROCESS = ["body", "kind", "mine_name", "status_label", "submitted_at", "accepted_on", "finished_on", "grade",
            "decided_at", "decision_comment"]
 
-# The green-mine application's labels, where seed 002 says the same; its own words where not.
-LABELS = dict(
-    APPLICATION_LABELS,
-    applicant_name=_l("Applicant (unit name)"),
-    contact_address=_l("Correspondence address"),
-    situation_innovation=_l("Innovation and smart mine"),
-    conditions_note=_l("Notes on the conditions of application"),
-    **certification.CONDITION_LABELS,
-    body=_l("Certification body"),
-    body_id=_l("Certification body"),
-    mine_id=_l("Mine"),
-    kind=_l("Kind"),
-    accepted_on=_l("Accepted on"),
-    finished_on=_l("Evaluation finished on"),
-    grade=_l("Grade"),
-    decided_at=_l("Decided at"),
-    decision_comment=_l("Decision comment"),
-    previous_certificate_id=_l("Re-evaluation of the certificate"),
-    indicator_version_id=_l("Indicator catalogue"),
-    score=_l("Score"),
-    score_share=_l("the share of the maximum"),
-)
+LABELS = CERTIFICATION_LABELS
 
 
 class CertificationBodyView(ScopedModelView):
@@ -75,18 +54,13 @@ class CertificationBodyView(ScopedModelView):
     search_columns = ["name", "uscc", "approval_no", "active"]
     order_columns = ["name"]
     base_order = ("name", "asc")
-    label_columns = {
-        "name": _l("Name"),
-        "uscc": _l("Unified social credit code"),
-        "approval_no": _l("Approval number"),
-        "active": _l("Takes applications"),
-    }
+    label_columns = dict(CERTIFICATION_BODY_LABELS)
     description_columns = {
         "approval_no": _l("The number of the certification body's approval (e.g. CNCA-R-…)."),
         "active": _l("A body that no longer certifies takes no new applications; its records stay."),
     }
     formatters_columns = {
-        "active": lambda value: _("Yes") if value else _("No"),
+        "active": yes_no,
         "uscc": lambda value: value or "",
         "approval_no": lambda value: value or "",
     }
@@ -114,7 +88,7 @@ class CertificationApplicationView(ScopedModelView):
     search_columns = ["status", "kind", "enterprise_name", "mine_name", "licence_no", "body", "accepted_on"]
     order_columns = ["mine_name", "accepted_on"]
     base_order = ("id", "desc")
-    label_columns = LABELS
+    label_columns = dict(LABELS)
     description_columns = dict(
         certification.SITUATION_HINTS,
         conditions_note=_l("Each condition must be met to apply; a mine on the anomaly list cannot apply."))
@@ -132,7 +106,7 @@ class CertificationApplicationView(ScopedModelView):
     formatters_columns = dict(
         formatters(datetimes=("submitted_at", "decided_at"),
                    optional=tuple(c for c in CERTIFICATION_FORM + PROCESS if c not in CERTIFICATION_CONDITIONS)),
-        **{name: yes_no_label for name in CERTIFICATION_CONDITIONS},
+        **{name: yes_no_answer for name in CERTIFICATION_CONDITIONS},
         economic_type=lambda value: label(ECONOMIC_TYPES, value),
         mining_method=lambda value: label(MINING_METHODS, value),
         kind=certification.kind_label,
@@ -146,6 +120,7 @@ class CertificationApplicationView(ScopedModelView):
     }
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_transition", "can_team"]
     record_rule = certification.record_rule
+    change_rule = certification.check_applicant
 
     # --- G1: a new application: the mine and the body, then the form ----------------------
     @expose("/add", methods=["GET", "POST"])
@@ -238,7 +213,8 @@ class CertificationApplicationView(ScopedModelView):
                 certification=record,
                 kind_label=certification.kind_label(record.kind),
                 materials=[(slot, uploads.slots_of("CertificationApplication", record)[slot].label,
-                            may_upload and uploads.may_upload("CertificationApplication", record, g.user, slot))
+                            may_upload and uploads.may_upload("CertificationApplication", record, g.user, slot),
+                            slot in uploads.required_slots("CertificationApplication"))
                            for slot in (*certification.MATERIAL_SLOTS, certification.RECTIFICATION_SLOT)],
                 evaluation_files=[(slot, rule.label, may_upload and uploads.may_upload(
                     certification.EVALUATION_OWNER, record, g.user, slot))

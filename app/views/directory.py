@@ -15,34 +15,8 @@ from app.services.exceptions import DomainError
 from app.views.formatting import formatters
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import ANOMALY_LABELS, DIRECTORY_LABELS, NATIONAL_RECOMMENDATION_LABELS
 
-_LABELS = {
-    "year": _l("Year"),
-    "level_label": _l("Level"),
-    "level": _l("Level"),
-    "mine_name": _l("Mine"),
-    "mine": _l("Mine"),
-    "enterprise_name": _l("Enterprise"),
-    "mineral_name": _l("Mineral"),
-    "region": _l("Region"),
-    "status": _l("Status"),
-    "status_label": _l("Status"),
-    "listed_on": _l("Listed on"),
-    "entry_reason": _l("Reason for listing"),
-    "entry_decision": _l("Listing decision"),
-    "removed_on": _l("Removed on"),
-    "exit_reason": _l("Reason for removal"),
-    "exit_decision": _l("Removal decision"),
-    "reason": _l("Reason"),
-    "decision": _l("Decision"),
-    "decision_comment": _l("Comment"),
-    "entry": _l("Provincial entry"),
-    "enterprise_id": _l("Enterprise"),
-    "region_code": _l("Region"),
-    "application_id": _l("Green-mine application"),
-    "decided_at": _l("Decided at"),
-    "national_entry_id": _l("National entry"),
-}
 
 
 class DirectoryEntryView(ScopedModelView):
@@ -56,7 +30,7 @@ class DirectoryEntryView(ScopedModelView):
     order_columns = ["year", "listed_on", "mine_name"]
     base_order = ("listed_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
-    label_columns = _LABELS
+    label_columns = dict(DIRECTORY_LABELS)
     formatters_columns = formatters(optional=("removed_on", "exit_reason", "exit_decision", "entry_decision",
                                               "mineral_name"))
     show_template = "gm/directory_entry_show.html"
@@ -85,7 +59,9 @@ class DirectoryEntryView(ScopedModelView):
             entry = self.get_scoped_or_404(kwargs["pk"])
             sm = self.appbuilder.sm
             quota = directory.recommendation_quota(entry.region_code) if entry.level == "province" else None
-            kwargs.update(entry=entry, quota=quota,
+            # The removal is the workflow's step with a decision of its own: its form is the
+            # page's (gm/directory_entry_show.html), not the generic step button.
+            kwargs.update(entry=entry, quota=quota, workflow_actions=[], workflow_screens=[],
                           may_remove=sm.has_access("can_transition", "DirectoryEntryView") and entry.status == "listed",
                           may_recommend=sm.has_access("can_add", "NationalRecommendationView")
                           and entry.level == "province" and entry.status == "listed")
@@ -127,7 +103,7 @@ class NationalRecommendationView(ScopedModelView):
     base_order = ("id", "desc")
     # Recommending is done from the directory entry (the quota is checked there).
     base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
-    label_columns = dict(_LABELS, region=_l("Region"), decided_at=_l("Decided at"))
+    label_columns = dict(NATIONAL_RECOMMENDATION_LABELS)
     formatters_columns = formatters(datetimes=("decided_at",), optional=("reason", "decision_comment", "decided_at"))
 
     @expose("/add", methods=["GET", "POST"])
@@ -147,16 +123,17 @@ class AnomalyEntryView(ScopedModelView):
     search_columns = ["year", "status", "listed_on"]
     base_order = ("listed_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
-    label_columns = dict(_LABELS, decision_comment=_l("Comment on the release"))
+    label_columns = dict(ANOMALY_LABELS)
     formatters_columns = formatters(optional=("decision", "decision_comment"))
     record_rule = directory.anomaly_rule
 
 
 def register(appbuilder) -> None:
-    label = _l("Directory")
+    # One menu with the selection (app.views.selection, registered before): the bar stays one line.
+    appbuilder.add_separator("Selection")
     appbuilder.add_view(DirectoryEntryView, "Green-mine directory", label=_l("Green-mine directory"),
-                        icon="fa-list-alt", category="Directory", category_label=label, category_icon="fa-trophy")
+                        icon="fa-list-alt", category="Selection")
     appbuilder.add_view(NationalRecommendationView, "National recommendations",
-                        label=_l("Recommendations to the national list"), icon="fa-arrow-up", category="Directory")
+                        label=_l("Recommendations to the national list"), icon="fa-arrow-up", category="Selection")
     appbuilder.add_view(AnomalyEntryView, "Anomaly list", label=_l("Anomaly list"), icon="fa-warning",
-                        category="Directory")
+                        category="Selection")

@@ -21,29 +21,16 @@ from app.models import Application, IndicatorItem, IndicatorVersion, ProvinceInd
 from app.services import agencies, evaluation, scoping, uploads
 from app.services.exceptions import DomainError
 from app.views.formatting import formatters
+from app.views.reference import WorkingNotes, inferred_mark, provenance
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
-
-VERSION_LABELS = {
-    "code": _l("Code"),
-    "name": _l("Name"),
-    "total_points": _l("Total points"),
-    "pass_points": _l("Pass line (points)"),
-    "area_min_ratio": _l("Minimum share of each area"),
-    "is_active": _l("Enabled for new evaluations"),
-    "source": _l("Source"),
-    "version": _l("Catalogue version"),
-    "parent": _l("Parent item"),
-    "level": _l("Level"),
-    "points": _l("Points"),
-    "sort_order": _l("Order"),
-    "province": _l("Province"),
-    "adopted_on": _l("Adopted on"),
-}
+from app.web.labels import INDICATOR_LABELS
 
 
-class IndicatorVersionView(ScopedModelView):
-    """Catalogue versions (E1): everyone signed in reads them; the admin edits them."""
+
+class IndicatorVersionView(WorkingNotes, ScopedModelView):
+    """Catalogue versions (E1): everyone signed in reads them; the admin edits them. The note on
+    what of a version is inferred is for staff (WorkingNotes)."""
 
     datamodel = ListInterface(IndicatorVersion)
     list_title = _l("Indicator catalogues")
@@ -51,35 +38,43 @@ class IndicatorVersionView(ScopedModelView):
     add_title = _l("New indicator catalogue")
     edit_title = _l("Edit indicator catalogue")
     list_columns = ["code", "name", "total_points", "pass_points", "area_min_ratio", "is_active"]
-    show_columns = ["code", "name", "total_points", "pass_points", "area_min_ratio", "is_active", "source"]
+    show_columns = ["code", "name", "total_points", "pass_points", "area_min_ratio", "is_active", "source",
+                    "source_note"]
     add_columns = edit_columns = show_columns
+    working_note_columns = ("source_note",)
     search_columns = ["code", "name", "is_active"]
     order_columns = ["code"]
     base_order = ("code", "asc")
-    label_columns = VERSION_LABELS
+    label_columns = dict(INDICATOR_LABELS)
     description_columns = {
         "pass_points": _l("Empty: no pass line (a province may set its own when adopting the version)."),
         "area_min_ratio": _l("E.g. 0.75: each first-level area must reach three quarters of its maximum. Empty: no such rule."),
     }
-    formatters_columns = formatters(optional=("pass_points", "area_min_ratio", "source"))
+    formatters_columns = formatters(optional=("pass_points", "area_min_ratio", "source", "source_note"))
     record_rule = evaluation.version_rule
 
 
-class IndicatorItemView(ScopedModelView):
+class IndicatorItemView(WorkingNotes, ScopedModelView):
+    """The items of the catalogues: an item whose name or points are inferred carries the 推定值
+    mark, and its page the source note, for staff (WorkingNotes)."""
+
     datamodel = ListInterface(IndicatorItem)
     list_title = _l("Indicator items")
     show_title = _l("Indicator item")
     add_title = _l("New indicator item")
     edit_title = _l("Edit indicator item")
-    list_columns = ["version", "code", "level", "name", "points"]
-    show_columns = ["version", "code", "level", "name", "points", "parent", "sort_order"]
-    add_columns = edit_columns = ["version", "parent", "code", "level", "name", "points", "sort_order"]
+    list_columns = ["version", "code", "level", "name", "points", "inferred"]
+    show_columns = ["version", "code", "level", "name", "points", "parent", "sort_order", "provenance"]
+    working_note_columns = ("inferred", "provenance")
+    add_columns = edit_columns = ["version", "parent", "code", "level", "name", "points", "sort_order", "inferred",
+                                  "source_note"]
     search_columns = ["version", "code", "level", "name"]
     order_columns = ["code", "sort_order"]
     base_order = ("sort_order", "asc")
     page_size = 50
-    label_columns = VERSION_LABELS
-    formatters_columns = formatters(optional=("points", "parent"))
+    label_columns = dict(INDICATOR_LABELS)
+    formatters_columns = dict(formatters(optional=("points", "parent")), inferred=inferred_mark,
+                              provenance=provenance)
     record_rule = evaluation.item_rule
 
 
@@ -96,7 +91,7 @@ class ProvinceIndicatorAdoptionView(ScopedModelView):
     add_columns = edit_columns = ["province", "version", "pass_points", "area_min_ratio", "adopted_on"]
     search_columns = ["version"]
     order_columns = ["adopted_on"]
-    label_columns = VERSION_LABELS
+    label_columns = dict(INDICATOR_LABELS)
     description_columns = {
         "pass_points": _l("Empty: the version's own pass line (2020 national: 800)."),
         "area_min_ratio": _l("Empty: the version's own share (2020 national: 0.75)."),

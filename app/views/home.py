@@ -46,6 +46,16 @@ _WORKFLOW_TITLES = {
 _EQUAL_FILTER = "_flt_3_status"
 
 
+def _record_title(workflow_name: str) -> str:
+    """What one record of the workflow is called (预申报, 绿色矿山申请 …): the title of the detail
+    page of the view that lists them, as the notifications name it."""
+    view_name = _LIST_OF_WORKFLOW.get(workflow_name, "").split(".")[0]
+    for view in current_app.appbuilder.baseviews:
+        if view.__class__.__name__ == view_name and getattr(view, "show_title", None):
+            return str(view.show_title)
+    return str(_WORKFLOW_TITLES.get(workflow_name, ""))
+
+
 def _list_url(workflow_name: str, state: str | None = None) -> str | None:
     """The list of the workflow's records (in ``state``); None while no view serves it."""
     endpoint = _LIST_OF_WORKFLOW.get(workflow_name)
@@ -118,6 +128,14 @@ def _certification_items(sm, user) -> list[dict]:
     return items
 
 
+def support_contact(config) -> list[tuple[str, str]]:
+    """(label, value) of the technical-support contact the deployment configured (config.py:
+    SUPPORT_CONTACT, SUPPORT_PHONE, SUPPORT_EMAIL, SUPPORT_HOURS); the empty ones are left out."""
+    rows = [(_("Contact"), config.get("SUPPORT_CONTACT")), (_("Phone"), config.get("SUPPORT_PHONE")),
+            (_("E-mail"), config.get("SUPPORT_EMAIL")), (_("Service hours"), config.get("SUPPORT_HOURS"))]
+    return [(label, str(value).strip()) for label, value in rows if value and str(value).strip()]
+
+
 class HomeView(IndexView):
     index_template = "gm/index.html"
 
@@ -130,15 +148,22 @@ class HomeView(IndexView):
         downloads = []
         if sm.has_access("can_export", "MineExcelView"):
             downloads.append((_l("Mine import template (Excel)"), url_for("MineExcelView.download_template")))
+        summary = [(_WORKFLOW_TITLES[name], [(item, _list_url(name, item.state)) for item in items],
+                    any(item.count for item in items))
+                   for name, items in home.business_summary(user).items()
+                   if name in _LIST_OF_WORKFLOW and _list_url(name) is not None
+                   and sm.has_access("can_list", _LIST_OF_WORKFLOW[name].split(".")[0])]
         return self.render_template(
             self.index_template,
             appbuilder=self.appbuilder,
-            pending=[(item, _list_url(item.workflow, item.state)) for item in home.pending_work(user)],
-            summary=[(_WORKFLOW_TITLES[name], [(item, _list_url(name, item.state)) for item in items])
-                     for name, items in home.business_summary(user).items()
-                     if name in _LIST_OF_WORKFLOW and _list_url(name) is not None
-                     and sm.has_access("can_list", _LIST_OF_WORKFLOW[name].split(".")[0])],
+            # Each pending item names its kind of record: 预申报·未提交 1, 绿色矿山认证申请表·已提交 1.
+            pending=[(item, _list_url(item.workflow, item.state), _record_title(item.workflow))
+                     for item in home.pending_work(user)],
+            # The blocks with a record first; those that are all zero behind one link.
+            summary=[block[:2] for block in summary if block[2]],
+            empty_summary=[block[:2] for block in summary if not block[2]],
             flags=_spot_check_items(sm, user) + _certification_items(sm, user),
             downloads=downloads,
             notices=home_notices(user),
+            support=support_contact(current_app.config),
         )

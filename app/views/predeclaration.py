@@ -1,16 +1,16 @@
 """Pre-declarations: list, detail with workflow buttons and process history."""
 from flask import g
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
-from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
 from wtforms.validators import Optional as OptionalValidator
 
 from app.models import PreDeclaration
-from app.services import photo_checklist, predeclarations, uploads
-from app.views.formatting import formatters
+from app.services import choices, photo_checklist, predeclarations, uploads
+from app.views.formatting import formatters, region_name
+from app.views.widgets import region_select_field
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import PREDECLARATION_LABELS
 
 
 def _own_enterprise_id():
@@ -33,30 +33,20 @@ class PreDeclarationView(ScopedModelView):
     base_order = ("id", "desc")
     # An enterprise picks among its own mines only.
     add_form_query_rel_fields = {"mine": [["enterprise_id", FilterEqualFunction, _own_enterprise_id]]}
-    formatters_columns = formatters(datetimes=("submitted_at", "decided_at"), optional=("decision_comment",))
-    label_columns = {
-        "enterprise": _l("Enterprise"),
-        "mine": _l("Mine"),
-        "licence_no": _l("Mining licence number"),
-        "region": _l("Region"),
-        "region_code": _l("Region code (county level)"),
-        "year": _l("Application year"),
-        "status": _l("Status"),
-        "status_label": _l("Status"),
-        "submitted_at": _l("Submitted at"),
-        "decided_at": _l("Decided at"),
-        "decision_comment": _l("Review comment"),
-    }
+    formatters_columns = dict(formatters(datetimes=("submitted_at", "decided_at"), optional=("decision_comment",)),
+                              region=region_name)
+    label_columns = dict(PREDECLARATION_LABELS)
     # Optional in the form although the column is not null: empty means the mine's own region.
+    # Chosen by name among the counties of the provinces where the enterprise has mines.
     add_form_extra_fields = edit_form_extra_fields = {
-        "region_code": StringField(
-            _l("Region code (county level)"),
+        "region_code": region_select_field(
+            _l("Region (county level)"), "PreDeclarationView",
             description=_l("Only when the region is chosen down to county level can the city and "
                            "county authorities see the pre-declaration. Empty: the mine's region."),
             validators=[OptionalValidator()],
-            widget=BS3TextFieldWidget(),
         ),
     }
+    search_choices = {"region": choices.search_mine_provinces_leaf_regions}
 
     record_rule = predeclarations.record_rule
     show_template = "gm/predeclaration_show.html"

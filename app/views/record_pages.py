@@ -9,14 +9,12 @@ only the record's kind (its model's name), its key and what it was called then.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from flask import current_app, g, url_for
 from flask_appbuilder import Model, ModelRestApi, ModelView
 from flask_appbuilder.security.sqla.models import Role
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 from sqlalchemy import DateTime
@@ -29,6 +27,7 @@ from app.models.spotcheck import STAGE_LABELS
 from app.models.user import role_label
 from app.services import agencies, certification, evaluation, scoping, selection, spotchecks, uploads
 from app.views.formatting import local_datetime
+from app.web import labels
 
 _CACHE = "gm_record_registry"  # (not "gm_record_pages": app.services.notifications caches there)
 
@@ -66,75 +65,39 @@ def page_view(record_type: str) -> Optional[ModelView]:
     return None
 
 
-# The records that have no screen of their own (a page of their parent shows them in a table
-# of its template): their fields' labels. Every other record's fields are labelled by its views.
-UNSCREENED_FIELD_LABELS = {
-    "Attachment": {"owner_type": _l("Belongs to"), "owner_id": _l("Belongs to"), "slot": _l("Material"),
-                   "kind": _l("Type"), "original_name": _l("File"), "stored_name": _l("Stored file"),
-                   "content_type": _l("File type"), "size_bytes": _l("Size"), "sha256": _l("Checksum"),
-                   "uploaded_by_id": _l("Uploaded by"), "removed_at": _l("Removed at"),
-                   "removed_by_id": _l("Removed by")},
-    "ResponsiblePerson": {"mine_id": _l("Mine"), "level": _l("Level"), "name": lazy_pgettext("person", "Name"),
-                          "post": _l("Post"), "phone": _l("Phone"), "entered_by_id": _l("Entered by"),
-                          "replaced_at": _l("Replaced")},
-    "IndicatorEvidence": {"application_id": _l("Application"), "item_id": _l("Indicator item"), "note": _l("Note")},
-    "EvaluationScore": {"application_id": _l("Application"), "item_id": _l("Indicator item"),
-                        "source": _l("Scored by whom"), "score": _l("Score"), "note": _l("Note"),
-                        "scored_by_id": _l("Scored by"), "scored_at": _l("Scored at")},
-    "AgencyAssignment": {"application_id": _l("Application"), "agency_id": _l("Drawn agency"),
-                         "algorithm": _l("Algorithm"), "seed": _l("Seed"),
-                         "candidate_ids": _l("Candidates (in order)"), "excluded": _l("Excluded"),
-                         "drawn_at": _l("Drawn at"), "drawn_by_id": _l("Drawn by")},
-    "ReviewDecision": {"meeting_id": _l("Collective review meeting"), "application_id": _l("Application"),
-                       "decision": _l("Decision"), "reasons": _l("Reasons"), "decided_at": _l("Decided at"),
-                       "decided_by_id": _l("Decided by")},
-    "SpotCheckTeam": {"campaign_id": _l("Spot-check campaign"), "number": _l("Team"), "leader_id": _l("Team leader")},
-    "SpotCheckTeamMember": {"team_id": _l("Team"), "inspector_id": _l("Inspector"), "position": _l("Order")},
-    "SpotCheckConfirmation": {"check_id": _l("Spot-check record"), "inspector_id": _l("Inspector"),
-                              "stage": _l("Stage"), "user_id": _l("Account"), "confirmed_at": _l("Confirmed at")},
-    "CertificationTeamMember": {"certification_id": _l("Certification application"),
-                                "name": lazy_pgettext("person", "Name"), "team_role": _l("Role in the team"),
-                                "registration_no": _l("Registration number"), "unit": _l("Unit"),
-                                "specialty": _l("Specialty"), "removed_at": _l("Removed at")},
-    "CertificationPause": {"certification_id": _l("Certification application"),
-                           "started_on": _l("Rectification requested on"),
-                           "ended_on": _l("Rectification submitted on"), "reason": _l("Reason")},
-    "CertificationScore": {"certification_id": _l("Certification application"), "item_id": _l("Indicator item"),
-                           "source": _l("Scored by whom"), "score": _l("Score"), "note": _l("Note"),
-                           "scored_by_id": _l("Scored by"), "scored_at": _l("Scored at")},
-}
-
-
-def _declared_labels(view) -> Iterable[dict]:
+def _declared_labels(view) -> Iterable[Mapping]:
     """The labels a view (or API) declares, its own and those of the classes it extends (FAB's
     user screen labels the account's own fields)."""
     yield view.label_columns
     for cls in type(view).__mro__[1:]:
-        labels = cls.__dict__.get("label_columns")
-        if isinstance(labels, dict):
-            yield labels
+        declared = cls.__dict__.get("label_columns")
+        if isinstance(declared, Mapping):
+            yield declared
 
 
 def _declared_label(view, column: str):
     """The label a view declares for ``column``; FAB fills the columns nobody labelled with
-    their prettified English names ("Enterprise Id"), which are not labels."""
-    for labels in _declared_labels(view):
-        label = labels.get(column)
-        if label is not None and (isinstance(label, LazyString) or label != view._prettify_column(column)):
-            return label
+    their prettified English names ("Enterprise Id"), which are not labels, and so are the
+    column names ``labels.label_of`` gives back for a column it does not know."""
+    for declared in _declared_labels(view):
+        label = declared.get(column)
+        if label is None or (not isinstance(label, LazyString) and label in (column, view._prettify_column(column))):
+            continue
+        return label
     return None
 
 
 def field_label(record_type: str, field: str) -> Optional[str]:
-    """What the record's screens call ``field``: the first view (then REST API) that labels it,
-    or for a foreign key the label of its relation (``enterprise_id`` is the 矿业权人 of
-    ``enterprise``); for a record without screens, ``UNSCREENED_FIELD_LABELS``."""
+    """What the record's screens call ``field``: its label in ``app.web.labels`` (the one source
+    of the screens and the REST API), else the label a registered view declares for it (FAB's
+    account screens, the views with labels of their own), a foreign key by its relation's
+    (``enterprise_id`` is the 矿业权人 of ``enterprise``)."""
     model = model_of(record_type)
     if model is None:
         return None
-    unscreened = UNSCREENED_FIELD_LABELS.get(record_type, {})
-    if field in unscreened:
-        return str(unscreened[field])
+    label = labels.label_of(model, field)
+    if label is not None and label != field:
+        return str(label)
     names = [field] + [relation.key for relation in sa_inspect(model).relationships
                        if not relation.uselist and any(column.key == field for column in relation.local_columns)]
     for name in names:

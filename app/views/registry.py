@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Optional as OptionalValidator
 
 from app.extensions import db
-from app.models import Enterprise, Mine, Mineral, Region
+from app.models import Enterprise, Mine, Mineral
 from app.models.choices import (
     DEVELOPMENT_METHODS,
     ECONOMIC_TYPES,
@@ -27,9 +27,10 @@ from app.models.choices import (
 from app.services import choices, mine_search, registry, responsibility, scoping
 from app.services.exceptions import DomainError
 from app.views.formatting import formatters
-from app.views.widgets import SearchSelectField
+from app.views.widgets import SearchSelectField, region_select_field
 from app.web.base import SCOPE_BASE_FILTERS, ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import ENTERPRISE_LABELS, MINE_LABELS
 
 
 def _choice_field(label, options):
@@ -46,64 +47,7 @@ def _code_field(label) -> StringField:
 
 
 def _region_field(view_endpoint: str, label=_l("Region (county level)")):
-    return SearchSelectField(
-        label, model=Region, key_attr="code", as_key=True,
-        endpoint=lambda: url_for(f"{view_endpoint}.choices", field="region"),
-        labeler=lambda region: f"{region.code} {region.full_name}",
-    )
-
-
-ENTERPRISE_LABELS = {
-    "name": _l("Enterprise name"),
-    "uscc": _l("Unified social credit code"),
-    "economic_type": _l("Economic type"),
-    "economic_type_label": _l("Economic type"),
-    "legal_representative": _l("Legal representative"),
-    "contact_person": _l("Contact person"),
-    "address": _l("Address"),
-    "mobile": _l("Mobile"),
-    "phone": _l("Telephone"),
-    "fax": _l("Fax"),
-    "email": _l("Email"),
-    "postcode": _l("Postcode"),
-    "region": _l("Region"),
-    "region_code": _l("Region (county level)"),
-}
-
-MINE_LABELS = {
-    "name": _l("Mine name"),
-    "address": _l("Mine address"),
-    "licence_no": _l("Mining licence number"),
-    "enterprise": _l("Licence holder"),
-    "employees": _l("Employees"),
-    "mineral": _l("Main mineral"),
-    "mining_method": _l("Mining method"),
-    "mining_method_label": _l("Mining method"),
-    "production_scale": _l("Production scale (10,000 t/year)"),
-    "area_km2": _l("Mining area (km²)"),
-    "issuing_authority": _l("Issuing authority"),
-    "size": _l("Mine size"),
-    "size_label": _l("Mine size"),
-    "region": _l("Region"),
-    "region_code": _l("Region (county level)"),
-    "licence_valid_from": _l("Licence valid from"),
-    "licence_valid_to": _l("Licence valid to"),
-    "is_new_or_expanded": _l("New or expanded mine"),
-    "production_started_on": _l("Production started on"),
-    "design_capacity": _l("Design capacity (10,000 t/year)"),
-    "development_method": _l("Development method"),
-    "development_method_label": _l("Development method"),
-    "max_depth_m": _l("Maximum mining depth (m)"),
-    "workers_per_shift": _l("Workers underground per shift"),
-    "production_status": _l("Production status"),
-    "production_status_label": _l("Production status"),
-    "supervision_level": _l("Daily supervision"),
-    "supervision_level_label": _l("Daily supervision"),
-    "latitude": _l("Latitude (°N)"),
-    "longitude": _l("Longitude (°E)"),
-    "principal_name": _l("Principal"),
-    "principal_phone": _l("Principal's phone"),
-}
+    return region_select_field(label, view_endpoint)
 
 
 class EnterpriseView(ScopedModelView):
@@ -120,7 +64,7 @@ class EnterpriseView(ScopedModelView):
     search_columns = ["name", "uscc"]
     order_columns = ["name", "uscc"]
     base_order = ("id", "desc")
-    label_columns = ENTERPRISE_LABELS
+    label_columns = dict(ENTERPRISE_LABELS)
     add_form_extra_fields = edit_form_extra_fields = {
         "uscc": _code_field(ENTERPRISE_LABELS["uscc"]),
         "economic_type": _choice_field(_l("Economic type"), ECONOMIC_TYPES),
@@ -173,7 +117,7 @@ class MineView(ScopedModelView):
     order_columns = ["name", "licence_no"]
     # A stable order: without one, PostgreSQL may return a row on two pages and skip another.
     base_order = ("id", "desc")
-    label_columns = MINE_LABELS
+    label_columns = dict(MINE_LABELS)
     description_columns = {
         "size": _l("Leave empty to derive it from the mineral and the production scale "
                    "(national thresholds); a size given by hand must agree with them."),

@@ -9,7 +9,6 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
 from app.extensions import db
 from app.models import Application, DemoZoneApplication, Objection, PublicNotice, ReviewMeeting
@@ -19,21 +18,8 @@ from app.views.formatting import formatters
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
 from app.web.forms import date_or_none
+from app.web.labels import DEMO_ZONE_LABELS, OBJECTION_LABELS, PUBLIC_NOTICE_LABELS, REVIEW_MEETING_LABELS
 
-_COMMON_LABELS = {
-    "province": _l("Province"),
-    "province_code": _l("Province"),
-    "created_at": _l("Created at"),
-    "status": _l("Status"),
-    "status_label": _l("Status"),
-    "region": _l("Region"),
-    "region_code": _l("Region"),
-    "year": _l("Year"),
-    "published_by_id": _l("Published by"),
-    "decided_at": _l("Decided at"),
-    "applicant_kind": _l("Applicant"),
-    "created_by_id": _l("Created by"),
-}
 
 
 # ---------------------------------------------------------------------------
@@ -51,7 +37,7 @@ class ReviewMeetingView(ScopedModelView):
     search_columns = ["held_on"]
     base_order = ("held_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
-    label_columns = dict(_COMMON_LABELS, held_on=_l("Date"), members=_l("Members present"), note=_l("Note"))
+    label_columns = dict(REVIEW_MEETING_LABELS)
     description_columns = {"members": _l("One member per line, with his or her function.")}
     formatters_columns = formatters(optional=("note",))
     record_rule = selection.meeting_rule
@@ -97,8 +83,7 @@ class PublicNoticeView(ScopedModelView):
     search_columns = ["title", "starts_on", "ends_on"]
     base_order = ("starts_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add"]
-    label_columns = dict(_COMMON_LABELS, title=_l("Title"), starts_on=lazy_pgettext("public notice period", "From"),
-                         ends_on=lazy_pgettext("public notice period", "Until"))
+    label_columns = dict(PUBLIC_NOTICE_LABELS)
     show_template = "gm/public_notice_show.html"
     method_permission_name = {"choices": "list", "publish": "add", "list_eligible": "add"}
 
@@ -161,8 +146,7 @@ class ObjectionView(ScopedModelView):
     search_columns = ["received_on", "status"]
     base_order = ("received_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
-    label_columns = dict(_COMMON_LABELS, received_on=_l("Received on"), application=_l("Application"),
-                         content=_l("Content"), decision_comment=_l("Resolution"))
+    label_columns = dict(OBJECTION_LABELS)
     formatters_columns = formatters(optional=("decision_comment",))
     record_rule = selection.objection_rule
     # The applications in public notice (those the user reaches: every related choice is scoped).
@@ -184,9 +168,7 @@ class DemoZoneApplicationView(ScopedModelView):
     add_columns = edit_columns = ["name", "year", "plan_summary"]
     search_columns = ["name", "year", "status"]
     base_order = ("id", "desc")
-    label_columns = dict(_COMMON_LABELS, name=_l("Zone name"), applicant_kind_label=_l("Applicant"),
-                         enterprise=_l("Enterprise"), plan_summary=_l("Construction plan (summary)"),
-                         submitted_at=_l("Submitted at"), decision_comment=_l("Decision"))
+    label_columns = dict(DEMO_ZONE_LABELS)
     formatters_columns = formatters(datetimes=("submitted_at",), optional=("enterprise", "decision_comment",
                                                                            "submitted_at"))
     record_rule = demozones.record_rule
@@ -202,7 +184,7 @@ class DemoZoneApplicationView(ScopedModelView):
 
 def register(appbuilder) -> None:
     current_app.jinja_env.globals["decision_label"] = lambda code: str(selection.DECISION_LABELS.get(code, code))
-    selection_label = _l("Selection")
+    selection_label = _l("Selection and directory")
     appbuilder.add_view(ReviewMeetingView, "Collective review", label=_l("Collective review meetings"),
                         icon="fa-users", category="Selection", category_label=selection_label,
                         category_icon="fa-gavel")

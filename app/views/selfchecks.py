@@ -31,32 +31,12 @@ from app.views.formatting import formatters
 from app.views.widgets import SearchSelectField
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import PROBLEM_LEAD_LABELS, SELF_CHECK_LABELS
 
 MENU_CATEGORY = "Spot checks"
 MISSING_PAGE_SIZE = 50
 MAX_PAGE = 100_000
 
-LABELS = dict(
-    {column: label for column, label in selfchecks.SELF_CHECK_AREA_LABELS.items()},
-    year=_l("Year"),
-    mine=_l("Mine"),
-    enterprise=_l("Enterprise"),
-    region=_l("Region"),
-    status=_l("Status"),
-    status_label=_l("Status"),
-    submitted_at=_l("Submitted at"),
-    is_late=_l("Filed late"),
-    achievements=_l("Main achievements"),
-    problems=_l("Problems"),
-    measures=_l("Rectification measures"),
-    decision_comment=_l("Comment on return"),
-    received_on=_l("Received on"),
-    source=_l("Source"),
-    content=_l("Content"),
-    decided_at=_l("Closed at"),
-    entry_id=_l("Directory entry"),
-    **{"entry.level_label": _l("Directory level")},
-)
 
 
 def _late_flag(value) -> str:
@@ -87,7 +67,7 @@ class SelfCheckView(ScopedModelView):
     order_columns = ["year", "submitted_at"]
     base_order = ("id", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_transition"]
-    label_columns = LABELS
+    label_columns = dict(SELF_CHECK_LABELS)
     description_columns = dict(
         {column: _l("The problems and shortcomings found against the industry standard and the evaluation "
                     "indicators; write “none” if none were found.") for column in AREA_COLUMNS},
@@ -169,7 +149,7 @@ class ProblemLeadView(ScopedModelView):
     order_columns = ["received_on"]
     base_order = ("received_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_transition"]
-    label_columns = dict(LABELS, decision_comment=_l("Resolution"))
+    label_columns = dict(PROBLEM_LEAD_LABELS)
     description_columns = {
         "source": _l("Where the lead came from: a complaint, an inspection, the media …"),
         "received_on": _l("Defaults to today."),

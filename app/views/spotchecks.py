@@ -29,67 +29,8 @@ from app.views.formatting import blank_if_none, local_datetime
 from app.views.widgets import SearchSelectField
 from app.web.base import _REFUSAL, ScopedModelView
 from app.web.datamodel import ListInterface
+from app.web.labels import SPOT_CHECK_CAMPAIGN_LABELS, SPOT_CHECK_LABELS
 
-_LABELS = {
-    # inspectors
-    "name": _l("Inspector's name"),
-    "user": _l("Account"),
-    "pool_region": _l("Pool"),
-    "pool_region_code": _l("Pool"),
-    "home_region": _l("Home county"),
-    "home_region_code": _l("Home county"),
-    "unit": _l("Unit"),
-    "title": _l("Professional title"),
-    "title_grade": _l("Title grade"),
-    "admin_rank": _l("Administrative rank"),
-    "active": _l("Active"),
-    # campaigns
-    "year": _l("Year"),
-    "level": _l("Organiser level"),
-    "region": _l("Region"),
-    "ratio": _l("Sampling ratio"),
-    "team_size": _l("Team size"),
-    "team_count": _l("Number of teams"),
-    "report_deadline": _l("Report deadline"),
-    "status": _l("Status"),
-    "status_label": _l("Status"),
-    "sample_size": _l("Mines drawn"),
-    "drawn_at": _l("Drawn at"),
-    "decided_at": _l("Decided at"),
-    "decision_comment": _l("Comment"),
-    "algorithm": _l("Algorithm"),
-    "seed": _l("Seed"),
-    "candidate_entry_ids": _l("Candidate mines"),
-    "priority": _l("Priority mines"),
-    "inspector_candidate_ids": _l("Candidate inspectors"),
-    "drawn_by_id": _l("Drawn by"),
-    # checks
-    "campaign": _l("Campaign"),
-    "position": _l("No."),
-    "entry_level": _l("Directory level"),
-    "mine_name": _l("Mine name"),
-    "licence_no": _l("Mining licence number"),
-    "mineral_name": _l("Mineral"),
-    "mining_method": _l("Mining method"),
-    "production_scale": _l("Production scale (10,000 t/year)"),
-    "priority_reasons": _l("Priority"),
-    "team": _l("Team"),
-    "checked_on": _l("Date of the check"),
-    "opinions": _l("Opinions and suggestions"),
-    "conforms": _l("Meets the green-mine standard"),
-    "recorded_at": _l("Submitted at"),
-    "rectify_deadline": _l("Rectification deadline"),
-    "note": _l("Note"),
-    # the re-check of a rectification
-    "recheck_on": _l("Date of the re-check"),
-    "recheck_findings": _l("Findings of the re-check"),
-    "recheck_conforms": _l("Rectified: meets the green-mine standard"),
-    "rechecked_at": _l("Re-check submitted at"),
-    "entry_id": _l("Directory entry"),
-    "mine_id": _l("Mine"),
-    "enterprise_id": _l("Enterprise"),
-}
-_LABELS.update({f"area_{area}": label for area, label in spotchecks.AREA_LABELS.items()})
 
 
 def _region_name(region) -> str:
@@ -153,7 +94,7 @@ class InspectorView(ScopedModelView):
     search_columns = ["name", "unit", "title", "title_grade", "admin_rank", "active"]
     order_columns = ["name"]
     base_order = ("id", "asc")
-    label_columns = _LABELS
+    label_columns = dict(SPOT_CHECK_LABELS)
     description_columns = {
         "title_grade": _l("A deputy senior or senior title may lead a team."),
         "admin_rank": _l("A division or bureau rank may lead a team."),
@@ -190,6 +131,7 @@ class InspectorView(ScopedModelView):
     del _fields
     search_choices = {"user": spotchecks.search_inspector_accounts, "region": choices.search_leaf_regions}
     record_rule = spotchecks.inspector_rule
+    change_rule = spotchecks.inspector_change_rule
     # No workflow: no transition route.
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
@@ -211,7 +153,7 @@ class SpotCheckCampaignView(ScopedModelView):
     search_columns = ["year", "title", "level", "status"]
     order_columns = ["year", "drawn_at"]
     base_order = ("id", "desc")
-    label_columns = dict(_LABELS, title=_l("Title"))
+    label_columns = dict(SPOT_CHECK_CAMPAIGN_LABELS)
     description_columns = {
         "ratio": _l("The share of the listed mines of the covered levels that is drawn, e.g. 0.2 (the national "
                     "notice asks for at least a fifth)."),
@@ -238,6 +180,7 @@ class SpotCheckCampaignView(ScopedModelView):
         "team_count": IntegerField(_l("Number of teams"), default=1, validators=[OptionalValidator()]),
     }
     record_rule = spotchecks.campaign_rule
+    change_rule = spotchecks.campaign_change_rule
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and "pk" in kwargs:
@@ -296,7 +239,7 @@ class SpotCheckView(ScopedModelView):
     order_columns = ["position", "mine_name", "rectify_deadline"]
     base_order = ("id", "desc")
     base_permissions = ["can_list", "can_show", "can_edit", "can_transition", "can_confirm"]
-    label_columns = _LABELS
+    label_columns = dict(SPOT_CHECK_LABELS)
     description_columns = {f"area_{area}": _l("The problems and shortcomings found on site, against the industry "
                                                "standards and evaluation indicators (empty: none found).")
                            for area in AREAS}

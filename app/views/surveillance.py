@@ -23,37 +23,8 @@ from app.views.widgets import SearchSelectField
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
 from app.web.downloads import certification_certificate_pdf_response
+from app.web.labels import SURVEILLANCE_LABELS
 
-LABELS = {
-    "number": _l("Certificate number"),
-    "mine_name": _l("Mine"),
-    "enterprise_name": _l("Mining enterprise"),
-    "mineral_name": _l("Mineral"),
-    "grade": _l("Grade"),
-    "body": _l("Certification body"),
-    "region": _l("Region"),
-    "issued_on": _l("Issued on"),
-    "valid_from": _l("Valid from"),
-    "valid_until": _l("Valid until"),
-    "validity_label": _l("Certificate status"),
-    "status_label": _l("Status"),
-    "status": _l("Status"),
-    "revoked_on": _l("Revoked on"),
-    "decided_at": _l("Decided at"),
-    "decision_comment": _l("Comment"),
-    "certification_id": _l("Certification application"),
-    "mine_id": _l("Mine"),
-    "enterprise_id": _l("Mining enterprise"),
-    # audits
-    "certificate": _l("Certificate"),
-    "planned_on": _l("Planned for"),
-    "audit_on": _l("Day of the audit"),
-    "team": _l("Audit team"),
-    "findings": _l("Findings"),
-    "score_share": _l("Score (share of the maximum, per hundred)"),
-    "grade_before": _l("Grade before"),
-    "grade_after": _l("Grade after"),
-}
 
 
 def _body_name(body) -> str:
@@ -75,7 +46,7 @@ class CertificationCertificateView(ScopedModelView):
     search_columns = ["number", "mine_name", "enterprise_name", "grade", "status", "valid_until"]
     order_columns = ["number", "grade", "valid_until"]
     base_order = ("id", "desc")
-    label_columns = LABELS
+    label_columns = dict(SURVEILLANCE_LABELS)
     formatters_columns = {
         "body": _body_name,
         "region": _region_name,
@@ -139,7 +110,7 @@ class SurveillanceAuditView(ScopedModelView):
     search_columns = ["status", "planned_on", "audit_on", "grade_after"]
     order_columns = ["planned_on", "audit_on"]
     base_order = ("id", "desc")
-    label_columns = LABELS
+    label_columns = dict(SURVEILLANCE_LABELS)
     description_columns = {
         "certificate": _l("A valid certificate issued by your certification body."),
         "audit_on": _l("Within the certificate's validity, and not in the future."),

@@ -15,7 +15,7 @@ from wtforms import Field
 from wtforms.validators import ValidationError
 
 from app.extensions import db
-from app.services import scoping
+from app.services import choices, scoping
 
 
 class SearchSelectWidget:
@@ -86,3 +86,16 @@ class SearchSelectField(Field):
     def _value(self):
         key = self.key()
         return "" if key is None else str(key)
+
+
+def region_select_field(label, view_endpoint: str, choices_field: str = "region",
+                        labeler: Callable[[Any], str] = choices.region_choice_text, **kwargs) -> SearchSelectField:
+    """A region chosen by its name from the view's scoped search (``search_choices[choices_field]``
+    of ``view_endpoint``); the form's data is the region's code, shown by its full name."""
+    from app.models import Region
+
+    return SearchSelectField(
+        label, model=Region, key_attr="code", as_key=True,
+        endpoint=lambda: url_for(f"{view_endpoint}.choices", field=choices_field),
+        labeler=labeler, **kwargs,
+    )

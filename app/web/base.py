@@ -10,23 +10,27 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from typing import Any
+from typing import Any, Optional
 
 import jsonschema
 import prison
 from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import ModelRestApi, ModelView
 from flask_appbuilder.api import expose as api_expose, protect, safe
+from flask_appbuilder.const import PERMISSION_PREFIX
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.widgets import ShowWidget
 from flask_appbuilder.views import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
+from marshmallow_sqlalchemy.fields import Related, RelatedList
 
 from app.errors import InvalidArgument, ValueOutOfRange
 from app.extensions import db
-from app.services import audit, scoping, workflow
+from app.services import audit, records, scoping, workflow
 from app.services.exceptions import DomainError
+from app.web import labels
 from app.web.datamodel import ListLoading
 
 
@@ -82,11 +86,29 @@ class RecordRules:
         if self.record_rule is not None:
             type(self).record_rule(item, g.user, action)
 
+    # The resource's own condition on who may change or delete a record as it stands, beyond the
+    # scope rule and the workflow's editable states: a service function (record, user, action)
+    # that raises DomainError without a query (app.services.records.change_refusal).
+    change_rule = None
+
+    def change_refusal(self, item, action: str, in_scope: bool = False) -> Optional[DomainError]:
+        """Why the user may not edit (``scoping.EDIT``) or delete (``scoping.DELETE``) ``item``
+        as it stands, or None: the list's icons, the detail page's buttons and the routes ask
+        this one question (the resource's permission aside)."""
+        return records.change_refusal(item, g.user, action, type(self).change_rule, in_scope=in_scope)
+
+    def _check_changeable(self, item, action: str) -> None:
+        refusal = self.change_refusal(item, action)
+        if refusal is not None:
+            self._refuse(refusal)
+
     def pre_add(self, item) -> None:
         self.check_write(item, scoping.EDIT)
 
     def pre_update(self, item) -> None:
         self.check_write(item, scoping.EDIT)
+        # After the rules: their refusal names the field or the state in the resource's words.
+        self._check_changeable(item, scoping.EDIT)
 
     def pre_delete(self, item) -> None:
         try:
@@ -95,6 +117,7 @@ class RecordRules:
             self.check_rules(item, scoping.DELETE)
         except DomainError as exc:
             self._refuse(exc)
+        self._check_changeable(item, scoping.DELETE)
 
     def get_scoped_or_404(self, pk, action: str = scoping.READ):
         """Load one record through the scope rule; 404 when absent or out of scope."""
@@ -102,6 +125,13 @@ class RecordRules:
         if item is None or not scoping.can_access(g.user, item, action):
             abort(404)
         return item
+
+
+class RecordShowWidget(ShowWidget):
+    """FAB's show widget without its row of buttons: the record's page has its action bars
+    above and below the record (gm/show.html), with the back button."""
+
+    template = "gm/_show_widget.html"
 
 
 class ScopedModelView(ListLoading, RecordRules, ModelView):
@@ -120,10 +150,66 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
     # FAB takes ?psize_<View>= as given: a page of 100,000 rows is one request away.
     max_page_size = 100
 
-    def _get_list_widget(self, *args, page_size=None, **kwargs):
+    show_widget = RecordShowWidget
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
+                         page_size=None, widgets=None, **kwargs):
+        """FAB's list widget (``BaseCRUDView._get_list_widget``), with the page size capped and
+        each row's edit and delete icons decided by ``may_change`` (``row_rights``), from the
+        rows as loaded: no statement per row."""
         if page_size is not None:
             page_size = min(max(int(page_size), 1), self.max_page_size)
-        return super()._get_list_widget(*args, page_size=page_size, **kwargs)
+        widgets = widgets or {}
+        actions = actions or self.actions
+        page_size = page_size or self.page_size
+        if not order_column and self.base_order:
+            order_column, order_direction = self.base_order
+        joined_filters = filters.get_joined_filters(self._base_filters)
+        count, rows = self.datamodel.query(joined_filters, order_column, order_direction, page=page,
+                                           page_size=page_size)
+        pks = [self._serialize_pk_if_composite(pk) for pk in self.datamodel.get_keys(rows)]
+        widgets["list"] = self.list_widget(
+            label_columns=self.label_columns,
+            include_columns=self.list_columns,
+            value_columns=self.datamodel.get_values(rows, self.list_columns),
+            order_columns=self.order_columns,
+            formatters_columns=self.formatters_columns,
+            page=page,
+            page_size=page_size,
+            count=count,
+            pks=pks,
+            actions=actions,
+            filters=filters,
+            modelview_name=self.__class__.__name__,
+            row_rights=self.row_rights(rows, pks),
+            **kwargs,
+        )
+        return widgets
+
+    # --- May this user edit or delete this record? ---------------------------------------
+    def _permitted(self, action: str) -> bool:
+        permission = "can_delete" if action == scoping.DELETE else "can_edit"
+        return permission in self.base_permissions and self.appbuilder.sm.has_access(
+            permission, self.class_permission_name)
+
+    def may_change(self, item, action: str, permitted: Optional[bool] = None, in_scope: bool = False) -> bool:
+        """Whether the user may edit (``scoping.EDIT``) or delete (``scoping.DELETE``) ``item``:
+        the resource's permission and ``change_refusal`` (scope, workflow state, the resource's
+        own condition). ``permitted``: the permission, when the caller asked it once for many
+        records; ``in_scope``: the record came through the scope filter."""
+        if permitted is None:
+            permitted = self._permitted(action)
+        return permitted and self.change_refusal(item, action, in_scope=in_scope) is None
+
+    def row_rights(self, rows, pks) -> dict:
+        """pk -> {"edit": bool, "delete": bool} for the list's rows (read by the list template,
+        app/templates/appbuilder/general/widgets/list.html)."""
+        may_edit, may_delete = self._permitted(scoping.EDIT), self._permitted(scoping.DELETE)
+        return {
+            pk: {"edit": self.may_change(row, scoping.EDIT, may_edit, in_scope=True),
+                 "delete": self.may_change(row, scoping.DELETE, may_delete, in_scope=True)}
+            for pk, row in zip(pks, rows)
+        }
 
     @expose("/choices/<field>")
     @has_access
@@ -153,6 +239,13 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
     @has_access
     def edit(self, pk):
         pk = self._deserialize_pk_if_composite(pk)
+        if request.method == "GET":
+            # A record the user may not change is not offered as a form to fill in for nothing;
+            # a POST goes through the rules (pre_update), which say what is wrong on the form.
+            refusal = self.change_refusal(self.get_scoped_or_404(pk), scoping.EDIT)
+            if refusal is not None:
+                flash(str(refusal), "danger")
+                return redirect(url_for(f"{self.endpoint}.show", pk=pk))
         widgets = self._edit(pk)
         refusal = g.pop(_REFUSAL, None)
         if widgets is None and refusal is not None:
@@ -164,11 +257,25 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
         return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
                                     related_views=self._related_views)
 
+    def post_delete_redirect(self):
+        """FAB goes back to the page before; after a delete from the record's own page, that is
+        the deleted record's page: the list instead."""
+        target = self.get_redirect()
+        pk = (request.view_args or {}).get("pk")
+        if pk is not None and urllib.parse.urlsplit(target).path == url_for(f"{self.endpoint}.show", pk=pk):
+            return redirect(url_for(f"{self.endpoint}.list"))
+        return redirect(target)
+
     @staticmethod
     def _attach_refusal(form, refusal: DomainError) -> None:
-        field = getattr(form, refusal.field, None) if refusal.field else None
-        if field is not None:
-            field.errors = list(field.errors or []) + [str(refusal)]
+        """Each refusal on its field (all of them, when the rule found several); one about a
+        field the form does not have is flashed (FAB flashed only the summary)."""
+        for error in getattr(refusal, "errors", None) or [refusal]:
+            field = getattr(form, error.field, None) if error.field else None
+            if field is not None:
+                field.errors = list(field.errors or []) + [str(error)]
+            elif error is not refusal:
+                flash(str(error), "danger")
 
     # --- FAB routes that skip base_filters ----------------------------------------------
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
@@ -218,10 +325,15 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
         return redirect(url_for(f"{self.endpoint}.show", pk=pk))
 
     def render_template(self, template, **kwargs):
-        # The show page lists the workflow buttons and the process history of the record.
+        # The show page's action bars (gm/show.html): edit and delete when the user may, the
+        # workflow buttons, and the process history of the record. A view that computes the
+        # workflow's buttons itself passes them in.
         if template == self.show_template and "pk" in kwargs:
             item = self.datamodel.get(kwargs["pk"], self._base_filters)
-            if item is not None and getattr(type(item), "workflow_name", None):
+            if item is not None:
+                kwargs.setdefault("record_may_edit", self.may_change(item, scoping.EDIT))
+                kwargs.setdefault("record_may_delete", self.may_change(item, scoping.DELETE))
+            if item is not None and getattr(type(item), "workflow_name", None) and "workflow_actions" not in kwargs:
                 steps = workflow.available_actions(item, g.user)
                 kwargs["workflow_actions"] = [step for step in steps if step.screen is None]
                 # Steps taken on another page (a meeting's decisions, a public notice) link there.
@@ -262,7 +374,8 @@ def translate_schema_messages(message):
 
 def document_field_errors() -> None:
     """FAB documents every error's "message" as a string, but answers a body that fails the
-    schema with ``{"message": {"field": ["…"]}}`` (and our refusals add the field at fault).
+    schema with ``{"message": {"field": ["…"]}}`` (and our refusals add the field at fault, and
+    ``errors`` when one save broke several rules).
     The 422 response is one shared OpenAPI component, registered by the first API: say so in
     FAB's own table, before any API registers."""
     from flask_appbuilder.api import BaseApi
@@ -271,6 +384,9 @@ def document_field_errors() -> None:
         "schema": {"type": "object", "properties": {
             "message": {"oneOf": [{"type": "string"}, {"type": "object"}]},
             "field": {"type": "string"},
+            # Several refusals of one save: each with its field.
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "field": {"type": "string"}, "message": {"type": "string"}}}},
         }},
     }}}
 
@@ -283,12 +399,115 @@ class JsonRefusals:
         Nothing half-done stays in the session."""
         db.session.rollback()
         g.pop(_REFUSAL, None)
+        errors = getattr(exc, "errors", None)
+        if errors:
+            # Several refusals of one save (FieldErrors): every one, each with its field.
+            return self.response(exc.status_code, message=str(exc), field=exc.field,  # type: ignore[attr-defined]
+                                 errors=[{"field": error.field, "message": str(error)} for error in errors])
         if exc.field:
             return self.response(exc.status_code, message=str(exc), field=exc.field)  # type: ignore[attr-defined]
         return self.response(exc.status_code, message=str(exc))  # type: ignore[attr-defined]
 
 
-class ScopedModelRestApi(ListLoading, RecordRules, JsonRefusals, ModelRestApi):
+class DescribedModelRestApi(ModelRestApi):
+    """Every model REST API of ours: what it says about itself (``_info``; the labels,
+    descriptions and titles of its list and item answers) is true, in the user's language.
+
+    FAB gets three things wrong by default, each fixed here once:
+
+    - a column without a label is labelled with its name title-cased ("Uscc"), which FAB then
+      passes through gettext ("Number" becomes 数量): the labels are the screens' own
+      (``app.web.labels``), and every column has one;
+    - a column without a description is described as ``gettext("")``, which is the zh
+      catalogue's header ("Project-Id-Version: …"): no description stays blank, and nothing
+      already translated is translated a second time;
+    - ``required`` is guessed from the table (NOT NULL without a default), while the rules of
+      ``app.services`` decide what a POST must carry: ``add_required`` says it (below), and the
+      add schema, hence ``_info``, the OpenAPI document and the body check, follow it.
+
+    ``_info`` also describes FAB's POST and PUT bodies only where the API serves those routes:
+    an API whose ``POST /`` is a route of its own (a directory listing, a public notice) or
+    that has none would otherwise document every column of the table as its body.
+    """
+
+    # The keys a POST body must carry, where that is not what the table says (a column the rule
+    # requires although the table allows it empty, or one the table requires but the rule fills
+    # in): every other add column is then optional. None: FAB's guess from the table stands.
+    add_required: tuple[str, ...] | None = None
+
+    def _gen_labels_columns(self, list_columns) -> None:
+        for column in list_columns:
+            if not self.label_columns.get(column):
+                self.label_columns[column] = labels.label_of(self.datamodel.obj, column)
+
+    def _init_titles(self) -> None:
+        record = labels.record_name(self.datamodel.obj)
+        self.list_title = self.list_title or lazy_gettext("%(record)s list", record=record)
+        self.show_title = self.show_title or lazy_gettext("%(record)s details", record=record)
+        self.add_title = self.add_title or lazy_gettext("Add %(record)s", record=record)
+        self.edit_title = self.edit_title or lazy_gettext("Edit %(record)s", record=record)
+        self.title = self.list_title
+
+    def _init_model_schemas(self) -> None:
+        super()._init_model_schemas()
+        if self.add_required is None:
+            return
+        unknown = set(self.add_required) - set(self.add_model_schema.fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}.add_required names no add column: {sorted(unknown)}")
+        for fields in (self.add_model_schema.fields, self.add_model_schema.load_fields):
+            for name, field in fields.items():
+                field.required = name in self.add_required
+
+    def serves(self, method: str) -> bool:
+        """Whether FAB's own route ``method`` ("post", "put", …) is served: registered, and its
+        permission one this API grants."""
+        if self.include_route_methods is not None and method not in self.include_route_methods:
+            return False
+        if method in (self.exclude_route_methods or ()):
+            return False
+        permission = self.get_method_permission(method)
+        return bool(permission) and PERMISSION_PREFIX + permission in self.base_permissions
+
+    def _get_fields_info(self, cols, model_schema, filter_rel_fields, **kwargs) -> list[dict[str, Any]]:
+        # FAB's info route binds its merge_add_field_info / merge_edit_field_info when the class
+        # is made (a decorator): this is the method they call on the instance.
+        if model_schema is self.add_model_schema and not self.serves("post"):
+            return []
+        if model_schema is self.edit_model_schema and not self.serves("put"):
+            return []
+        return super()._get_fields_info(cols, model_schema, filter_rel_fields, **kwargs)
+
+    # The labels and descriptions are lazy strings already: evaluated in the user's language,
+    # never looked up again, and an absent description is absent, not gettext("").
+    def _label_columns_json(self, cols=None) -> dict[str, str]:
+        return {key: str(value) for key, value in self.label_columns.items() if key in (cols or ())}
+
+    def _description_columns_json(self, cols=None) -> dict[str, str]:
+        return {key: str(value) for key, value in self.description_columns.items()
+                if key in (cols or ()) and value}
+
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None) -> dict[str, Any]:
+        description = self.description_columns.get(field.name)
+        info: dict[str, Any] = {
+            "name": field.name,
+            "label": str(self.label_columns.get(field.name) or labels.label_of(self.datamodel.obj, field.name)),
+            "description": str(description) if description else "",
+            "type": field.__class__.__name__,
+            "required": field.required,
+            # A custom marshmallow schema's fields have no "unique".
+            "unique": getattr(field, "unique", False),
+        }
+        if isinstance(field, (Related, RelatedList)):
+            info["count"], info["values"] = self._get_list_related_field(field, filter_rel_field, page=page,
+                                                                         page_size=page_size)
+        if field.validate:
+            validators = field.validate if isinstance(field.validate, list) else [field.validate]
+            info["validate"] = [str(validator) for validator in validators]
+        return info
+
+
+class ScopedModelRestApi(ListLoading, RecordRules, JsonRefusals, DescribedModelRestApi):
     """The REST twin of ScopedModelView: same scope, same rules, JSON errors."""
 
     base_filters = SCOPE_BASE_FILTERS
@@ -510,18 +729,9 @@ class _RisonParsing:
         raise InvalidArgument(_("The query argument q is neither valid rison nor valid JSON."))
 
 
-def _lazy_gettext_or_blank(text, **variables):
-    """FAB's API module translates every field's label and description, the absent ones as
-    ``_("")``, and gettext of the empty string is the catalogue's header: every ``_info`` field
-    without a description was described as "Project-Id-Version: greenmine …". Blank stays blank."""
-    return lazy_gettext(text, **variables) if text else ""
-
-
 def cache_rison_validators() -> None:
-    """Install ``_RisonSchemaValidation`` and ``_RisonParsing`` in FAB's API module, and its
-    translation function that leaves blank text blank."""
+    """Install ``_RisonSchemaValidation`` and ``_RisonParsing`` in FAB's API module."""
     import flask_appbuilder.api as fab_api
 
     fab_api.jsonschema = _RisonSchemaValidation
     fab_api.prison = _RisonParsing
-    fab_api._ = _lazy_gettext_or_blank

@@ -69,13 +69,22 @@ def select2(page: Page, field: str, option: str):
 
 
 def step(page: Page, label: str, comment: str | None = None):
-    """Click a workflow button of the show page (the confirmation dialog is accepted)."""
+    """Click a workflow button of the show page (the confirmation dialog is accepted): the one in
+    the action bar above the record (the bar below repeats it on a long page)."""
     form = page.locator("form[action*='/transition/']").filter(
-        has=page.get_by_role("button", name=label, exact=True))
+        has=page.get_by_role("button", name=label, exact=True)).first
     if comment is not None:
         form.locator("input[name=comment]").fill(comment)
     form.get_by_role("button", name=label, exact=True).click()
     flash(page, f"操作完成：{label}。")
+
+
+def refused(page: Page, label: str, text: str):
+    """Click a workflow button and see the step refused with ``text``."""
+    form = page.locator("form[action*='/transition/']").filter(
+        has=page.get_by_role("button", name=label, exact=True))
+    form.get_by_role("button", name=label, exact=True).click()
+    expect(page.locator(".alert-danger").filter(has_text=text).first).to_be_visible()
 
 
 def upload(page: Page, panel: str, path: str):
@@ -128,7 +137,8 @@ def test_enterprise_predeclares_applies_and_downloads_certificate(users, live_se
     """From a fresh pre-declaration to the certificate.
 
     In the browser: qiye1 creates the pre-declaration, uploads the photo checklist, submits;
-    shanxi passes it; qiye1 creates the application, fills its form, uploads a PDF, submits;
+    shanxi passes it; qiye1 creates the application, fills its form, uploads a PDF, is told the
+    self-evaluation report is missing, uploads it and submits;
     xiaodian, taiyuan and shanxi review with the buttons of the application page; qiye1 follows
     the process monitoring table; qiye1 uploads the self-evaluation report and submits the
     self-evaluation; shanxi draws the agency; pinggu uploads its report and on-site record and
@@ -182,6 +192,11 @@ def test_enterprise_predeclares_applies_and_downloads_certificate(users, live_se
     plan = tmp_path / "绿色矿山建设实施方案.pdf"
     plan.write_bytes(PDF)
     upload(enterprise, f"attachments-Application-{application}-document", str(plan))
+    # Submission needs the self-evaluation report (APPLICATION_REQUIRED_MATERIALS).
+    refused(enterprise, "提交", "缺少必需的材料：自评报告")
+    report = tmp_path / "绿色矿山自评报告.pdf"
+    report.write_bytes(PDF)
+    upload(enterprise, f"attachments-Application-{application}-self_evaluation_report", str(report))
     step(enterprise, "提交")
 
     # --- County → city → province (D6), each through the application page ----------------------

@@ -1,8 +1,8 @@
 """transition_log.record_label: what the record was called at the step (like audit_log's), filled
 for the steps already logged; audit_log labels that were a Python object's address are forgotten
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 22:00:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
