@@ -91,6 +91,9 @@ class ApplicationWindow(Model):
 
     province: Mapped[Region] = relationship(Region)
 
+    def __repr__(self) -> str:
+        return f"{self.province.name if self.province else self.province_code} {self.year}"
+
 
 class Application(WorkflowRecord, ApplicantFormFields, TimestampMixin, Model):
     __tablename__ = "application"

@@ -7,12 +7,15 @@ import datetime
 from typing import Any, Optional
 
 from flask_appbuilder import Model
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, DateTime, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from app.models.choices import label
+from app.models.kinds import record_kind_label
 from app.models.mixins import utcnow
+from app.models.user import GreenMineUser, acting_person
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 ACTION_LABELS = {CREATE: _l("Created"), UPDATE: _l("Changed"), DELETE: _l("Deleted")}
@@ -39,6 +42,25 @@ class AuditEntry(Model):
     record_label: Mapped[Optional[str]] = mapped_column(String(255), nullable=True)
     # {field: [old, new]}; old is null on create, new is null on delete.
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+    # The account, to show its holder's name; read only, and no foreign key (see user_id).
+    user = relationship(GreenMineUser, primaryjoin=lambda: foreign(AuditEntry.user_id) == GreenMineUser.id,
+                        viewonly=True)
+
+    @property
+    def record_kind(self) -> str:
+        return record_kind_label(self.record_type)
+
+    @property
+    def operator_name(self) -> str:
+        """The person, or the command that acted without one (系统命令：flask gm demo)."""
+        if self.user_id is None:
+            if self.source == "cli":
+                return _("System command: %(command)s", command=self.username)
+            if self.source == "system":
+                return label(SOURCE_LABELS, "system")
+            return _("Anonymous visitor")
+        return acting_person(self.user, self.username)
 
     @property
     def action_label(self) -> str:

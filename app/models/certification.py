@@ -182,6 +182,9 @@ class CertificationPause(Model):
     certification: Mapped[CertificationApplication] = relationship(
         CertificationApplication, back_populates="pauses")
 
+    def __repr__(self) -> str:
+        return f"{self.certification} {self.started_on}"
+
 
 class CertificationScore(Model):
     """One item's score by the enterprise (source "self", its self-scoring sheet) or by the
@@ -202,6 +205,9 @@ class CertificationScore(Model):
 
     item = relationship("IndicatorItem")
     certification: Mapped[CertificationApplication] = relationship(CertificationApplication)
+
+    def __repr__(self) -> str:
+        return f"{self.certification} {self.item}"
 
 
 class CertificationCertificate(WorkflowRecord, TimestampMixin, Model):

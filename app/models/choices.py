@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 MINING_METHODS = {
     "open_pit": _l("Open-pit"),
@@ -41,7 +42,7 @@ PRODUCTION_STATUSES = {
     "producing": _l("Producing"),
     "construction": _l("Under construction"),
     "suspended": _l("Production suspended"),
-    "closed": _l("Closed"),
+    "closed": lazy_pgettext("mine production status", "Closed"),
 }
 
 # 日常安全监管主体: the level of the authority that supervises the mine day to day.

@@ -36,7 +36,8 @@ class ProvinceIndicatorAdoption(TimestampMixin, Model):
     version: Mapped[IndicatorVersion] = relationship(IndicatorVersion)
 
     def __repr__(self) -> str:
-        return f"{self.province_code} {self.version_id}"
+        province = self.province.name if self.province else self.province_code
+        return f"{province} {self.version.name if self.version else self.version_id}"
 
 
 class EvaluationScore(Model):
@@ -57,6 +58,9 @@ class EvaluationScore(Model):
     item: Mapped[IndicatorItem] = relationship(IndicatorItem)
     application = relationship("Application")
 
+    def __repr__(self) -> str:
+        return f"{self.application} {self.item}"
+
 
 class AgencyConflict(Model):
     """A declared conflict of interest: the agency is never drawn for the enterprise."""
@@ -73,6 +77,9 @@ class AgencyConflict(Model):
 
     agency: Mapped[Agency] = relationship(Agency)
     enterprise = relationship("Enterprise")
+
+    def __repr__(self) -> str:
+        return f"{self.agency} {self.enterprise}"
 
 
 class AgencyAssignment(Model):
@@ -93,3 +100,6 @@ class AgencyAssignment(Model):
 
     agency: Mapped[Agency] = relationship(Agency)
     application = relationship("Application", back_populates="assignment")
+
+    def __repr__(self) -> str:
+        return f"{self.application} {self.agency}"

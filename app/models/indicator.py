@@ -80,3 +80,6 @@ class IndicatorEvidence(Model):
 
     item: Mapped[IndicatorItem] = relationship(IndicatorItem)
     application = relationship("Application")
+
+    def __repr__(self) -> str:
+        return f"{self.application} {self.item}"

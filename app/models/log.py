@@ -7,11 +7,13 @@ from typing import Optional
 
 from flask_appbuilder import Model
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from app.models.mixins import utcnow
+from app.models.region import Region
 from app.models.states import action_label, state_label
-from app.models.user import role_label
+from app.models.kinds import record_kind_label
+from app.models.user import acting_person, role_label
 
 
 class TransitionLog(Model):
@@ -24,6 +26,9 @@ class TransitionLog(Model):
     workflow: Mapped[str] = mapped_column(String(32), nullable=False)
     record_type: Mapped[str] = mapped_column(String(32), nullable=False)
     record_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    # What the record was called at the step (a mine's name and licence number, a campaign's
+    # title), like AuditEntry.record_label: the log names records without loading them.
+    record_label: Mapped[Optional[str]] = mapped_column(String(255), nullable=True)
     action: Mapped[str] = mapped_column(String(32), nullable=False)
     from_state: Mapped[str] = mapped_column(String(16), nullable=False)
     to_state: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -36,6 +41,21 @@ class TransitionLog(Model):
     comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
     user = relationship("GreenMineUser")
+    # The operator's region then, by its name (reference data; the code is kept as copied).
+    region = relationship(Region, primaryjoin=lambda: foreign(TransitionLog.region_code) == Region.code,
+                          viewonly=True)
+
+    @property
+    def operator_region(self) -> str:
+        return self.region.full_name if self.region is not None else ""
+
+    @property
+    def record_kind(self) -> str:
+        return record_kind_label(self.record_type)
+
+    @property
+    def operator_name(self) -> str:
+        return acting_person(self.user, self.username)
 
     @property
     def action_label(self) -> str:

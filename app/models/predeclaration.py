@@ -44,4 +44,6 @@ class PreDeclaration(WorkflowRecord, TimestampMixin, Model):
         return self.mine.licence_no if self.mine else ""
 
     def __repr__(self) -> str:
-        return f"{self.year} {self.licence_no}"
+        if self.mine is None:
+            return f"{self.year} {self.licence_no}"
+        return f"{self.year} {self.mine.name}（{self.mine.licence_no}）"

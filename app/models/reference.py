@@ -54,3 +54,6 @@ class MineSizeThreshold(Model):
     def provenance(self) -> tuple[bool, Optional[str]]:
         """(inferred, source note): how the row's figures are known."""
         return self.inferred, self.source_note
+
+    def __repr__(self) -> str:
+        return " ".join(part for part in (self.mineral_key, self.use, self.mining_method) if part)

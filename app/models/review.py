@@ -31,7 +31,7 @@ class ReviewMeeting(TimestampMixin, Model):
                                                              order_by="ReviewDecision.id")
 
     def __repr__(self) -> str:
-        return f"{self.held_on} {self.province_code}"
+        return f"{self.held_on} {self.province.name if self.province else self.province_code}"
 
 
 class ReviewDecision(Model):
@@ -48,6 +48,9 @@ class ReviewDecision(Model):
 
     meeting: Mapped[ReviewMeeting] = relationship(ReviewMeeting, back_populates="decisions")
     application = relationship("Application")
+
+    def __repr__(self) -> str:
+        return f"{self.meeting} {self.application}"
 
 
 class PublicNotice(TimestampMixin, Model):

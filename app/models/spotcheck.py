@@ -20,6 +20,8 @@ import datetime
 from typing import Any, Optional
 
 from flask_appbuilder import Model
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -199,7 +201,8 @@ class SpotCheckTeam(Model):
         "SpotCheckTeamMember", back_populates="team", order_by="SpotCheckTeamMember.position")
 
     def __repr__(self) -> str:
-        return f"{self.campaign_id}-{self.number}"
+        campaign = self.campaign.title if self.campaign else self.campaign_id
+        return f"{campaign} {gettext('Team %(number)s', number=self.number)}"
 
 
 class SpotCheckTeamMember(Model):
@@ -214,6 +217,9 @@ class SpotCheckTeamMember(Model):
 
     team: Mapped[SpotCheckTeam] = relationship(SpotCheckTeam, back_populates="members")
     inspector: Mapped[Inspector] = relationship(Inspector)
+
+    def __repr__(self) -> str:
+        return f"{self.team} {self.inspector}"
 
 
 class SpotCheck(WorkflowRecord, _AreaFindings, _OwnedByMine, TimestampMixin, Model):
@@ -268,6 +274,8 @@ class SpotCheck(WorkflowRecord, _AreaFindings, _OwnedByMine, TimestampMixin, Mod
 # What a confirmation signs (SpotCheckConfirmation.stage): the verification record, or the
 # re-check of a rectification.
 RECORD_STAGE, RECHECK_STAGE = "record", "recheck"
+STAGE_LABELS = {RECORD_STAGE: _l("Green-mine verification record"),
+                RECHECK_STAGE: _l("Re-check of the rectification")}
 
 
 class SpotCheckConfirmation(Model):
@@ -286,3 +294,6 @@ class SpotCheckConfirmation(Model):
 
     check: Mapped[SpotCheck] = relationship(SpotCheck, back_populates="confirmations")
     inspector: Mapped[Inspector] = relationship(Inspector)
+
+    def __repr__(self) -> str:
+        return f"{self.check} {self.inspector}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 STATES: dict[str, dict[str, Any]] = {
     "predeclaration": {
@@ -50,9 +51,10 @@ STATES: dict[str, dict[str, Any]] = {
     },
     "self_check": {"draft": _l("Not submitted"), "submitted": _l("Submitted"),
                    "returned": _l("Returned for revision")},
-    "problem_lead": {"open": _l("Open"), "closed": _l("Closed")},
+    # "Closed" is a finished case here (已办结), not a closed mine (闭坑): message contexts.
+    "problem_lead": {"open": _l("Open"), "closed": lazy_pgettext("problem lead state", "Closed")},
     "spot_check_campaign": {"planned": _l("Planned"), "drawn": _l("Mines and inspectors drawn"),
-                            "closed": _l("Closed")},
+                            "closed": lazy_pgettext("spot-check campaign state", "Closed")},
     "spot_check": {
         "assigned": _l("Awaiting the on-site check"),
         "recorded": _l("Recorded, awaiting the result"),
@@ -115,11 +117,11 @@ ACTIONS: dict[str, dict[str, Any]] = {
     "demozone": {
         "submit": _l("Submit"),
         "city_pass": _l("Pass the city review"),
-        "confirm": _l("Confirm"),
+        "confirm": lazy_pgettext("workflow action", "Confirm"),
         "return": _l("Return for revision"),
     },
     "self_check": {"submit": _l("Submit"), "return": _l("Return for revision")},
-    "problem_lead": {"close": _l("Close")},
+    "problem_lead": {"close": lazy_pgettext("problem lead action", "Close")},
     "spot_check_campaign": {"draw": _l("Draw mines and inspectors"), "close": _l("Close the campaign")},
     "spot_check": {
         "submit_record": _l("Submit the record"),

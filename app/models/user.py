@@ -30,6 +30,15 @@ def role_label(name: str) -> str:
     return str(ROLE_LABELS.get(name, name))
 
 
+def acting_person(user, username: str) -> str:
+    """Who acted, for a log row that copied the login ``username`` at the time: the account's
+    name and login while it is the same account (its name may have been corrected since), else
+    the login as copied (the account was deleted, or its id now belongs to another login)."""
+    if user is not None and user.username == username:
+        return str(user)
+    return username
+
+
 class GreenMineUser(User):
     __tablename__ = "ab_user"
     __table_args__ = {"extend_existing": True}

@@ -28,16 +28,18 @@ from flask import g, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import event, exists, inspect as sa_inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.models.audit import CREATE, DELETE, UPDATE
 from app.services.exceptions import ValidationFailed
 
 MASK = "******"
 _MASKED_COLUMNS = frozenset({"password"})
-# Bookkeeping that changes on its own (timestamps, FAB's login counters).
+# Bookkeeping that changes on its own (timestamps, FAB's login counters, the credentials
+# version raised with every password change, which is recorded as such).
 _IGNORED_COLUMNS = frozenset({
     "created_at", "updated_at", "created_on", "changed_on", "created_by_fk", "changed_by_fk",
-    "last_login", "login_count", "fail_login_count",
+    "last_login", "login_count", "fail_login_count", "credentials_version",
 })
 # Outside a request: (the command's name, the account it acts for, if any).
 _cli_actor: contextvars.ContextVar[tuple[Optional[str], Any]] = contextvars.ContextVar(
@@ -111,10 +113,39 @@ def _shown(key: str, value: Any) -> Any:
     return MASK if key in _MASKED_COLUMNS and value is not None else _plain(value)
 
 
-def _label(record) -> Optional[str]:
+def _load_parents(record, pending: dict) -> None:
+    """A record just inserted is still pending while the flush runs, and SQLAlchemy loads none of
+    its relations then: one created with ``certification_id=…`` would be called "None None".
+    Give it the parents its foreign keys name, as if read with it: from the identity map, from
+    the records inserted by the same flush (``pending``: loading those would put a second copy in
+    the identity map), else from the database."""
+    state = sa_inspect(record)
+    session = state.session
+    if session is None or not state.pending:
+        return
+    for relationship in state.mapper.relationships:
+        if relationship.direction.name != "MANYTOONE" or relationship.key in state.dict:
+            continue
+        keys = [state.dict.get(column.key) for column in relationship.local_columns]
+        if len(keys) != 1 or keys[0] is None:
+            continue
+        model = relationship.mapper.class_
+        parent = session.identity_map.get(relationship.mapper.identity_key_from_primary_key(keys))
+        if parent is None:
+            parent = pending.get((relationship.mapper.base_mapper, str(keys[0])))
+        if parent is None:
+            with session.no_autoflush:
+                parent = session.get(model, keys[0])
+        set_committed_value(record, relationship.key, parent)
+
+
+def record_label(record, pending: Optional[dict] = None) -> Optional[str]:
+    """What a record is called, as the logs keep it (its display name, at most 255 characters).
+    ``pending``: the records the current flush inserts, by (base mapper, key as text)."""
     try:
+        _load_parents(record, pending or {})
         return str(record)[:255]
-    except Exception:  # a __repr__ that needs an unloaded relation: the id will do
+    except Exception:  # a __repr__ that needs what cannot be loaded: no name rather than none
         return None
 
 
@@ -189,7 +220,7 @@ def record_update(session: Session, record, changes: dict[str, tuple[Any, Any]],
     shown = {key: [_shown(key, old), _shown(key, new)] for key, (old, new) in changes.items()
              if key not in _IGNORED_COLUMNS and old != new}
     if shown:
-        _write(session, [_entry(UPDATE, type(record).__name__, _record_id(record), _label(record), shown, user)])
+        _write(session, [_entry(UPDATE, type(record).__name__, _record_id(record), record_label(record), shown, user)])
 
 
 # ---------------------------------------------------------------------------
@@ -280,12 +311,12 @@ def install(session_class: type) -> None:
         for record in session.deleted:
             if is_audited(type(record)):
                 check_deletable(record, session)
-                pending.append((DELETE, record, _changes(record, DELETE), _record_id(record), _label(record)))
+                pending.append((DELETE, record, _changes(record, DELETE), _record_id(record), record_label(record)))
         for record in session.dirty:
             if is_audited(type(record)) and session.is_modified(record, include_collections=True):
                 changes = _changes(record, UPDATE)
                 if changes:
-                    pending.append((UPDATE, record, changes, _record_id(record), _label(record)))
+                    pending.append((UPDATE, record, changes, _record_id(record), record_label(record)))
         session.info.setdefault(_PENDING, []).extend(pending)
 
     @event.listens_for(session_class, "after_flush")
@@ -294,10 +325,10 @@ def install(session_class: type) -> None:
         for action, record, changes, record_id, label in session.info.pop(_PENDING, []):
             entries.append(_entry(action, type(record).__name__, record_id, label, changes))
         # New records have their ids only now.
-        for record in session.new:
-            if is_audited(type(record)):
-                entries.append(_entry(CREATE, type(record).__name__, _record_id(record), _label(record),
-                                      _changes(record, CREATE)))
+        pending = {(sa_inspect(record).mapper.base_mapper, _record_id(record)): record for record in session.new}
+        for record in (record for record in session.new if is_audited(type(record))):
+            entries.append(_entry(CREATE, type(record).__name__, _record_id(record), record_label(record, pending),
+                                  _changes(record, CREATE)))
         _write(session, entries)
 
     @event.listens_for(session_class, "after_rollback")

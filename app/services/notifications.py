@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
+from app.models.kinds import record_kind_label
 from app.models.notification import DEADLINE, STATUS
 from app.services import codes, scoping
 from app.services.exceptions import NotFound
@@ -56,8 +57,7 @@ def _now() -> datetime.datetime:
 
 
 def _record_kind(record) -> str:
-    title = record_page(type(record).__name__)[1]
-    return str(title) if title else type(record).__name__
+    return record_kind_label(type(record).__name__)
 
 
 def _record_name(record) -> str:

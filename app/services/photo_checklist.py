@@ -14,13 +14,14 @@ from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from app.services.exceptions import TransitionRefused
 
 OWNER_TYPE = "PreDeclaration"
 REQUIRED, OPEN_PIT, UNDERGROUND = "required", "open_pit", "underground"
 REQUIREMENT_LABELS = {
-    REQUIRED: _l("Required"),
+    REQUIRED: lazy_pgettext("photo requirement", "Required"),
     OPEN_PIT: _l("By actual mining method: open-pit mines"),
     UNDERGROUND: _l("By actual mining method: underground mines"),
 }

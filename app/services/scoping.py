@@ -351,6 +351,31 @@ def can_access(user, record, action: str = READ) -> bool:
     return False
 
 
+def reachable_records(user, keys: dict[type, Iterable[Any]]) -> set[tuple[type, str]]:
+    """Which of the records named by (model, keys) exist and lie in ``user``'s scope, as
+    (model, key as text): ``scope_filter`` for records of several models at once, in one
+    statement whatever their number (a log page links the records its reader may open)."""
+    from sqlalchemy import Integer, String, cast, literal, union_all
+    from sqlalchemy import inspect as sa_inspect
+
+    selects = []
+    for model, wanted in keys.items():
+        key_column = sa_inspect(model).primary_key[0]
+        if isinstance(key_column.type, Integer):
+            values = {int(key) for key in map(str, wanted) if key.isdigit() and is_record_id(int(key))}
+        else:
+            values = {str(key) for key in wanted}
+        if values:
+            selects.append(select(literal(model.__name__).label("kind"), cast(key_column, String).label("key"))
+                           .where(key_column.in_(values), scope_filter(model, user)))
+    if not selects:
+        return set()
+    from app.extensions import db
+
+    models = {model.__name__: model for model in keys}
+    return {(models[kind], key) for kind, key in db.session.execute(union_all(*selects))}
+
+
 def check_access(user, record, action: str = READ) -> None:
     """Raise AccessDenied unless ``user`` may perform ``action`` on ``record``."""
     if not can_access(user, record, action):

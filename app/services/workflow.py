@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from flask_babel import gettext as _
 from sqlalchemy import event, inspect as sa_inspect, select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from app.models.states import ACTIONS, STATES
 # The labels are data of the models; the services and screens read them from here too.
@@ -599,6 +599,7 @@ def transition(record, action: str, user, comment: Optional[str] = None, session
             workflow=wf.name,
             record_type=model.__name__,
             record_id=pk[0],
+            record_label=audit.record_label(locked),
             action=action,
             from_state=current,
             to_state=step.target,
@@ -633,6 +634,7 @@ def history(record) -> list:
     return (
         db.session.query(TransitionLog)
         .filter(TransitionLog.record_type == type(record).__name__, TransitionLog.record_id == record.id)
+        .options(selectinload(TransitionLog.user))  # the operators' names, in one statement
         .order_by(TransitionLog.id)
         .all()
     )

@@ -27,6 +27,7 @@ class NoticeView(ScopedModelView):
         "region": _l("Addressed to"),
         "publish_date": _l("Publish date"),
         "created_at": _l("Created at"),
+        "author_id": _l("Author"),
     }
     description_columns = {
         "publish_date": _l("Shown from this day on to everyone in your region and below it."),

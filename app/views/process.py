@@ -1,80 +1,123 @@
 """The transition log as a list (national and admin), and the audit trail (admin). Each record's
-own history is shown on its detail page, through the record's scope."""
+own history is shown on its detail page, through the record's scope.
+
+Both logs name what they record for a person: the kind of record (app.models.kinds), the record
+by its name, linked to its page where the reader may open it, the acting person's name (or the
+command that acted), and, in the audit trail, the changed fields by their labels and values as
+names (app.views.record_pages)."""
 from flask_appbuilder import ModelView
-from flask_babel import gettext as _
+from flask_appbuilder.models.sqla import filters as fab_filters
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from flask_babel import lazy_pgettext
+from sqlalchemy.orm import joinedload
+from wtforms import SelectField
+from wtforms.validators import Optional as OptionalValidator
 
 from app.models import AuditEntry, TransitionLog
+from app.models.kinds import RECORD_KINDS
+from app.views import record_pages
 from app.views.formatting import formatters
 from app.web.base import SCOPE_BASE_FILTERS
-from app.web.datamodel import ListInterface, ListLoading
+from app.web.datamodel import EscapedLikeFilterConverter, ListInterface, ListLoading
+
+
+class _KindFilterConverter(EscapedLikeFilterConverter):
+    """The kind of record is chosen from a list (``_kind_field``): it is searched for as it is,
+    not by the text filters (a kind that "starts with" Application would take ApplicationWindow
+    too)."""
+
+    def convert(self, col_name):
+        if col_name == "record_type":
+            return [fab_filters.FilterEqual(col_name, self.datamodel)]
+        return super().convert(col_name)
+
+
+class _LogInterface(ListInterface):
+    """A log's rows with their ``record`` (the logged record's name, linked where the reader may
+    open it) and ``changes`` (a table of labelled fields) computed for the whole page at once: the
+    links cost one statement per page, the operators' accounts are loaded with the page."""
+
+    filter_converter_class = _KindFilterConverter
+
+    def apply_all(self, query, *args, **kwargs):
+        # The operator's account with the page itself (a join, not a statement per row nor one
+        # that only some pages need).
+        return super().apply_all(query, *args, **kwargs).options(joinedload(self.obj.user))
+
+    def get_values(self, lst, list_columns):
+        lst = list(lst)
+        cells = record_pages.link_records(lst) if "record" in list_columns else {}
+        for item, values in zip(lst, super().get_values(lst, list_columns)):
+            if cells:
+                values["record"] = cells[id(item)]
+            yield values
+
+    def get_values_item(self, item, show_columns):
+        values = super().get_values_item(item, show_columns)
+        computed = {}
+        if "record" in show_columns:
+            computed["record"] = record_pages.link_records([item])[id(item)]
+        if "changes" in show_columns:
+            computed["changes"] = record_pages.changes_table(item.record_type, item.changes)
+        return [computed.get(column, value) for column, value in zip(show_columns, values)]
+
+
+def _kind_field():
+    """The search form's choice of a kind of record, by its label (the log stores the model name)."""
+    return SelectField(_l("Record type"), choices=[("", "—")] + list(RECORD_KINDS.items()),
+                       validators=[OptionalValidator()])
+
+
+_LABELS = {
+    "created_at": _l("Time"),
+    "record_type": _l("Record type"),
+    "record_kind": _l("Record type"),
+    "record": _l("Record"),
+    "record_label": _l("Record"),
+    "username": _l("Operator's login"),
+    "operator_name": _l("Operator"),
+    "comment": _l("Comment"),
+}
 
 
 class TransitionLogView(ListLoading, ModelView):
-    datamodel = ListInterface(TransitionLog)
+    datamodel = _LogInterface(TransitionLog)
     base_permissions = {"can_list", "can_show"}
     base_filters = SCOPE_BASE_FILTERS
     list_title = show_title = _l("Process log")
-    list_columns = ["created_at", "record_type", "record_id", "action_label", "from_state_label",
-                    "to_state_label", "username", "role_label", "comment"]
-    show_columns = list_columns + ["region_code"]
-    search_columns = ["record_type", "record_id", "username", "action"]
+    list_columns = ["created_at", "record_kind", "record", "action_label", "from_state_label",
+                    "to_state_label", "operator_name", "role_label", "comment"]
+    show_columns = list_columns + ["operator_region"]
+    search_columns = ["created_at", "record_type", "record_label", "username", "comment"]
+    search_form_extra_fields = {"record_type": _kind_field()}
     base_order = ("id", "desc")
-    formatters_columns = formatters(datetimes=("created_at",), optional=("comment", "region_code"))
-    label_columns = {
-        "created_at": _l("Time"),
-        "record_type": _l("Record type"),
-        "record_id": _l("Record"),
-        "action": _l("Action"),
-        "action_label": _l("Action"),
-        "from_state_label": _l("From"),
-        "to_state_label": _l("To"),
-        "username": _l("Operator"),
-        "role_label": _l("Role"),
-        "comment": _l("Comment"),
-        "region_code": _l("Operator's region"),
-    }
-
-
-def _changes_table(changes) -> Markup:
-    """{field: [old, new]} as a small table (values escaped)."""
-    if not changes:
-        return Markup("")
-    rows = Markup("").join(
-        Markup("<tr><td>{}</td><td>{}</td><td>{}</td></tr>").format(
-            field, "" if values[0] is None else values[0], "" if values[1] is None else values[1])
-        for field, values in sorted(changes.items())
+    formatters_columns = formatters(datetimes=("created_at",), optional=("comment",))
+    label_columns = dict(
+        _LABELS,
+        action_label=_l("Action"),
+        from_state_label=lazy_pgettext("status change", "From"),
+        to_state_label=lazy_pgettext("status change", "To"),
+        role_label=_l("Role"),
+        operator_region=_l("Operator's region"),
     )
-    return Markup('<table class="table table-condensed table-bordered gm-changes"><thead><tr><th>{}</th>'
-                  "<th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>").format(
-        _("Field"), _("Old value"), _("New value"), rows)
 
 
 class AuditLogView(ListLoading, ModelView):
     """The audit trail (SPEC I4), for the info-centre administrator: read only."""
 
-    datamodel = ListInterface(AuditEntry)
+    datamodel = _LogInterface(AuditEntry)
     base_permissions = {"can_list", "can_show"}
     list_title = show_title = _l("Audit trail")
-    list_columns = ["created_at", "username", "source_label", "action_label", "record_type", "record_id",
-                    "record_label"]
-    show_columns = list_columns + ["address", "user_id", "changes"]
-    search_columns = ["created_at", "username", "action", "record_type", "record_id", "source"]
+    list_columns = ["created_at", "operator_name", "source_label", "action_label", "record_kind", "record"]
+    show_columns = list_columns + ["address", "changes"]
+    search_columns = ["created_at", "record_type", "record_label", "username"]
+    search_form_extra_fields = {"record_type": _kind_field()}
     base_order = ("id", "desc")
-    formatters_columns = dict(formatters(datetimes=("created_at",), optional=("record_label", "address", "user_id")),
-                              changes=_changes_table)
-    label_columns = {
-        "created_at": _l("Time"),
-        "username": _l("Operator"),
-        "source": _l("Source"),
-        "source_label": _l("Source"),
-        "action": _l("Change"),
-        "action_label": _l("Change"),
-        "record_type": _l("Record type"),
-        "record_id": _l("Record"),
-        "record_label": _l("Name"),
-        "address": _l("Address"),
-        "user_id": _l("User ID"),
-        "changes": _l("Fields changed"),
-    }
+    formatters_columns = formatters(datetimes=("created_at",), optional=("address",))
+    label_columns = dict(
+        _LABELS,
+        source_label=_l("Source"),
+        action_label=_l("Change"),
+        address=_l("Address"),
+        changes=_l("Fields changed"),
+    )

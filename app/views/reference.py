@@ -117,5 +117,7 @@ class MineSizeThresholdView(WorkingNotes, ListLoading, ModelView):
         "remark": _l("Remarks"),
         "inferred": _l("Inferred value"),
         "provenance": _l("Source of the figures"),
+        "mineral": _l("Mineral"),
+        "source_note": _l("Source note"),
     }
     formatters_columns = {"remark": blank_if_none, "inferred": inferred_mark, "provenance": provenance}

@@ -12,20 +12,28 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import inspect as sa_inspect
 
 from app.models import (
     Agency,
+    AgencyAssignment,
     AgencyConflict,
     AnomalyEntry,
     Application,
+    Attachment,
     Certificate,
     CertificationApplication,
     CertificationBody,
     CertificationCertificate,
+    CertificationPause,
+    CertificationScore,
+    CertificationTeamMember,
     DemoZoneApplication,
     DirectoryEntry,
     Enterprise,
+    EvaluationScore,
+    IndicatorEvidence,
     IndicatorItem,
     IndicatorVersion,
     Inspector,
@@ -39,12 +47,17 @@ from app.models import (
     PublicNotice,
     Region,
     ResponsiblePerson,
+    ReviewDecision,
     ReviewMeeting,
     SelfCheck,
     SpotCheck,
     SpotCheckCampaign,
+    SpotCheckConfirmation,
+    SpotCheckTeam,
+    SpotCheckTeamMember,
     SurveillanceAudit,
 )
+from app.models.kinds import record_kind
 from app.services import certification, selfchecks, spotchecks
 
 Labels = Mapping[str, Any]
@@ -181,6 +194,8 @@ PREDECLARATION_LABELS = _frozen({
 
 APPLICATION_LABELS = _frozen({
     "predeclaration": _l("Pre-declaration"),
+    "indicator_version": _l("Indicator catalogue"),
+    "public_notice": _l("Public notice"),
     "enterprise": _l("Enterprise"),
     "mine": _l("Mine"),
     "region": _l("Region"),
@@ -280,6 +295,7 @@ AGENCY_LABELS = _frozen({
     "reason": _l("Reason"),
     "declared_at": _l("Declared at"),
     "declared_by": _l("Declared by"),
+    "disqualified_by": _l("Disqualified by"),
 })
 
 # ---------------------------------------------------------------------------
@@ -297,14 +313,16 @@ SELECTION_LABELS = _frozen({
 })
 REVIEW_MEETING_LABELS = _frozen(SELECTION_LABELS, held_on=_l("Date"), members=_l("Members present"),
                                 note=_l("Note"))
-PUBLIC_NOTICE_LABELS = _frozen(SELECTION_LABELS, title=_l("Title"), starts_on=_l("From"), ends_on=_l("Until"),
-                               applications=_l("Applications in the notice"))
+PUBLIC_NOTICE_LABELS = _frozen(SELECTION_LABELS, title=_l("Title"),
+                               starts_on=lazy_pgettext("public notice period", "From"),
+                               ends_on=lazy_pgettext("public notice period", "Until"),
+                               applications=_l("Applications in the notice"), published_by=_l("Published by"))
 OBJECTION_LABELS = _frozen(SELECTION_LABELS, received_on=_l("Received on"), application=_l("Application"),
                            content=_l("Content"), decision_comment=_l("Resolution"))
 DEMO_ZONE_LABELS = _frozen(SELECTION_LABELS, name=_l("Zone name"), applicant_kind=_l("Applicant"),
                            applicant_kind_label=_l("Applicant"), enterprise=_l("Enterprise"),
                            plan_summary=_l("Construction plan (summary)"), submitted_at=_l("Submitted at"),
-                           decision_comment=_l("Decision"))
+                           decision_comment=_l("Decision"), created_by=_l("Created by"))
 
 # ---------------------------------------------------------------------------
 # The directory, the national recommendations, the anomaly list, the certificates
@@ -333,7 +351,7 @@ DIRECTORY_LABELS = _frozen({
     "national_entry": _l("National entry"),
 })
 NATIONAL_RECOMMENDATION_LABELS = _frozen(DIRECTORY_LABELS, region=_l("Region"), decided_at=_l("Decided at"))
-ANOMALY_LABELS = _frozen(DIRECTORY_LABELS, decision_comment=_l("Release"))
+ANOMALY_LABELS = _frozen(DIRECTORY_LABELS, decision_comment=_l("Comment on the release"))
 
 CERTIFICATE_LABELS = _frozen({
     "number": _l("Certificate number"),
@@ -431,7 +449,9 @@ SPOT_CHECK_LABELS = _frozen({
     "rechecked_at": _l("Re-check submitted at"),
     **{f"area_{area}": label for area, label in spotchecks.AREA_LABELS.items()},
 })
-SPOT_CHECK_CAMPAIGN_LABELS = _frozen(SPOT_CHECK_LABELS, title=_l("Title"))
+SPOT_CHECK_CAMPAIGN_LABELS = _frozen(SPOT_CHECK_LABELS, title=_l("Title"), candidate_entry_ids=_l("Candidate mines"),
+                                     priority=_l("Priority mines"),
+                                     inspector_candidate_ids=_l("Candidate inspectors"))
 
 # ---------------------------------------------------------------------------
 # Certification: bodies, applications, certificates, surveillance audits
@@ -497,6 +517,50 @@ SURVEILLANCE_LABELS = _frozen({
 })
 
 # ---------------------------------------------------------------------------
+# Records shown inside their parent's page (a table of its template), and files: the audit
+# trail names their fields
+# ---------------------------------------------------------------------------
+ATTACHMENT_LABELS = _frozen({
+    "owner_type": _l("Belongs to"), "owner_id": _l("Belongs to"), "slot": _l("Material"), "kind": _l("Type"),
+    "original_name": _l("File"), "stored_name": _l("Stored file"), "content_type": _l("File type"),
+    "size_bytes": _l("Size"), "sha256": _l("Checksum"), "uploaded_by": _l("Uploaded by"),
+    "removed_at": _l("Removed at"), "removed_by": _l("Removed by"),
+})
+SCORE_LABELS = _frozen({
+    "application": _l("Application"), "certification": _l("Certification application"),
+    "item": _l("Indicator item"), "source": _l("Scored by whom"), "score": _l("Score"), "note": _l("Note"),
+    "scored_by": _l("Scored by"), "scored_at": _l("Scored at"),
+})
+AGENCY_ASSIGNMENT_LABELS = _frozen({
+    "application": _l("Application"), "agency": _l("Drawn agency"), "algorithm": _l("Algorithm"),
+    "seed": _l("Seed"), "candidate_ids": _l("Candidates (in order)"), "excluded": _l("Excluded"),
+    "drawn_at": _l("Drawn at"), "drawn_by": _l("Drawn by"),
+})
+REVIEW_DECISION_LABELS = _frozen({
+    "meeting": _l("Collective review meeting"), "application": _l("Application"), "decision": _l("Decision"),
+    "reasons": _l("Reasons"), "decided_at": _l("Decided at"), "decided_by": _l("Decided by"),
+})
+SPOT_CHECK_TEAM_LABELS = _frozen({
+    "campaign": _l("Spot-check campaign"), "number": _l("Team"), "leader": _l("Team leader"),
+    "team": _l("Team"), "inspector": _l("Inspector"), "position": _l("Order"),
+})
+SPOT_CHECK_CONFIRMATION_LABELS = _frozen({
+    "check": _l("Spot-check record"), "inspector": _l("Inspector"), "stage": _l("Stage"), "user": _l("Account"),
+    "confirmed_at": _l("Confirmed at"),
+})
+CERTIFICATION_TEAM_LABELS = _frozen({
+    "certification": _l("Certification application"), "name": lazy_pgettext("person", "Name"),
+    "team_role": _l("Role in the team"), "registration_no": _l("Registration number"), "unit": _l("Unit"),
+    "specialty": _l("Specialty"), "removed_at": _l("Removed at"),
+})
+CERTIFICATION_PAUSE_LABELS = _frozen({
+    "certification": _l("Certification application"), "started_on": _l("Rectification requested on"),
+    "ended_on": _l("Rectification submitted on"), "reason": _l("Reason"),
+})
+INDICATOR_EVIDENCE_LABELS = _frozen({"application": _l("Application"), "item": _l("Indicator item"),
+                                     "note": _l("Note")})
+
+# ---------------------------------------------------------------------------
 # By model
 # ---------------------------------------------------------------------------
 MODEL_LABELS: Mapping[type, Labels] = MappingProxyType({
@@ -529,39 +593,17 @@ MODEL_LABELS: Mapping[type, Labels] = MappingProxyType({
     CertificationApplication: CERTIFICATION_LABELS,
     CertificationCertificate: SURVEILLANCE_LABELS,
     SurveillanceAudit: SURVEILLANCE_LABELS,
-})
-
-# What one record of each kind is called (the REST API's titles: "新增矿山", "矿山列表").
-RECORD_NAMES: Mapping[type, Any] = MappingProxyType({
-    Region: _l("Region"),
-    Mineral: _l("Mineral"),
-    Enterprise: _l("Enterprise"),
-    Mine: _l("Mine"),
-    ResponsiblePerson: _l("Responsible person"),
-    PreDeclaration: _l("Pre-declaration"),
-    Application: _l("Green-mine application"),
-    IndicatorVersion: _l("Indicator catalogue"),
-    IndicatorItem: _l("Indicator item"),
-    ProvinceIndicatorAdoption: _l("Adopted indicator catalogue"),
-    Agency: _l("Assessment agency"),
-    AgencyConflict: _l("Declared conflict of interest"),
-    ReviewMeeting: _l("Collective review meeting"),
-    PublicNotice: _l("Public notice"),
-    Objection: _l("Objection"),
-    DemoZoneApplication: _l("Demonstration zone application"),
-    DirectoryEntry: _l("Directory entry"),
-    NationalRecommendation: _l("Recommendation to the national list"),
-    AnomalyEntry: _l("Anomaly-list entry"),
-    Certificate: _l("Certificate"),
-    SelfCheck: _l("Self-check record"),
-    ProblemLead: _l("Problem lead"),
-    Inspector: _l("Inspector"),
-    SpotCheckCampaign: _l("Spot-check campaign"),
-    SpotCheck: _l("Green-mine verification record"),
-    CertificationBody: _l("Certification body"),
-    CertificationApplication: _l("Green-mine certification application"),
-    CertificationCertificate: _l("Green-mine certification certificate"),
-    SurveillanceAudit: _l("Surveillance audit"),
+    Attachment: ATTACHMENT_LABELS,
+    EvaluationScore: SCORE_LABELS,
+    CertificationScore: SCORE_LABELS,
+    AgencyAssignment: AGENCY_ASSIGNMENT_LABELS,
+    ReviewDecision: REVIEW_DECISION_LABELS,
+    SpotCheckTeam: SPOT_CHECK_TEAM_LABELS,
+    SpotCheckTeamMember: SPOT_CHECK_TEAM_LABELS,
+    SpotCheckConfirmation: SPOT_CHECK_CONFIRMATION_LABELS,
+    CertificationTeamMember: CERTIFICATION_TEAM_LABELS,
+    CertificationPause: CERTIFICATION_PAUSE_LABELS,
+    IndicatorEvidence: INDICATOR_EVIDENCE_LABELS,
 })
 
 # A column named after a relationship (``mine_id``, ``region_code``) or a value (``status_label``)
@@ -594,5 +636,6 @@ def label_of(model: type, column: str) -> Any:
 
 
 def record_name(model: type) -> Any:
-    """What one record of ``model`` is called; its class name only for a model not listed."""
-    return RECORD_NAMES.get(model, model.__name__)
+    """What one record of ``model`` is called (app.models.kinds, the list the logs and the
+    notifications use too); its class name only for a model not listed."""
+    return record_kind(model.__name__) or model.__name__
