@@ -167,7 +167,7 @@ def test_the_admins_role_screen_names_roles_and_their_menus(app, make_user, brow
     assert role_label("county") in shown
     # The menus the county role opens, by category; none it does not open.
     menus = shown[shown.index("可打开的菜单") + 1]
-    assert "矿山基本信息：矿山、矿业权人" in menus and "用户列表" not in menus
+    assert "矿山信息：矿山、矿业权人" in menus and "用户列表" not in menus
 
 
 def test_the_admins_user_statistics_are_a_chinese_table(make_user, browser):

@@ -465,7 +465,10 @@ def rule_records_told_apart_by_id_only(page: Page, walk: Walk) -> Iterator[str]:
             if not named_fields and _ID_HEADING.search(label) and _INTEGER.match(value):
                 yield f"field {label!r} shows an ID ({value})"
         if len(rows) >= 2:
-            id_columns = {c for c, h in enumerate(table.header) if _ID_HEADING.search(h)}
+            # Left out of the comparison: the columns that do hold IDs (a column headed 记录 that
+            # names its records tells them apart).
+            id_columns = {c for c, h in enumerate(table.header) if _ID_HEADING.search(h)
+                          and all(_INTEGER.match(row[c]) for row in rows if row[c])}
             seen: dict[tuple, int] = {}
             for row in rows:
                 key = tuple(v for c, v in enumerate(row) if c not in id_columns)

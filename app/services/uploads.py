@@ -382,6 +382,16 @@ def slots_of(owner_type: str, owner) -> dict[str, SlotRule]:
     return policy_of(owner_type).slots(owner)
 
 
+def slot_label(owner_type: Optional[str], slot: str) -> str:
+    """A slot by its label, for a record of ``owner_type`` in general (the logs); the slot's code
+    where the owner's slots depend on the owner itself."""
+    try:
+        rule = slots_of(owner_type or "", None).get(slot)
+    except (DomainError, AttributeError, TypeError, KeyError):
+        rule = None
+    return rule.label if rule is not None and rule.label else slot
+
+
 # ---------------------------------------------------------------------------
 # Required materials: what a record cannot be submitted without (SPEC D3, G1; seed 002 §四)
 # ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy import inspect as sa_inspect
 from app.extensions import db
 from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS
 from app.models.directory import LEVEL_LABELS
+from app.models.kinds import RECORD_KINDS
 from app.models.spotcheck import STAGE_LABELS
 from app.models.user import role_label
 from app.services import agencies, certification, evaluation, scoping, selection, spotchecks, uploads
@@ -165,6 +166,9 @@ def _value_labels() -> dict[tuple[str, str], Any]:
         ("ReviewDecision", "decision"): selection.DECISION_LABELS,
         ("Agency", "status"): agencies.STATUS_LABELS,
         ("Attachment", "kind"): uploads.KIND_LABELS,
+        ("Attachment", "owner_type"): RECORD_KINDS,
+        ("Attachment", "content_type"): {content_type: uploads.KIND_LABELS[kind]
+                                         for content_type, (kind, _extensions) in uploads.CONTENT_TYPES.items()},
         ("SpotCheckCampaign", "level"): spotchecks.CAMPAIGN_LEVELS,
         ("SpotCheck", "entry_level"): LEVEL_LABELS,
         ("SpotCheck", "mining_method"): MINING_METHODS,
@@ -246,11 +250,17 @@ def changes_table(record_type: str, changes: Optional[dict], user=None) -> Marku
         order = [attr.key for attr in mapper.attrs]
     fields = sorted((field for field in changes if field not in keys),
                     key=lambda field: (order.index(field) if field in order else len(order), field))
+    def shown(field: str, value: Any) -> str:
+        if record_type == "Attachment" and field == "slot" and value:
+            # A slot's label depends on the kind of record the file belongs to.
+            owner_type = (changes.get("owner_type") or [None, None])
+            return uploads.slot_label(owner_type[1] or owner_type[0], value)
+        return shown_value(record_type, field, value, user)
+
     rows = Markup("").join(
         Markup("<tr><td>{}</td><td>{}</td><td>{}</td></tr>").format(
             field_label(record_type, field) or _("Other field"),
-            shown_value(record_type, field, changes[field][0], user),
-            shown_value(record_type, field, changes[field][1], user))
+            shown(field, changes[field][0]), shown(field, changes[field][1]))
         for field in fields
     )
     return Markup('<table class="table table-condensed table-bordered gm-changes"><thead><tr><th>{}</th>'
