@@ -80,9 +80,10 @@ def step(page: Page, label: str, comment: str | None = None):
 
 
 def refused(page: Page, label: str, text: str):
-    """Click a workflow button and see the step refused with ``text``."""
+    """Click a workflow button (in the action bar above the record, as ``step``) and see the step
+    refused with ``text``."""
     form = page.locator("form[action*='/transition/']").filter(
-        has=page.get_by_role("button", name=label, exact=True))
+        has=page.get_by_role("button", name=label, exact=True)).first
     form.get_by_role("button", name=label, exact=True).click()
     expect(page.locator(".alert-danger").filter(has_text=text).first).to_be_visible()
 
