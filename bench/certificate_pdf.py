@@ -14,7 +14,6 @@ Not run by CI's tests.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import random
 import resource
@@ -36,7 +35,7 @@ def main() -> None:
     url = args.database_url or "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="gm-bench-"), "bench.db")
     from flask_migrate import upgrade
 
-    from app import create_app
+    from app import clock, create_app
     from app.extensions import db
     from app.models import DirectoryEntry, Enterprise, Mine, Mineral
     from app.services import certificates, reference
@@ -60,7 +59,7 @@ def main() -> None:
             entry = DirectoryEntry(mine_id=mine.id, enterprise_id=enterprise.id, region_code="140105",
                                    level="province", year=2026, mine_name=mine.name,
                                    enterprise_name=enterprise.name, mineral_name=coal.name,
-                                   listed_on=datetime.date.today(), entry_reason="基准测试")
+                                   listed_on=clock.today(), entry_reason="基准测试")
             db.session.add(entry)
             db.session.flush()
             entries.append(certificates.issue(entry, db.session))

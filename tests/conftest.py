@@ -36,6 +36,17 @@ _DOMAIN_TABLES = [
 def pytest_configure(config):
     # WTForms 3.3 deprecates the tuple choices that FAB 5.3 itself still builds.
     config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:wtforms.*")
+    _hold_the_day()
+
+
+def _hold_the_day():
+    """The whole run lives on the day it started (the deployment's day, app.clock): modules keep
+    ``TODAY`` from import time, and a run that crosses midnight must not see the product move on to
+    the next day under them. Tests that need another day pin the service's ``_today``."""
+    from app import clock
+
+    day = clock.today()
+    clock.today = lambda: day
 
 
 def _database_url() -> tuple[str, str | None]:

@@ -21,6 +21,7 @@ from flask_appbuilder import ModelRestApi
 from flask_babel import force_locale
 from sqlalchemy import delete
 
+from app import clock
 from app.extensions import db
 from app.models import (
     DirectoryEntry,
@@ -35,7 +36,7 @@ from app.web.base import DescribedModelRestApi
 from tests.test_applications import draft, passed_predeclaration, people  # noqa: F401
 from tests.test_surveillance import make_certificate
 
-TODAY = datetime.date.today()
+TODAY = clock.today()
 ZH = {"Accept-Language": "zh"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Labels that may stand without a Chinese character, each with its reason. None so far: even

@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import (Application, ApplicationWindow, GreenMineUser, IndicatorEvidence, IndicatorItem,
                         IndicatorVersion, TransitionLog)
@@ -15,7 +16,7 @@ from app.services import applications, predeclarations, workflow
 from app.services.exceptions import AccessDenied, DomainError, TransitionRefused, ValidationFailed
 from tests.conftest import is_postgres, upload_required_materials
 
-YEAR = datetime.date.today().year + 1  # the default deadline (10-15) is ahead
+YEAR = clock.today().year + 1  # the default deadline (10-15) is ahead
 
 
 @pytest.fixture(autouse=True)
@@ -301,7 +302,7 @@ def test_each_reviewer_sees_only_its_scope(people, browser, api):
 # ---------------------------------------------------------------------------
 def test_late_submission_is_refused_with_the_deadline(people, api):
     application = draft(people)
-    yesterday = datetime.date.today() - datetime.timedelta(days=1)
+    yesterday = clock.today() - datetime.timedelta(days=1)
     db.session.add(ApplicationWindow(province_code="140000", year=YEAR, deadline=yesterday))
     db.session.commit()
     response = api(people["enterprise"]).post(f"/api/v1/application/{application.id}/transition",

@@ -11,11 +11,12 @@ from flask_babel import force_locale, gettext
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import Certificate, DirectoryEntry
 from app.services import certificates, workflow
 
-TODAY = datetime.date.today()
+TODAY = clock.today()
 
 
 def make_entry(mine, level: str = "province", year: int = 2026, issue: bool = True) -> DirectoryEntry:

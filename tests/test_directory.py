@@ -9,6 +9,7 @@ import datetime
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import AnomalyEntry, DemoZoneApplication, DirectoryEntry, NationalRecommendation
 from app.services import directory, workflow
@@ -43,7 +44,7 @@ def test_removal_records_reason_decision_and_date(staff, make_mine, api):
     db.session.expire_all()
     entry = db.session.get(DirectoryEntry, entry.id)
     assert (entry.status, entry.removed_on, entry.exit_reason, entry.exit_decision) == (
-        "removed", datetime.date.today(), "实地核查不达标，退出名录", "晋自然资函〔2026〕12号")
+        "removed", clock.today(), "实地核查不达标，退出名录", "晋自然资函〔2026〕12号")
     assert entry.listed_on == datetime.date(2025, 12, 1)  # the entry stays on record (有进有出)
 
 

@@ -7,7 +7,7 @@
     app.web, app.errors               what screens and REST share
     app.services                      the rules
     app.models                        tables and the closed lists they show
-    app.extensions                    the db object
+    app.extensions, app.clock         the db object; the deployment's calendar
 
 Each layer imports only from the layers below it and from itself; imports inside functions count
 too, and so does ``__import__``/``import_module`` of a constant name. Alembic migrations import
@@ -21,13 +21,14 @@ from typing import Iterator, Optional
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 
-BELOW_WEB = ("app.services", "app.models", "app.extensions")
+BELOW_WEB = ("app.services", "app.models", "app.extensions", "app.clock")
 WEB = ("app.web", "app.errors") + BELOW_WEB
 # The first prefix that names a module decides its layer; the layer lists what it may import.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("app.migrations", ()),
     ("app.extensions", ()),
-    ("app.models", ("app.models", "app.extensions")),
+    ("app.clock", ()),
+    ("app.models", ("app.models", "app.extensions", "app.clock")),
     ("app.services", BELOW_WEB),
     ("app.errors", ("app.errors",) + BELOW_WEB),
     ("app.web", WEB),
@@ -140,7 +141,7 @@ def test_the_check_sees_what_it_must_refuse():
     model = "class A:\n    @property\n    def label(self):\n        from app.services.workflow import state_label\n"
     assert violations(model, "app.models.application") == [
         "app.models.application:4 imports app.services.workflow (layer app.models may import only "
-        "app.models, app.extensions)"]
+        "app.models, app.extensions, app.clock)"]
     # Screens and REST never import each other, in either direction, however they spell it.
     assert violations("from app.api.attachments import AttachmentApi\n", "app.views.attachments")
     assert violations("from ..views import certification\n", "app.api.certification")

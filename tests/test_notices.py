@@ -2,12 +2,13 @@
 by everyone in it (enterprises by their registered region), from the publish date on."""
 import datetime
 
+from app import clock
 from app.extensions import db
 from app.models import Notice
 
 
 def _publish(browser_client, title, **fields):
-    data = {"title": title, "body": f"{title}的正文", "publish_date": datetime.date.today().isoformat()}
+    data = {"title": title, "body": f"{title}的正文", "publish_date": clock.today().isoformat()}
     data.update(fields)
     return browser_client.post("/noticeview/add", data=data)
 
@@ -17,7 +18,7 @@ def test_notices_reach_the_region_and_below(make_user, make_enterprise, browser)
     _publish(browser(province), "山西省通知")
     _publish(browser(county), "小店区通知")
     _publish(browser(national), "全国通知")
-    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + datetime.timedelta(days=1)).isoformat()
     _publish(browser(province), "明日通知", publish_date=tomorrow)
     assert db.session.query(Notice).filter_by(title="小店区通知").one().region_code == "140105"
     assert db.session.query(Notice).filter_by(title="山西省通知").one().region_code == "140000"
@@ -90,7 +91,7 @@ def test_a_notice_is_not_readable_before_its_publish_date(app, make_user, make_e
     from app.models import Attachment
 
     province = make_user("province", "140000")
-    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + datetime.timedelta(days=1)).isoformat()
     _publish(browser(province), "明日通知", publish_date=tomorrow)
     notice = db.session.query(Notice).filter_by(title="明日通知").one()
     pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

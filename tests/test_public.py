@@ -9,6 +9,7 @@ import pytest
 from flask_babel import force_locale, gettext
 from sqlalchemy import event
 
+from app import clock
 from app.extensions import db
 from app.services import applications, certificates, predeclarations, workflow
 from tests.test_certificates import certificate_of, make_entry, revoke
@@ -72,7 +73,7 @@ def test_no_draft_nor_removed_record_is_public(listed, make_mine, make_user, bro
     mine = make_mine("140105", name="草稿申报矿")
     owner = make_user("enterprise", enterprise=mine.enterprise)
     province = make_user("province", "140000")
-    year = datetime.date.today().year + 1
+    year = clock.today().year + 1
     predeclaration = predeclarations.create(owner, mine, year)
     workflow.transition(predeclaration, "submit", owner)
     workflow.transition(predeclaration, "approve", province, "同意")

@@ -8,6 +8,7 @@ import datetime
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import AgencyAssignment, AnomalyEntry, Application, DirectoryEntry, Objection, ReviewDecision
 from app.models import ReviewMeeting
@@ -15,7 +16,7 @@ from app.services import agencies, evaluation, selection, workflow
 from app.services.exceptions import DomainError, TransitionRefused, ValidationFailed
 from tests.test_applications import _photo_checklist_not_in_the_way, people, submitted  # noqa: F401
 
-TODAY = datetime.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture
@@ -226,7 +227,7 @@ def test_listing_waits_for_the_end_of_the_period_and_the_objections(world, monke
     entry = db.session.scalars(select(DirectoryEntry)).one()
     assert (entry.level, entry.status, entry.mine_id, entry.application_id) == (
         "province", "listed", application.mine_id, application.id)
-    assert entry.entry_decision == notice.title and entry.listed_on == datetime.date.today()
+    assert entry.entry_decision == notice.title and entry.listed_on == clock.today()
 
 
 def test_an_upheld_objection_stops_the_listing(world, monkeypatch):

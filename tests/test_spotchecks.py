@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
+from app import clock
 from app.extensions import db
 from app.models import DirectoryEntry, Notification, TransitionLog
 from app.models.spotcheck import (
@@ -27,7 +28,7 @@ from app.services import agencies, draws, scoping, spotchecks, uploads, workflow
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 from tests.conftest import sample_jpeg
 
-TODAY = datetime.date.today()
+TODAY = clock.today()
 # 太原市 (140100): its counties; 大同市 (140200); 河北省石家庄市 (130100).
 XIAODIAN, YINGZE, XINGHUALING, JIANCAOPING, WANBAILIN, QINGXU = (
     "140105", "140106", "140107", "140108", "140109", "140121")

@@ -14,13 +14,14 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from app import clock
 from app.extensions import db
 from app.models import CertificationApplication, CertificationCertificate, CertificationTeamMember, SurveillanceAudit
 from app.models.audit import AuditEntry
 from app.services import certificates, surveillance, uploads, workflow
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 
-TODAY = datetime.date.today()
+TODAY = clock.today()
 DAY = datetime.timedelta(days=1)
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 CONTACT_DATA = {"legal_representative": "欧阳法人", "contact_person": "司马联系", "mobile": "13912345678",

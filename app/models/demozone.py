@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.models.choices import label
 from app.models.mixins import TimestampMixin
 from app.models.region import Region
@@ -30,7 +31,7 @@ class DemoZoneApplication(WorkflowRecord, TimestampMixin, Model):
     # The county the zone lies in (the scope rule reads it); the enterprise for an SOE applicant.
     region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False, index=True)
     enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprise.id"), nullable=True, index=True)
-    year: Mapped[int] = mapped_column(Integer, nullable=False, default=lambda: datetime.date.today().year)
+    year: Mapped[int] = mapped_column(Integer, nullable=False, default=lambda: clock.today().year)
     plan_summary: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft", index=True)
     submitted_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)

@@ -10,6 +10,7 @@ from flask_appbuilder import Model
 from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.models.agency import Agency
 from app.models.indicator import IndicatorItem, IndicatorVersion
 from app.models.mixins import TimestampMixin, utcnow
@@ -30,7 +31,7 @@ class ProvinceIndicatorAdoption(TimestampMixin, Model):
     # Null: the version's own pass line and area share.
     pass_points: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
     area_min_ratio: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
-    adopted_on: Mapped[datetime.date] = mapped_column(Date, nullable=False, default=datetime.date.today)
+    adopted_on: Mapped[datetime.date] = mapped_column(Date, nullable=False, default=lambda: clock.today())
 
     province: Mapped[Region] = relationship(Region)
     version: Mapped[IndicatorVersion] = relationship(IndicatorVersion)

@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models.application import ELIGIBILITY_CONDITIONS, SITUATION_AREAS
 from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS
@@ -23,7 +24,7 @@ DEFAULT_DEADLINE = (10, 15)
 
 
 def _today() -> datetime.date:
-    return datetime.date.today()
+    return clock.today()
 
 
 def window_for(province_code: str, year: int):

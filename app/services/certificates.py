@@ -48,6 +48,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models.directory import (
     CERTIFICATE_EXPIRED,
     CERTIFICATE_REVOKED,
@@ -87,7 +88,7 @@ FONT_DIR, FONT_FILE, FONT_FAMILY = pdf.FONT_DIR, pdf.FONT_FILE, pdf.FONT_FAMILY
 
 
 def _today() -> datetime.date:
-    return datetime.date.today()
+    return clock.today()
 
 
 def add_years(day: datetime.date, years: int) -> datetime.date:

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
+from app import clock as local_clock  # `clock` here is the evaluation clock (G2)
 from app.extensions import db
 from app.models.application import SITUATION_AREAS
 from app.models.certification import (CERTIFICATION_CONDITIONS, INITIAL, RENEWAL, TEAM_AUDITOR, TEAM_EXPERT,
@@ -59,7 +60,7 @@ NAME_MAX, UNIT_MAX, SPECIALTY_MAX = 64, 128, 64
 
 def _today() -> datetime.date:
     """The day of the service (tests walk the calendar by replacing this function)."""
-    return datetime.date.today()
+    return local_clock.today()
 
 
 def _now() -> datetime.datetime:

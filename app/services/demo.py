@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.services import applications, codes, predeclarations, reference, users, workflow
 
@@ -415,7 +416,7 @@ def _ensure_window(year: int) -> None:
     from app.models import ApplicationWindow
 
     if applications.window_for(PROVINCE, year) is None:
-        today = datetime.date.today()
+        today = clock.today()
         deadline = max(datetime.date(year, 12, 31), today + datetime.timedelta(days=30))
         db.session.add(ApplicationWindow(province_code=PROVINCE, year=year, deadline=deadline))
         db.session.commit()
@@ -488,13 +489,13 @@ def _evaluation_step(record, step: str, enterprise_user, reviewers, fails: bool 
         selection.decide(_demo_meeting(), record, "fail", _review_reasons(record, passed=False), province)
     elif step in ("notice", "notice_open"):
         # A notice already over (the mine is then listed), or one still running.
-        today = datetime.date.today()
+        today = clock.today()
         starts_on = today - datetime.timedelta(days=20 if step == "notice" else 1)
         title = f"{record.year}年度省级绿色矿山遴选结果公示：{record.mine_name}（演示）"
         selection.publish_notice(province, title, starts_on, starts_on + datetime.timedelta(days=10), [record.id])
     elif step == "new_mine":
         record.mine.is_new_or_expanded = True
-        record.mine.production_started_on = datetime.date.today() - datetime.timedelta(days=730)
+        record.mine.production_started_on = clock.today() - datetime.timedelta(days=730)
         db.session.commit()
     elif step == "list":
         workflow.transition(record, "list", province)
@@ -510,7 +511,7 @@ def _demo_meeting():
 
     from app.models import ReviewMeeting
 
-    held_on = datetime.date.today() - datetime.timedelta(days=30)
+    held_on = clock.today() - datetime.timedelta(days=30)
     meeting = db.session.scalars(select(ReviewMeeting).where(ReviewMeeting.province_code == PROVINCE,
                                                              ReviewMeeting.held_on == held_on)).first()
     if meeting is None:
@@ -629,7 +630,7 @@ def _spot_checks(year: int) -> None:
         check.opinions = ("排土场局部未复绿，限期整改；加强矿区扬尘治理，完善废石综合利用台账，"
                           "及时更新绿色矿山宣传栏。")
         check.conforms = False
-        check.checked_on = datetime.date.today()
+        check.checked_on = clock.today()
         spotchecks.check_rule(check, leader, "edit")
         db.session.commit()
         workflow.transition(check, "submit_record", leader)
@@ -638,8 +639,8 @@ def _spot_checks(year: int) -> None:
         # H5: rectification with a deadline, the team's re-check confirmed by every member, then
         # the organiser retains the mine.
         spotchecks.decide(check, "order_rectification", province, "演示：排土场复绿，限期整改",
-                          rectify_deadline=(datetime.date.today() + datetime.timedelta(days=60)).isoformat())
-        check.recheck_on = datetime.date.today()
+                          rectify_deadline=(clock.today() + datetime.timedelta(days=60)).isoformat())
+        check.recheck_on = clock.today()
         check.recheck_findings = "排土场已完成复绿（演示）。"
         check.recheck_conforms = True
         spotchecks.check_rule(check, leader, "edit")
@@ -665,7 +666,7 @@ def _spot_checks(year: int) -> None:
     county = sm.find_user(username="xiaodian")
     mine = db.session.scalars(select(Mine).where(Mine.region_code == "140105").order_by(Mine.id)).first()
     if mine is not None:
-        lead = ProblemLead(mine_id=mine.id, received_on=datetime.date.today(), source="群众来信（演示）",
+        lead = ProblemLead(mine_id=mine.id, received_on=clock.today(), source="群众来信（演示）",
                            content="反映矿区夜间作业噪声扰民（演示）。")
         selfchecks.problem_lead_rule(lead, county, "edit")
         db.session.add(lead)
@@ -789,7 +790,7 @@ def _notices(year: int) -> None:
         if db.session.scalars(select(Notice).where(Notice.title == title)).first() is not None:
             continue
         author = sm.find_user(username=username)
-        notice = Notice(title=title, body=body, publish_date=datetime.date.today() - datetime.timedelta(days=days_ago))
+        notice = Notice(title=title, body=body, publish_date=clock.today() - datetime.timedelta(days=days_ago))
         notices.record_rule(notice, author, "edit")
         db.session.add(notice)
         db.session.commit()
@@ -799,7 +800,7 @@ def _notices(year: int) -> None:
 
 def seed_demo(year: int | None = None) -> dict[str, int]:
     """Build the demo set. Requires the reference data and the roles."""
-    year = year or datetime.date.today().year
+    year = year or clock.today().year
     rng = random.Random(20261121)
     try:
         enterprises = _enterprises(rng)

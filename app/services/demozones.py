@@ -4,10 +4,10 @@ enterprise account); it files the zone's name and construction plan, the city re
 province confirms (the ``demozone`` workflow of the transition table)."""
 from __future__ import annotations
 
-import datetime
 
 from flask_babel import gettext as _
 
+from app import clock
 from app.models.demozone import COUNTY_GOVERNMENT, STATE_ENTERPRISE
 from app.services import scoping
 from app.services.exceptions import AccessDenied, ValidationFailed
@@ -33,7 +33,7 @@ def record_rule(zone, user, action: str) -> None:
         else:
             raise AccessDenied(_("A county government or a state enterprise applies for a demonstration zone."))
         zone.created_by_id = user.id
-        zone.year = zone.year or datetime.date.today().year
+        zone.year = zone.year or clock.today().year
     zone.name = (zone.name or "").strip()
     if not zone.name:
         raise ValidationFailed(_("This field is required."), field="name")

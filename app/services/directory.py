@@ -27,6 +27,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.models.directory import CITY, COUNTY, LEVEL_LABELS, NATIONAL, PROVINCIAL
 from app.services import scoping, workflow
@@ -38,7 +39,7 @@ _pending_decision: contextvars.ContextVar[Optional[str]] = contextvars.ContextVa
 
 
 def _today() -> datetime.date:
-    return datetime.date.today()
+    return clock.today()
 
 
 def _now() -> datetime.datetime:

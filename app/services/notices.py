@@ -9,6 +9,7 @@ from typing import Optional
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from app import clock
 from app.extensions import db
 from app.services import codes, scoping
 from app.services.exceptions import ValidationFailed
@@ -37,7 +38,7 @@ def is_visible(notice, user, today: Optional[datetime.date] = None) -> bool:
         return False
     if scoping.can_access(user, notice, scoping.EDIT):
         return True
-    if notice.publish_date > (today or datetime.date.today()):
+    if notice.publish_date > (today or clock.today()):
         return False
     return notice.region_code is None or notice.region_code in codes.ancestor_codes(_user_region_code(user))
 
@@ -45,7 +46,7 @@ def is_visible(notice, user, today: Optional[datetime.date] = None) -> bool:
 def latest_for(user, limit: int = 10, today: Optional[datetime.date] = None) -> list:
     from app.models import Notice
 
-    today = today or datetime.date.today()
+    today = today or clock.today()
     query = (select(Notice).where(visible_condition(user), Notice.publish_date <= today)
              .order_by(Notice.publish_date.desc(), Notice.id.desc()).limit(limit))
     return list(db.session.scalars(query))
@@ -62,7 +63,7 @@ def record_rule(notice, user, action: str) -> None:
     if not (notice.body or "").strip():
         raise ValidationFailed(_("This field is required."), field="body")
     if notice.publish_date is None:
-        notice.publish_date = datetime.date.today()
+        notice.publish_date = clock.today()
     if notice.author_id is None:
         notice.author_id = user.id
     if scoping.user_scope(user).everything:

@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from app import clock
 from app.extensions import db
 from app.models.kinds import record_kind_label
 from app.models.notification import DEADLINE, STATUS
@@ -174,7 +175,7 @@ def remind(today: Optional[datetime.date] = None) -> int:
     from app.models import Application, Notification
     from app.services import applications
 
-    today = today or datetime.date.today()
+    today = today or clock.today()
     days_before = sorted(current_app.config.get("REMIND_DAYS_BEFORE", DEFAULT_REMIND_DAYS_BEFORE))
     open_states = ("draft", "returned")
     pending = db.session.scalars(

@@ -1,7 +1,6 @@
 """Rules of the mine registry (enterprises and mines) shared by screens, API, CLI and import."""
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any, Callable
 
@@ -9,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect as sa_inspect, select
 
+from app import clock
 from app.extensions import db
 from app.models.choices import (
     DEVELOPMENT_METHODS,
@@ -151,7 +151,7 @@ def validate_mine(mine, user) -> None:
         mine.principal_phone = normalize_phone(mine.principal_phone)
     if mine.licence_valid_from and mine.licence_valid_to and mine.licence_valid_to < mine.licence_valid_from:
         raise ValidationFailed(_("The licence cannot expire before it starts."), field="licence_valid_to")
-    if mine.production_started_on and mine.production_started_on > datetime.date.today():
+    if mine.production_started_on and mine.production_started_on > clock.today():
         raise ValidationFailed(_("The production start cannot lie in the future."), field="production_started_on")
     mine.mineral = _chosen(mine, "mineral", "mineral_id", Mineral)
     with on_field("size"):

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app import clock
 from app.extensions import db
 from app.models.review import DEFER, FAIL, PASS
 from app.services import scoping, workflow
@@ -35,7 +36,7 @@ DEFAULT_NOTICE_MIN_DAYS = 5
 
 
 def _today() -> datetime.date:
-    return datetime.date.today()
+    return clock.today()
 
 
 def _province_of(region_code: Optional[str]) -> Optional[str]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from typing import Any, Optional
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
@@ -29,6 +28,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import aliased
 
+from app import clock
 from app.extensions import db
 from app.models.directory import LEVELS, DirectoryEntry
 from app.models.enterprise import Enterprise, Mine
@@ -61,7 +61,7 @@ STAFF_ROLES = frozenset({"national", "province", "city", "county"})
 
 def _today() -> datetime.date:
     """Today's date (tests pin it)."""
-    return datetime.date.today()
+    return clock.today()
 
 
 def _role_names(user) -> set[str]:
@@ -94,8 +94,7 @@ def submitted_on(record) -> Optional[datetime.date]:
     """The day (in the deployment's time zone) the record was last submitted."""
     if record.submitted_at is None:
         return None
-    zone = ZoneInfo(_config("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-    return record.submitted_at.replace(tzinfo=datetime.timezone.utc).astimezone(zone).date()
+    return clock.day_of(record.submitted_at)
 
 
 def is_late(record) -> bool:

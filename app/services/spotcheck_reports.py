@@ -44,6 +44,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.extensions import db
 from app.models.choices import MINE_SIZES, MINING_METHODS
 from app.models.directory import CITY, COUNTY, NATIONAL, PROVINCIAL, DirectoryEntry
@@ -139,7 +140,7 @@ def report_deadline(campaign: SpotCheckCampaign) -> datetime.date:
 
 def report_deadline_passed(campaign: SpotCheckCampaign, today: Optional[datetime.date] = None) -> bool:
     """True after the due day (the day itself is still in time)."""
-    return (today or datetime.date.today()) > report_deadline(campaign)
+    return (today or clock.today()) > report_deadline(campaign)
 
 
 # ---------------------------------------------------------------------------

@@ -87,6 +87,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
 from app.extensions import db
 from app.models.directory import CITY, COUNTY, LEVELS, NATIONAL, PROVINCIAL
 from app.models.region import Region
@@ -219,7 +220,7 @@ def _now() -> datetime.datetime:
 
 
 def _today() -> datetime.date:
-    return datetime.date.today()
+    return clock.today()
 
 
 def _role_names(user) -> set[str]:

@@ -63,6 +63,7 @@ from sqlalchemy import exists, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app.extensions import db
 from app.models.certification import (
     EXPIRED,
@@ -103,7 +104,7 @@ class ThresholdSettingInvalid(ValueError):
 
 
 def _today() -> datetime.date:
-    return datetime.date.today()
+    return clock.today()
 
 
 def _now() -> datetime.datetime:

@@ -32,6 +32,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Iterable, Mapping, Optional, Sequence
 
+from app import clock
+
 HOLIDAY = "holiday"
 WORKDAY = "workday"
 KINDS = (HOLIDAY, WORKDAY)
@@ -286,7 +288,7 @@ def evaluation_clock(
     """
     calendar = calendar or default_calendar()
     pauses = _normalise(pauses)
-    today = today or datetime.date.today()
+    today = today or clock.today()
     stop = finished_on or today
     used = working_days_between(accepted_on, stop, pauses, calendar)
     deadline = add_working_days(accepted_on, limit, pauses, calendar)

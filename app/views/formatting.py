@@ -3,13 +3,12 @@ by their full names; never "None", "True", "False" or a bare code."""
 from __future__ import annotations
 
 import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_appbuilder.security.sqla.models import Role
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from app import clock
 from app.services.roles import role_label
 
 # Between the items of a list shown as text (a user's roles, a record's related rows).
@@ -20,8 +19,7 @@ def local_datetime(value: datetime.datetime | None) -> str:
     """A UTC timestamp (as stored) in BABEL_DEFAULT_TIMEZONE (Asia/Shanghai), to the minute."""
     if value is None:
         return ""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai"))
-    return value.replace(tzinfo=datetime.timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return clock.local(value).strftime("%Y-%m-%d %H:%M")
 
 
 def blank_if_none(value) -> str:

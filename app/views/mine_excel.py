@@ -3,7 +3,6 @@ app.services.mine_excel; these routes check permissions, apply the scope and the
 search criteria, and turn refusals into flashed, translated messages."""
 from __future__ import annotations
 
-import datetime
 
 from flask import Response, flash, g, request
 from flask_appbuilder import BaseView, expose
@@ -15,6 +14,7 @@ from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import BooleanField
 
+from app import clock
 from app.models import Mine
 from app.services import mine_excel, mine_search, scoping
 from app.services.exceptions import DomainError
@@ -32,7 +32,7 @@ class MineImportForm(FlaskForm):
 
 def _xlsx_download(data: bytes, name: str, ascii_name: str) -> Response:
     """An attachment named in the user's language (e.g. 矿山_20260131.xlsx), never shown inline."""
-    today = f"{datetime.date.today():%Y%m%d}"
+    today = f"{clock.today():%Y%m%d}"
     return file_response(data, mine_excel.XLSX_MIMETYPE, f"{name}_{today}.xlsx", f"{ascii_name}_{today}.xlsx")
 
 

@@ -4,7 +4,6 @@ Rules in app.services.spotchecks; these routes load, call and report. The REST t
 app/api/spotchecks.py and are registered here too."""
 from __future__ import annotations
 
-import datetime
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView
@@ -19,6 +18,7 @@ from wtforms import BooleanField, FloatField, IntegerField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional as OptionalValidator
 
+from app import clock
 from app.models import GreenMineUser, Inspector, Region, SpotCheck, SpotCheckCampaign
 from app.models.choices import MINING_METHODS
 from app.models.choices import label as choice_label
@@ -172,7 +172,7 @@ class SpotCheckCampaignView(ScopedModelView):
         "report_deadline": blank_if_none,
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "year": IntegerField(_l("Year"), default=lambda: datetime.date.today().year,
+        "year": IntegerField(_l("Year"), default=lambda: clock.today().year,
                              validators=[OptionalValidator()]),
         "ratio": FloatField(_l("Sampling ratio"), default=lambda: current_app.config.get("SPOT_CHECK_RATIO", 0.2),
                             validators=[OptionalValidator()]),

@@ -19,10 +19,11 @@ import urllib.request
 
 from playwright.sync_api import Page, expect
 
+from app import clock
 from tests.browser import server as live
 
 MINE = "小店区煤矿2号"  # qiye1's underground coal mine (demo data)
-YEAR = datetime.date.today().year + 1
+YEAR = clock.today().year + 1
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
@@ -242,7 +243,7 @@ def test_enterprise_predeclares_applies_and_downloads_certificate(users, live_se
 
     # --- Collective review and public notice (E4, E5) by REST; listing by the button (E6) ----
     province_api = Rest(base, "shanxi")
-    today = datetime.date.today()
+    today = clock.today()
     meeting = province_api.call("POST", "/api/v1/review_meeting/",
                                 {"held_on": today.isoformat(), "members": "张三、李四、王五"})["id"]
     decision = province_api.call("POST", f"/api/v1/review_meeting/{meeting}/decide",
