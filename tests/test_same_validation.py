@@ -512,3 +512,87 @@ def test_an_accounts_region_is_chosen_by_name_with_its_level(app, make_user, bro
     assert '<option value="140100" selected>山西省太原市（地市）</option>' in edit
     listed = re.sub(r"<[^>]+>", " ", admin.get("/users/list/").get_data(as_text=True))
     assert "山西省太原市" in listed and not shows_bare_code(listed, "140100")
+
+
+# ---------------------------------------------------------------------------
+# 4. The registry's saves and the form's own type checks report everything at once
+# ---------------------------------------------------------------------------
+XIAODIAN = "140105"
+
+
+def _mine_form(mine, **changes) -> dict:
+    form = {"name": mine.name, "licence_no": mine.licence_no, "enterprise": str(mine.enterprise_id),
+            "mineral": str(mine.mineral_id), "mining_method": "underground", "production_scale": "60",
+            "region_code": XIAODIAN}
+    form.update(changes)
+    return form
+
+
+def test_a_mine_save_names_every_refused_field(make_mine, make_user, browser):
+    mine = make_mine(XIAODIAN)
+    form = _mine_form(mine, licence_no=BAD_LICENCE, max_depth_m="-5", latitude="60", longitude="112.5",
+                      principal_phone="call me")
+    response = browser(make_user("county", XIAODIAN)).post(f"/mineview/edit/{mine.id}", data=form)
+    errors = field_errors(response.get_data(as_text=True))
+    assert set(errors) == {"licence_no", "max_depth_m", "latitude", "principal_phone"}
+    assert errors["licence_no"] == [registry_message(codes.validate_licence_no, BAD_LICENCE)]
+    db.session.expire_all()
+    assert db.session.get(type(mine), mine.id).licence_no == mine.licence_no
+
+
+def test_an_enterprise_save_names_every_refused_field(make_enterprise, make_user, browser):
+    enterprise = make_enterprise(XIAODIAN)
+    response = browser(make_user("county", XIAODIAN)).post(
+        f"/enterpriseview/edit/{enterprise.id}",
+        data={"name": " ", "uscc": BAD_USCC, "economic_type": "", "region_code": XIAODIAN})
+    errors = field_errors(response.get_data(as_text=True))
+    assert set(errors) == {"name", "uscc"}
+    assert errors["uscc"] == [registry_message(codes.validate_uscc, BAD_USCC)]
+
+
+def test_the_forms_type_errors_and_the_rules_errors_come_together(make_mine, make_user, browser):
+    """A number that is not a number is the form's own refusal; the licence number is the rule's:
+    one save shows both, each at its field, and saves nothing."""
+    mine = make_mine(XIAODIAN)
+    client = browser(make_user("county", XIAODIAN))
+    response = client.post(f"/mineview/edit/{mine.id}",
+                           data=_mine_form(mine, production_scale="六十", licence_no=BAD_LICENCE))
+    errors = field_errors(response.get_data(as_text=True))
+    assert set(errors) == {"production_scale", "licence_no"}
+    assert errors["licence_no"] == [registry_message(codes.validate_licence_no, BAD_LICENCE)]
+    db.session.expire_all()
+    saved = db.session.get(type(mine), mine.id)
+    assert (saved.licence_no, saved.production_scale) == (mine.licence_no, mine.production_scale)
+    # The same on a new record.
+    response = client.post("/mineview/add", data=_mine_form(mine, production_scale="六十", licence_no=BAD_LICENCE,
+                                                            name="新矿"))
+    assert set(field_errors(response.get_data(as_text=True))) == {"production_scale", "licence_no"}
+    assert db.session.scalar(select(func.count()).select_from(type(mine)).where(type(mine).name == "新矿")) == 0
+
+
+def test_the_apis_schema_errors_and_the_rules_errors_come_together(make_mine, make_user, api):
+    mine = make_mine(XIAODIAN)
+    client = api(make_user("county", XIAODIAN))
+    response = client.put(f"/api/v1/mine/{mine.id}", json={"production_scale": "六十", "licence_no": BAD_LICENCE})
+    assert response.status_code == 422
+    message = response.get_json()["message"]
+    assert set(message) == {"production_scale", "licence_no"}
+    assert message["licence_no"] == [registry_message(codes.validate_licence_no, BAD_LICENCE)]
+    db.session.expire_all()
+    assert db.session.get(type(mine), mine.id).licence_no == mine.licence_no
+    body = {"name": "新矿", "licence_no": BAD_LICENCE, "production_scale": "六十", "enterprise_id": mine.enterprise_id,
+            "mineral_id": mine.mineral_id, "mining_method": "underground", "region_code": XIAODIAN}
+    response = client.post("/api/v1/mine/", json=body)
+    assert response.status_code == 422
+    assert set(response.get_json()["message"]) == {"production_scale", "licence_no"}
+
+
+def test_the_import_names_every_refused_column_of_a_row(make_mine):
+    from app.services import registry
+
+    mine = make_mine(XIAODIAN)
+    mine.licence_no, mine.max_depth_m, mine.principal_phone = BAD_LICENCE, -5, "call me"
+    with pytest.raises(FieldErrors) as refused:
+        registry.validate_mine(mine, None)
+    assert {error.field for error in refused.value.errors} == {"licence_no", "max_depth_m", "principal_phone"}
+    db.session.rollback()

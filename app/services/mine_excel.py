@@ -49,7 +49,7 @@ from app.models.choices import (
     SUPERVISION_LEVELS,
 )
 from app.services import codes, registry, scoping
-from app.services.exceptions import AccessDenied, DomainError, ValidationFailed
+from app.services.exceptions import AccessDenied, DomainError, FieldErrors, ValidationFailed
 
 # ---------------------------------------------------------------------------
 # Limits (a deployment may override them in its config: IMPORT_MAX_BYTES, IMPORT_MAX_ROWS,
@@ -711,7 +711,8 @@ def _build(row: _Row, lookups: _Lookups, user) -> None:
 
 
 def _check(row: _Row, user) -> None:
-    """The screens' rules on the candidate; the first refusal of each rule is reported."""
+    """The screens' rules on the candidate: every refusal of the registry's validation, each in its
+    column (as the form marks each field), then the scope."""
     candidate, existing = row.candidate, row.existing
     licence_column = _BY_SOURCE["licence_no"]
     if existing is not None and not scoping.can_access(user, existing, scoping.EDIT):
@@ -720,6 +721,10 @@ def _check(row: _Row, user) -> None:
         return
     try:
         registry.validate_mine(candidate, user)
+    except FieldErrors as exc:
+        for error in exc.errors:
+            row.fail(column_for_field(error.field), str(error))
+        return
     except DomainError as exc:
         row.fail(column_for_field(exc.field), str(exc))
         return

@@ -19,7 +19,7 @@ from app.models.choices import (
     SUPERVISION_LEVELS,
 )
 from app.services import codes, reference, scoping
-from app.services.exceptions import ValidationFailed, on_field
+from app.services.exceptions import ErrorCollector, ValidationFailed, on_field
 
 
 def _region_code(record) -> str | None:
@@ -106,56 +106,72 @@ def _place_in_leaf_region(record) -> None:
 
 
 def validate_enterprise(enterprise, user) -> None:
-    """Normalise and check an enterprise before ``user`` saves it."""
+    """Normalise and check an enterprise before ``user`` saves it. Every refusal of the save is
+    reported at once, each on its field (FieldErrors)."""
     from app.models import Enterprise
 
-    _require_name(enterprise, _("The enterprise name is required."))
-    with on_field("uscc"):
+    errors = ErrorCollector()
+    with errors.on_field("name"):
+        _require_name(enterprise, _("The enterprise name is required."))
+    with errors.on_field("uscc"):
         enterprise.uscc = codes.validate_uscc(enterprise.uscc)
         code = enterprise.uscc
         _unique(Enterprise, "uscc", code, enterprise, user,
                 lambda holder: _("The credit code %(code)s is already registered for the enterprise %(name)s.",
                                  code=code, name=holder.name),
                 lambda: uscc_registered_elsewhere(code))
-    with on_field("economic_type"):
+    with errors.on_field("economic_type"):
         enterprise.economic_type = closed_choice(enterprise.economic_type, ECONOMIC_TYPES, _("Economic type"))
-    _place_in_leaf_region(enterprise)
+    with errors.on_field("region_code"):
+        _place_in_leaf_region(enterprise)
+    errors.raise_if_any()
 
 
 def validate_mine(mine, user) -> None:
-    """Normalise and check a mine before ``user`` saves it; derive its size from the thresholds."""
+    """Normalise and check a mine before ``user`` saves it; derive its size from the thresholds.
+    Every refusal of the save is reported at once, each on its field (FieldErrors); a check that
+    needs a refused value (the size needs the mineral and the scale) is left until that is right."""
     from app.models import Mine, Mineral
 
-    _require_name(mine, _("The mine name is required."))
-    with on_field("licence_no"):
+    errors = ErrorCollector()
+    with errors.on_field("name"):
+        _require_name(mine, _("The mine name is required."))
+    with errors.on_field("licence_no"):
         mine.licence_no = codes.validate_licence_no(mine.licence_no)
         number = mine.licence_no
         _unique(Mine, "licence_no", number, mine, user,
                 lambda holder: _("The licence number %(no)s is already registered for the mine %(name)s.",
                                  no=number, name=holder.name),
                 lambda: licence_registered_elsewhere(number))
-    with on_field("mining_method"):
+    with errors.on_field("mining_method"):
         mine.mining_method = closed_choice(mine.mining_method, MINING_METHODS, _("Mining method"))
     if mine.enterprise is None and mine.enterprise_id is None:
-        raise ValidationFailed(_("Choose the licence holder."), field="enterprise")
-    _place_in_leaf_region(mine)
-    _check_ranges(mine)
-    with on_field("development_method"):
+        errors.add(_("Choose the licence holder."), "enterprise")
+    with errors.on_field("region_code"):
+        _place_in_leaf_region(mine)
+    for attr, label, lowest, highest in _MINE_RANGES:
+        with errors.on_field(attr):
+            _check_range(mine, attr, label, lowest, highest)
+    with errors.on_field("development_method"):
         mine.development_method = closed_choice(mine.development_method, DEVELOPMENT_METHODS, _("Development method"))
-    with on_field("production_status"):
+    with errors.on_field("production_status"):
         mine.production_status = closed_choice(mine.production_status, PRODUCTION_STATUSES, _("Production status"))
-    with on_field("supervision_level"):
+    with errors.on_field("supervision_level"):
         mine.supervision_level = closed_choice(mine.supervision_level, SUPERVISION_LEVELS, _("Daily supervision"))
-    check_location(mine.latitude, mine.longitude)
-    with on_field("principal_phone"):
+    with errors.on_field("latitude"):
+        check_location(mine.latitude, mine.longitude)
+    with errors.on_field("principal_phone"):
         mine.principal_phone = normalize_phone(mine.principal_phone)
     if mine.licence_valid_from and mine.licence_valid_to and mine.licence_valid_to < mine.licence_valid_from:
-        raise ValidationFailed(_("The licence cannot expire before it starts."), field="licence_valid_to")
+        errors.add(_("The licence cannot expire before it starts."), "licence_valid_to")
     if mine.production_started_on and mine.production_started_on > clock.today():
-        raise ValidationFailed(_("The production start cannot lie in the future."), field="production_started_on")
-    mine.mineral = _chosen(mine, "mineral", "mineral_id", Mineral)
-    with on_field("size"):
-        mine.size = _checked_size(mine)
+        errors.add(_("The production start cannot lie in the future."), "production_started_on")
+    with errors.on_field("mineral"):
+        mine.mineral = _chosen(mine, "mineral", "mineral_id", Mineral)
+    if not any(errors.has(field) for field in ("mineral", "production_scale", "mining_method")):
+        with errors.on_field("size"):
+            mine.size = _checked_size(mine)
+    errors.raise_if_any()
 
 
 # (attribute, label, lowest, highest): the ranges a mine's numbers must lie in.
@@ -174,15 +190,14 @@ CHINA_LONGITUDE = (73.0, 136.0)
 _PHONE = re.compile(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$")
 
 
-def _check_ranges(mine) -> None:
-    for attr, label, lowest, highest in _MINE_RANGES:
-        value = getattr(mine, attr)
-        if value is None:
-            continue
-        if value < lowest:
-            raise ValidationFailed(_("%(field)s cannot be negative.", field=label), field=attr)
-        if highest is not None and value > highest:
-            raise ValidationFailed(_("%(field)s cannot exceed %(max)s.", field=label, max=highest), field=attr)
+def _check_range(mine, attr: str, label, lowest: float, highest: float | None) -> None:
+    value = getattr(mine, attr)
+    if value is None:
+        return
+    if value < lowest:
+        raise ValidationFailed(_("%(field)s cannot be negative.", field=label), field=attr)
+    if highest is not None and value > highest:
+        raise ValidationFailed(_("%(field)s cannot exceed %(max)s.", field=label, max=highest), field=attr)
 
 
 def check_location(latitude: float | None, longitude: float | None) -> None:

@@ -29,7 +29,7 @@ from marshmallow_sqlalchemy.fields import Related, RelatedList
 from app.errors import InvalidArgument, ValueOutOfRange
 from app.extensions import db
 from app.services import audit, records, scoping, workflow
-from app.services.exceptions import DomainError
+from app.services.exceptions import DomainError, FieldErrors, ValidationFailed
 from app.web import labels
 from app.web.datamodel import ListLoading
 
@@ -119,6 +119,29 @@ class RecordRules:
             self._refuse(exc)
         self._check_changeable(item, scoping.DELETE)
 
+    def rule_refusals_besides(self, item, refused: set[str]) -> list[DomainError]:
+        """The resource's rule on ``item`` as far as it was filled in: when the form or the JSON
+        schema already refused some fields (a number that is not a number, a date that is not a
+        date), the rule's own refusals of the *other* fields are reported with them, so that one
+        save names everything to correct. Refusals that are not about input (scope, state) wait
+        for the real save. Nothing of the attempt stays in the session."""
+        if self.record_rule is None:
+            return []
+        try:
+            with db.session.no_autoflush:
+                self.check_rules(item, scoping.EDIT)
+        except FieldErrors as exc:
+            found = list(exc.errors)
+        except ValidationFailed as exc:
+            found = [exc]
+        except DomainError:
+            found = []
+        else:
+            found = []
+        finally:
+            db.session.rollback()
+        return [error for error in found if error.field is None or error.field not in refused]
+
     def get_scoped_or_404(self, pk, action: str = scoping.READ):
         """Load one record through the scope rule; 404 when absent or out of scope."""
         item = self.datamodel.get(pk, self._base_filters)
@@ -134,18 +157,31 @@ class RecordShowWidget(ShowWidget):
     template = "gm/_show_widget.html"
 
 
-class ScopedModelView(ListLoading, RecordRules, ModelView):
+class SearchChoices:
+    """The ``/choices/<field>`` route behind a form's search-as-you-type fields (a region, an
+    enterprise, …), for our views and for the account screens alike: whoever may list the records
+    may search the choices, which the service functions scope themselves."""
+
+    method_permission_name = {"choices": "list"}
+    # field name -> service function (user, q) -> [{"id", "text"}] (app.services.choices)
+    search_choices: dict = {}
+
+    @expose("/choices/<field>")
+    @has_access
+    def choices(self, field):
+        search = self.search_choices.get(field)
+        if search is None:
+            abort(404)
+        return jsonify(results=search(g.user, request.args.get("q", "")[:64]))
+
+
+class ScopedModelView(SearchChoices, ListLoading, RecordRules, ModelView):
     """One view per resource for every role: permissions decide what a role may do,
     the scope rule decides which records it reaches."""
 
     base_filters = SCOPE_BASE_FILTERS
     show_template = "gm/show.html"
     page_size = 20
-    # The choices route serves the form's search-as-you-type fields: whoever may list the
-    # records may search the choices (which are scoped themselves).
-    method_permission_name = {"choices": "list"}
-    # field name -> service function (user, q) -> [{"id", "text"}] (app.services.choices)
-    search_choices: dict = {}
 
     # FAB takes ?psize_<View>= as given: a page of 100,000 rows is one request away.
     max_page_size = 100
@@ -222,14 +258,6 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
             for pk, row in zip(pks, rows)
         }
 
-    @expose("/choices/<field>")
-    @has_access
-    def choices(self, field):
-        search = self.search_choices.get(field)
-        if search is None:
-            abort(404)
-        return jsonify(results=search(g.user, request.args.get("q", "")[:64]))
-
     # --- Add and edit: a refused form comes back with the user's input -----------------
     # FAB flashes a pre_add/pre_update refusal and redirects, so the user would type it all
     # again. Here the form is shown again, filled in, with the message on the field at fault.
@@ -242,6 +270,8 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
             form = self.add_form.refresh()
             self._attach_refusal(form, refusal)
             widgets = self._get_add_widget(form=form)
+        elif widgets is not None and request.method == "POST":
+            self._attach_rule_refusals(widgets["add"].template_args["form"], self.datamodel.obj())
         if widgets is None:
             return self.post_add_redirect()
         return self.render_template(self.add_template, title=self.add_title, widgets=widgets)
@@ -263,6 +293,8 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
             form = self.edit_form.refresh(request.form)
             self._attach_refusal(form, refusal)
             widgets = self._get_edit_widget(form=form)
+        elif widgets is not None and request.method == "POST":
+            self._attach_rule_refusals(widgets["edit"].template_args["form"], self.get_scoped_or_404(pk, scoping.EDIT))
         if widgets is None:
             return self.post_edit_redirect()
         return self.render_template(self.edit_template, title=self.edit_title, widgets=widgets,
@@ -276,6 +308,20 @@ class ScopedModelView(ListLoading, RecordRules, ModelView):
         if pk is not None and urllib.parse.urlsplit(target).path == url_for(f"{self.endpoint}.show", pk=pk):
             return redirect(url_for(f"{self.endpoint}.list"))
         return redirect(target)
+
+    def _attach_rule_refusals(self, form, item) -> None:
+        """The form's own checks refused some fields: fill ``item`` with the fields they passed and
+        put the rule's refusals of the other fields beside theirs (RecordRules.rule_refusals_besides)."""
+        refused = {field.name for field in form if field.errors}
+        for field in form:
+            if field.name not in refused and field.name != "csrf_token":
+                try:
+                    field.populate_obj(item, field.name)
+                except (AttributeError, TypeError, ValueError):
+                    refused.add(field.name)  # a value the model cannot take: the rule does not judge it
+        errors = self.rule_refusals_besides(item, refused)
+        if errors:
+            self._attach_refusal(form, FieldErrors(errors))
 
     @staticmethod
     def _attach_refusal(form, refusal: DomainError) -> None:
@@ -370,6 +416,14 @@ SCHEMA_MESSAGES = frozenset({
     N_("Not a valid string."), N_("Not a valid URL."), N_("Number too large."),
     N_("Special numeric values (nan or infinity) are not permitted."),
 })
+
+
+_SCHEMA_REFUSAL = "gm_schema_refusal"
+
+
+def _keep_schema_refusal(error, data, **_kwargs) -> None:
+    """A REST schema's refusal of this request's body, kept for ScopedModelRestApi.response_422."""
+    setattr(g, _SCHEMA_REFUSAL, error)
 
 
 def translate_schema_messages(message):
@@ -523,8 +577,40 @@ class ScopedModelRestApi(ListLoading, RecordRules, JsonRefusals, DescribedModelR
 
     base_filters = SCOPE_BASE_FILTERS
 
+    def _init_model_schemas(self) -> None:
+        super()._init_model_schemas()
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            if schema is not None:
+                # Marshmallow calls this with the refusal before raising it; FAB then answers with
+                # response_422, below, which adds the rule's refusals of the fields that passed.
+                schema.handle_error = _keep_schema_refusal
+
     def response_422(self, message=None):
-        return super().response_422(translate_schema_messages(message))
+        message = translate_schema_messages(message)
+        refused = g.pop(_SCHEMA_REFUSAL, None)
+        if refused is not None and isinstance(message, dict):
+            for error in self._rule_refusals_of_body(refused.valid_data, set(message)):
+                message.setdefault(error.field or "_schema", []).append(str(error))
+        return super().response_422(message)
+
+    def _rule_refusals_of_body(self, valid_data, refused: set[str]) -> list[DomainError]:
+        """The rule's refusals of a POST or PUT body whose schema refused some fields, judged on
+        the fields the schema passed (RecordRules.rule_refusals_besides)."""
+        pk = (request.view_args or {}).get("pk")
+        if request.method == "PUT" and pk is not None:
+            item = self._scoped_or_none(pk, scoping.EDIT)
+        elif request.method == "POST":
+            item = self.datamodel.obj()
+        else:
+            item = None
+        if item is None or not isinstance(valid_data, dict):
+            return []
+        for name, value in valid_data.items():
+            try:
+                setattr(item, name, value)
+            except (AttributeError, TypeError, ValueError):
+                refused.add(name)
+        return self.rule_refusals_besides(item, refused)
 
 
     def _domain_errors(self, call, *args):
