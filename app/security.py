@@ -14,11 +14,10 @@ labels, roles by their names, the login statistics as a table.
 """
 from __future__ import annotations
 
-from flask import abort, current_app, g, has_request_context, jsonify, redirect, request, session, url_for
+from flask import current_app, g, has_request_context, redirect, request, session, url_for
 from flask_appbuilder import BaseView, ModelView
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import Role
 from flask_appbuilder.security import views as fab_views
@@ -38,6 +37,7 @@ from app.services.exceptions import DomainError
 from app.services.roles import role_label
 from app.views.formatting import region_name
 from app.views.widgets import region_select_field
+from app.web.base import SearchChoices
 
 # Where auth_user_db leaves a lock-out refusal for the login views (HTML and REST).
 LOGIN_REFUSAL = "gm_login_refusal"
@@ -77,7 +77,7 @@ USER_LABELS = dict(
 )
 
 
-class GreenMineUserView(UserDBModelView):
+class GreenMineUserView(SearchChoices, UserDBModelView):
     """The admin's user screen: FAB's, plus the fields that bind an account to its scope.
 
     The initial password typed here obeys the policy and must be changed at the first sign-in
@@ -125,15 +125,6 @@ class GreenMineUserView(UserDBModelView):
 
     # The region field's search: whoever may list the accounts may search the regions.
     search_choices = {"region": region_choices.search_regions}
-    method_permission_name = {"choices": "list"}
-
-    @expose("/choices/<field>")
-    @has_access
-    def choices(self, field):
-        search = self.search_choices.get(field)
-        if search is None:
-            abort(404)
-        return jsonify(results=search(g.user, request.args.get("q", "")[:64]))
 
     def _init_forms(self):
         super()._init_forms()

@@ -38,21 +38,6 @@ from app.services.exceptions import NotFound
 DEFAULT_REMIND_DAYS_BEFORE = (7, 1)
 
 
-def record_page(record_type: str) -> tuple[Optional[str], Optional[str]]:
-    """(endpoint of the detail page, its title) for a kind of record, e.g. "SpotCheck": the first
-    registered model view of that model, so a new workflow needs no entry here."""
-    from flask_appbuilder import ModelView
-
-    pages = current_app.extensions.setdefault("gm_record_pages", {})
-    if record_type not in pages:
-        pages[record_type] = (None, None)
-        for view in current_app.appbuilder.baseviews:
-            if isinstance(view, ModelView) and view.datamodel.obj.__name__ == record_type:
-                pages[record_type] = (f"{view.__class__.__name__}.show", view.show_title)
-                break
-    return pages[record_type]
-
-
 def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 

@@ -10,13 +10,15 @@ from flask_babel import lazy_gettext as _l
 
 from app.services import notifications
 from app.services.exceptions import NotFound
+from app.views import record_pages
 
 PAGE_SIZE = 20
 
 
 def record_url(message) -> str | None:
-    endpoint = notifications.record_page(message.record_type or "")[0]
-    return url_for(endpoint, pk=message.record_id) if endpoint and message.record_id else None
+    """The page of the message's record (the logs' registry of record pages, one source)."""
+    view = record_pages.page_view(message.record_type or "")
+    return url_for(f"{view.endpoint}.show", pk=message.record_id) if view and message.record_id else None
 
 
 class NotificationView(BaseView):

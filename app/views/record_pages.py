@@ -30,7 +30,7 @@ from app.services import agencies, certification, evaluation, scoping, selection
 from app.views.formatting import local_datetime
 from app.web import labels
 
-_CACHE = "gm_record_registry"  # (not "gm_record_pages": app.services.notifications caches there)
+_CACHE = "gm_record_registry"
 
 
 def _registry() -> dict:
