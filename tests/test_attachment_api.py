@@ -71,7 +71,9 @@ def test_scope_of_the_owner_applies(draft_predeclaration, make_user, api):
     assert api().get(f"/api/v1/attachment/PreDeclaration/{record.id}").status_code == 401
 
 
-def test_indicator_evidence_after_submission_until_acceptance(people, api, without_photo_checklist):  # noqa: F811
+def test_indicator_evidence_after_submission_and_after_acceptance(people, api, without_photo_checklist):  # noqa: F811
+    """The evidence stays open through the reviews and the acceptance, until the agency submits its
+    assessment (tests/test_evidence.py follows it to the freeze)."""
     application = submitted(people)
     item = db.session.query(IndicatorItem).filter(IndicatorItem.level > 1).first()
     evidence = IndicatorEvidence(application_id=application.id, item_id=item.id, note="见附件")
@@ -82,6 +84,6 @@ def test_indicator_evidence_after_submission_until_acceptance(people, api, witho
     assert client.post(url, data=_file(sample_jpeg(), "证明.jpg"), content_type="multipart/form-data").status_code == 201
     for step, role in (("county_pass", "county"), ("city_recommend", "city"), ("province_accept", "province")):
         workflow.transition(application, step, people[role], "同意")
-    refused = client.post(url, data=_file(sample_jpeg(), "迟到.jpg"), content_type="multipart/form-data")
-    assert refused.status_code in (409, 422)
-    assert db.session.query(Attachment).filter_by(owner_type="IndicatorEvidence").count() == 1
+    later = client.post(url, data=_file(sample_jpeg(), "补充.jpg"), content_type="multipart/form-data")
+    assert later.status_code == 201
+    assert db.session.query(Attachment).filter_by(owner_type="IndicatorEvidence").count() == 2

@@ -217,7 +217,8 @@ def test_evidence_only_after_submission(app, setup, make_user):
     db.session.add(evidence)
     db.session.commit()
     refused(app, "IndicatorEvidence", evidence.id, "evidence", PDF, "a.pdf", setup["user"],
-            "Evidence can be uploaded only after the application is submitted and until it is accepted.")
+            "Indicator evidence can be added and replaced from the application's submission until the agency "
+            "submits its assessment; after that it is kept as it was.")
     if item.version.code == "t-uploads":
         db.session.delete(evidence)
         db.session.delete(item)

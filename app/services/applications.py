@@ -105,8 +105,11 @@ PROTECTED_FIELDS = ("predeclaration_id", "enterprise_id", "mine_id", "region_cod
 # The states in which the application is changed and deleted: declared with its workflow.
 EDITABLE_STATES = WORKFLOWS["application"].editable
 DELETABLE_STATES = WORKFLOWS["application"].deletable
-# After submission and before the province's acceptance the applicant adds evidence (D10).
-EVIDENCE_STATES = ("submitted", "county_passed", "city_recommended", "returned")
+# The indicator evidence is "作为第三方评估过程中的佐证材料" (seed 000 §3.3): the applicant adds and
+# replaces it from submission until the drawn agency submits its assessment (D10), and again while
+# it rectifies for a second assessment; afterwards it is kept as it was and stays readable.
+EVIDENCE_STATES = ("submitted", "returned", "county_passed", "city_recommended", "accepted", "self_evaluated",
+                   "under_assessment", "rectifying")
 
 
 def registry_values(mine) -> dict:
@@ -424,13 +427,43 @@ def evidence_by_item(application) -> dict[int, object]:
     return {row.item_id: row for row in rows.unique()}
 
 
+def evidence_open(application) -> bool:
+    """Whether the application's indicator evidence may change now (EVIDENCE_STATES)."""
+    return application is not None and application.status in EVIDENCE_STATES
+
+
+def evidence_frozen(application) -> bool:
+    """The assessment is in: the evidence is kept as it was, readable, no longer changed."""
+    return application.status not in EVIDENCE_STATES and application.status != "draft"
+
+
+def evidence_closed_message() -> str:
+    return _("Indicator evidence can be added and replaced from the application's submission until the agency "
+             "submits its assessment; after that it is kept as it was.")
+
+
 def check_evidence_editable(application, user) -> None:
-    """D10: only the applicant, after submission and before the province's acceptance."""
+    """D10: only the applicant, while the evidence is open (EVIDENCE_STATES)."""
     if getattr(user, "enterprise_id", None) != application.enterprise_id:
         raise AccessDenied(_("Only the applicant enterprise can add indicator evidence."))
-    if application.status not in EVIDENCE_STATES:
-        raise ValidationFailed(_("Indicator evidence can be added after the application is submitted and "
-                                 "until the province accepts it."))
+    if not evidence_open(application):
+        raise ValidationFailed(evidence_closed_message())
+
+
+def evidence_files(application) -> dict[int, list]:
+    """item id -> the files of its evidence, oldest first: one statement for the whole sheet."""
+    from app.models import Attachment, IndicatorEvidence
+
+    rows = db.session.execute(
+        select(IndicatorEvidence.item_id, Attachment)
+        .join(Attachment, (Attachment.owner_type == "IndicatorEvidence") & (Attachment.owner_id == IndicatorEvidence.id))
+        .where(IndicatorEvidence.application_id == application.id, Attachment.removed_at.is_(None),
+               Attachment.slot == "evidence")
+        .order_by(Attachment.id))
+    files: dict[int, list] = {}
+    for item_id, attachment in rows:
+        files.setdefault(item_id, []).append(attachment)
+    return files
 
 
 def save_evidence(application, user, item_id: int, note: Optional[str]):

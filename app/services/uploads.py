@@ -184,8 +184,9 @@ def _state_refusal(owner) -> str:
 
 
 def _evidence_editable(owner) -> bool:
-    application = owner.application
-    return application is not None and application.status not in ("draft", "accepted")
+    from app.services import applications
+
+    return applications.evidence_open(owner.application)
 
 
 def _notice_slots(owner) -> dict[str, SlotRule]:
@@ -200,7 +201,9 @@ def _notice_readable(owner, user) -> bool:
 
 
 def _evidence_refusal(owner) -> str:
-    return _("Evidence can be uploaded only after the application is submitted and until it is accepted.")
+    from app.services import applications
+
+    return applications.evidence_closed_message()
 
 
 def _evaluation_max_files() -> int:

@@ -167,14 +167,15 @@ class ApplicationView(ScopedModelView):
         return self.render_template(
             "gm/application_evidence.html", title=_("Indicator materials"), application=item,
             items=applications.indicator_items(item), evidence=applications.evidence_by_item(item),
-            editable=editable,
+            editable=editable, frozen=applications.evidence_frozen(item),
         )
 
     @expose("/evidence/<pk>", methods=["GET"])
     @has_access
     def evidence(self, pk):
         item = self.get_scoped_or_404(pk, scoping.READ)
-        if getattr(g.user, "enterprise_id", None) == item.enterprise_id:
+        # Before submission there is nothing to show yet; once frozen the page is read-only.
+        if getattr(g.user, "enterprise_id", None) == item.enterprise_id and not applications.evidence_frozen(item):
             try:
                 applications.check_evidence_editable(item, g.user)
             except DomainError as exc:

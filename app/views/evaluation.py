@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Application, IndicatorItem, IndicatorVersion, ProvinceIndicatorAdoption
-from app.services import agencies, evaluation, scoping, uploads
+from app.services import agencies, applications, evaluation, scoping, uploads
 from app.services.exceptions import DomainError
 from app.views.formatting import formatters
 from app.views.reference import WorkingNotes, inferred_mark, provenance
@@ -257,6 +257,9 @@ class EvaluationView(BaseView):
                     and evaluation.may_score(record, g.user, source))
         _page, saves = self._ENDPOINTS[sheet.kind]
         label = sheet.label(source)
+        # The enterprise's evidence per item beside the item (seed 000 §3.3), for whoever scores
+        # or reads the sheet of an application; its files are downloaded through the scope rule.
+        with_evidence = sheet.kind == "application"
         page = self.render_template(
             "gm/evaluation_sheet.html", title=label, record=record, heading=self._heading(record),
             back_url=back_url, source=source, source_label=label, tree=tree,
@@ -264,6 +267,8 @@ class EvaluationView(BaseView):
             summary=evaluation.summarize(record, source, tree), editable=editable,
             values=values, errors=errors or {},
             save_url=url_for(f"{self.endpoint}.{saves[source]}", pk=record.id),
+            evidence=applications.evidence_by_item(record) if with_evidence else {},
+            evidence_files=applications.evidence_files(record) if with_evidence else {},
         )
         return (page, status) if status != 200 else page
 
