@@ -117,3 +117,22 @@ def test_before_submission_there_is_no_evidence_page_for_the_enterprise(world, b
     assert application.status == "draft"
     assert not applications.evidence_frozen(application)
     assert browser(world["enterprise"]).get(f"/applicationview/evidence/{application.id}").status_code == 302
+
+
+def test_the_score_sheet_marks_inferred_items_for_the_agency_not_for_the_enterprise(world, browser):
+    """Issue 19.7: every screen that scores against an inferred item says so to staff and agencies."""
+    application = _to_assessment(world)
+    inferred = next(item for item in leaves("national-2020") if item.inferred)
+    confirmed = [item for item in leaves("national-2020") if not item.inferred]
+
+    def marked(page: str, item) -> bool:
+        cell = page[page.index(f'name="score_{item.id}"') - 1500: page.index(f'name="score_{item.id}"')]
+        return "gm-inferred" in cell[cell.rindex("<tr"):]
+
+    agency_sheet = browser(world["agency"]).get(f"/evaluation/{application.id}/agency").get_data(as_text=True)
+    assert marked(agency_sheet, inferred)
+    assert all(not marked(agency_sheet, item) for item in confirmed)
+    province_sheet = browser(world["province"]).get(f"/evaluation/{application.id}/self").get_data(as_text=True)
+    assert "gm-inferred" in province_sheet
+    own_sheet = browser(world["enterprise"]).get(f"/evaluation/{application.id}/self").get_data(as_text=True)
+    assert "gm-inferred" not in own_sheet and "推定值" not in own_sheet

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Application, IndicatorItem, IndicatorVersion, ProvinceIndicatorAdoption
-from app.services import agencies, applications, evaluation, scoping, uploads
+from app.services import agencies, applications, evaluation, reference, scoping, uploads
 from app.services.exceptions import DomainError
 from app.views.formatting import formatters
 from app.views.reference import WorkingNotes, inferred_mark, provenance
@@ -269,6 +269,9 @@ class EvaluationView(BaseView):
             save_url=url_for(f"{self.endpoint}.{saves[source]}", pk=record.id),
             evidence=applications.evidence_by_item(record) if with_evidence else {},
             evidence_files=applications.evidence_files(record) if with_evidence else {},
+            # An item whose name or points are inferred says so to staff and agencies (not to
+            # the enterprise, which sees no working notes).
+            shows_working_notes=reference.shows_working_notes(g.user),
         )
         return (page, status) if status != 200 else page
 
