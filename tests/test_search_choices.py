@@ -134,3 +134,12 @@ def test_the_rest_api_filters_a_state_by_equality(app, make_mine, make_user, api
     assert names("(col:status,opr:neq,value:removed)") == {"甲矿"}
     # A state is not text to match in part (开头为 a code meant nothing to its readers).
     assert names("(col:status,opr:sw,value:rem)") == 400
+
+
+def test_a_numeric_coded_column_is_searched_by_its_label_too(app, make_user, browser):
+    """A region's level is a number (1, 2, 3) shown as 省 / 地市 / 县."""
+    page = browser(make_user("admin"))
+    _labels, fields, _filters = _search_widget(page.get("/regionview/list/").get_data(as_text=True))
+    levels = {label: value for value, label in _options(fields["level"]).items()}
+    provinces = page.get(f"/regionview/list/?_flt_0_level={levels['省']}").get_data(as_text=True)
+    assert "山西省" in provinces and "小店区" not in provinces and "太原市" not in provinces
