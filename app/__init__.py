@@ -98,7 +98,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     from app.services.roles import role_label
     from app.services.workflow import action_label
 
-    from app.views.formatting import COUNT_PLACEHOLDER, display_value, local_datetime, widget_words
+    from app.views.formatting import COUNT_PLACEHOLDER, display_value, html_lang, local_datetime, widget_words
 
     # FAB's templates indent every block tag: without this a list of 100 mines is 290 KB, a
     # third of it blank lines (issue 7: no page over 200 KB). Only whitespace around block
@@ -108,7 +108,7 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     # None, True/False and Python lists never reach a page as such (app.views.formatting).
     app.jinja_env.finalize = display_value
     app.jinja_env.globals.update(role_label=role_label, action_label=action_label, gm_widget_words=widget_words,
-                                 gm_count_placeholder=COUNT_PLACEHOLDER)
+                                 gm_count_placeholder=COUNT_PLACEHOLDER, gm_html_lang=html_lang)
     app.jinja_env.filters["local_datetime"] = local_datetime
     cli.register(app)
     errors.register(app)

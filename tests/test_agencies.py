@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -304,3 +305,38 @@ def test_the_draw_record_is_shown_to_the_authorities_in_scope(people, make_agenc
     assert api(people["enterprise"]).get(f"/api/v1/evaluation/{application.id}/draw").status_code == 404
     assert api(make_user("province", "130000")).get(f"/api/v1/evaluation/{application.id}/draw").status_code == 404
     assert browser(people["other_county"]).get(f"/evaluation/{application.id}/draw").status_code == 404
+
+
+def test_the_draw_page_reads_for_an_official(people, make_agency, browser):  # noqa: F811
+    """The method in Chinese words with each step's value, the candidates by name with their order
+    number, the drawn one marked: no Python formula, no "ID n" (issue 18)."""
+    names = ["晋中绿源评估有限公司", "太原恒信矿业咨询有限公司", "山西华测评估中心"]
+    for name in names:
+        make_agency(name)
+    disqualified = make_agency("已取消资格的评估公司")
+    agencies.disqualify(disqualified, people["province"], "造假")
+    application = self_evaluated(people)
+    assignment = draw(people, application)
+    page = browser(people["province"]).get(f"/evaluation/{application.id}/draw").get_data(as_text=True)
+    candidates = [db.session.get(Agency, int(i)) for i in assignment.candidate_ids]
+    # The candidates in their order, each by name with its order number from 0.
+    table = page.partition('id="draw-candidates"')[2].partition("</table>")[0]
+    rows = re.findall(r"<tr[^>]*><td>(\d+)</td>\s*<td>([^<]*)", table)
+    assert [(int(number), name.strip()) for number, name in rows] == [(n, a.name) for n, a in enumerate(candidates)]
+    assert set(names) <= {name.strip() for _n, name in rows}
+    # The replay by hand: text, SHA-256 digest, digest mod the number of candidates.
+    text = f"{assignment.seed}:{','.join(str(int(i)) for i in assignment.candidate_ids)}"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    index = int(digest, 16) % len(candidates)
+    assert candidates[index].id == assignment.agency_id
+    method = page.partition('id="draw-method"')[2].partition("</td>")[0]
+    for words in ("种子", "SHA-256", "摘要", "序号 = 摘要 mod 候选机构数", "抽中"):
+        assert words in method, words
+    assert f"<code>{text}</code>" in method and digest in method and f"<strong>{index}</strong>" in method
+    drawn = page.partition('id="draw-agency"')[2].partition("</td>")[0]
+    assert candidates[index].name in drawn and f"序号 {index}" in drawn
+    assert "抽中" in table.split("<tr")[index + 2]
+    # The excluded agency by name and reason; no Python and no bare IDs anywhere.
+    assert "已取消资格的评估公司" in page
+    for raw in ("ID ", "sha256(f", "candidates[int", "hexdigest", "len(candidates)"):
+        assert raw not in page, raw

@@ -200,6 +200,7 @@ def test_the_pdf_carries_the_chinese_name_in_the_embedded_font_and_the_qr_code(a
         pdf = certificates.render_pdf(certificate)
         html = certificates.render_html(certificate)
     assert pdf.startswith(b"%PDF")
+    assert '<html lang="zh-CN">' in html
     reader = PdfReader(io.BytesIO(pdf))
     text = "".join(page.extract_text() for page in reader.pages)
     assert "晋阳绿色示范煤矿" in text

@@ -104,3 +104,21 @@ def test_the_support_contact_comes_from_the_configuration(app, make_user, browse
         app.config.update(saved)
     assert "省厅信息中心" in support and "0351-1234567" in support
     assert "电子邮箱" not in support and "服务时间" not in support  # what is not configured is left out
+
+
+def test_the_link_to_the_empty_summaries_says_what_it_will_do(make_mine, make_user, browser):
+    """展开 while the all-zero blocks are hidden, 收起 while they are shown: the link's words are
+    swapped on Bootstrap's collapse events of the blocks it opens."""
+    mine = make_mine("140105")
+    page = browser(make_user("enterprise", enterprise=mine.enterprise)).get("/").get_data(as_text=True)
+    link = re.search(r'<a [^>]*href="#gm-empty-summary"[^>]*>([^<]*)</a>', page)
+    assert link is not None and link.group(1) == "展开"
+    attributes = link.group(0)
+    assert 'id="gm-empty-summary-link"' in attributes
+    assert 'data-text-open="收起"' in attributes and 'data-text-closed="展开"' in attributes
+    script = re.search(r'<script nonce="[^"]*">(.*?gm-empty-summary-link.*?)</script>', page, re.S)
+    assert script is not None
+    body = script.group(1)
+    assert '$("#gm-empty-summary")' in body
+    assert re.search(r'"show\.bs\.collapse", function \(\) \{ link\.text\(link\.attr\("data-text-open"\)\)', body)
+    assert re.search(r'"hide\.bs\.collapse", function \(\) \{ link\.text\(link\.attr\("data-text-closed"\)\)', body)

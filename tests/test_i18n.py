@@ -209,3 +209,21 @@ def test_the_calendar_and_select_boxes_speak_the_users_language(app, make_user, 
     client.get("/lang/en")
     page = client.get("/mineview/list/").get_data(as_text=True)
     assert json.loads(re.search(r"var words = (\{.*?\});\n", page).group(1))["datepicker"]["months"][0] == "January"
+
+
+def test_every_page_says_its_language(app, make_user, browser):
+    """<html lang>: zh-CN for Chinese (the user's locale), on FAB's pages, ours, the public ones,
+    the login and error pages; the language the user chose otherwise."""
+    import re
+
+    def lang(page: str) -> str:
+        found = re.search(r"<html\b[^>]*\blang=\"([^\"]*)\"", page)
+        return found.group(1) if found else ""
+
+    client = browser(make_user("county", "140105"))
+    for caller, url in ((client, "/"), (client, "/mineview/list/"), (client, "/mineview/show/999999"),
+                        (browser(None), "/login/"), (browser(None), "/public/directory")):
+        response = caller.get(url)
+        assert lang(response.get_data(as_text=True)) == "zh-CN", (url, response.status_code)
+    client.get("/lang/en")
+    assert lang(client.get("/mineview/list/").get_data(as_text=True)) == "en"

@@ -484,6 +484,21 @@ def rule_records_told_apart_by_id_only(page: Page, walk: Walk) -> Iterator[str]:
             yield f"select box offers {labels.count(label)} choices named {label!r}"
 
 
+_HTML_TAG = re.compile(r"<html\b[^>]*>", re.I)
+_LANG = re.compile(r"""\blang=["']([^"']*)["']""", re.I)
+
+
+def rule_page_language(page: Page, walk: Walk) -> Iterator[str]:
+    """A page says it is in Chinese, as written in mainland China: <html lang="zh-CN"> (browsers,
+    screen readers and fonts go by it; a page without it is read as the browser's language)."""
+    tag = _HTML_TAG.search(page.html)
+    if page.status >= 300 or tag is None:
+        return  # a redirect or a fragment, not a page
+    lang = _LANG.search(tag.group())
+    if lang is None or lang.group(1) != "zh-CN":
+        yield f"the page's language: {tag.group()}"
+
+
 RULES: dict[str, Callable[[Page, Walk], Iterator[str]]] = {
     "no server error": rule_server_error,
     "no None/True/False or object repr": rule_raw_value,
@@ -492,6 +507,7 @@ RULES: dict[str, Callable[[Page, Walk], Iterator[str]]] = {
     "no English outside the allow-list": rule_english,
     "no region code without its name": rule_bare_region_code,
     "records told apart by more than an ID": rule_records_told_apart_by_id_only,
+    "the page says it is zh-CN": rule_page_language,
 }
 
 
@@ -571,6 +587,9 @@ RULE_SAMPLES = [
     ("records told apart by more than an ID",
      _TABLE.format("ID", "<tr><td></td><td>1</td><td>通过</td></tr><tr><td></td><td>2</td><td>通过</td></tr>"),
      _TABLE.format("矿山", "<tr><td></td><td>一号矿</td><td>通过</td></tr><tr><td></td><td>二号矿</td><td>通过</td></tr>")),
+    ("the page says it is zh-CN", "<!DOCTYPE html><html><body>矿山</body></html>",
+     '<!DOCTYPE html><html lang="zh-CN"><body>矿山</body></html>'),
+    ("the page says it is zh-CN", '<html lang="zh"><body>矿山</body></html>', '<html lang="zh-CN"><body>矿山</body></html>'),
     ("records told apart by more than an ID", "<select><option>申请</option><option>申请</option></select>",
      "<select><option>一号矿的申请</option><option>二号矿的申请</option></select>"),
 ]

@@ -348,6 +348,8 @@ def test_the_report_pdf_carries_the_province_the_figures_and_the_mines(app, scen
     assert "object" not in text and "method" not in text
     # The 附表 with its columns and notes.
     assert "山西省绿色矿山抽查核查结果汇总表" in text and "存在的主要问题" in text and "填表说明" in text
+    # The printed page's language (the PDF is made from HTML): Chinese as written in mainland China.
+    assert '<html lang="zh-CN">' in spotcheck_reports.render_report_html(scene["campaign"])
     fonts = [str(font.get_object().get("/BaseFont")) for page in PdfReader(io.BytesIO(body)).pages
              for font in (page["/Resources"].get("/Font") or {}).values()]
     assert any("WenQuanYi" in font for font in fonts), fonts

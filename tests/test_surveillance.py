@@ -681,6 +681,7 @@ def test_the_pdf_prints_the_certificate(setting):
     certificate = make_certificate(setting.mine, setting.body, grade="AAAAA")
     html = surveillance.render_html(certificate)
     assert "绿色矿山认证证书" in html and certificate.number in html and "晋认证中心" in html
+    assert '<html lang="zh-CN">' in html
     assert certificates.verification_url(certificate.number) in html and "data:image/png;base64," in html
     text = PdfReader(io.BytesIO(surveillance.render_pdf(certificate))).pages[0].extract_text()
     assert certificate.number in text and "AAAAA" in text

@@ -33,7 +33,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.services import codes, scoping
 # The agency draw is ``sha256-mod-v1`` of the project's draws (documented there).
-from app.services.draws import PICK_ALGORITHM as ALGORITHM, pick  # noqa: F401  (agencies.pick stays)
+from app.services.draws import PICK_ALGORITHM as ALGORITHM, PICK_FORMULA, pick_steps
+from app.services.draws import pick  # noqa: F401  (agencies.pick stays)
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed
 
 ACTIVE, DISQUALIFIED = "active", "disqualified"
@@ -141,8 +142,17 @@ def draw_record(assignment) -> dict:
         "drawn_at": assignment.drawn_at.isoformat() if assignment.drawn_at else None,
         "replayed_agency_id": _safe_replay(assignment),
         "verified": verify(assignment),
-        "formula": "candidates[int(sha256(f\"{seed}:{','.join(candidate_ids)}\").hexdigest(), 16) % len(candidates)]",
+        "formula": PICK_FORMULA,
+        # The replay step by step, for the page that shows it to a person (gm/evaluation_draw.html).
+        "steps": _safe_steps(assignment),
     }
+
+
+def _safe_steps(assignment) -> Optional[dict]:
+    try:
+        return pick_steps(assignment.seed, [int(i) for i in assignment.candidate_ids])
+    except (ValueError, TypeError):
+        return None
 
 
 def _safe_replay(assignment) -> Optional[int]:

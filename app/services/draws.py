@@ -43,12 +43,21 @@ def new_seed() -> str:
     return secrets.token_hex(16)
 
 
-def pick(seed: str, candidate_ids: Sequence[int]) -> int:
-    """``sha256-mod-v1``: the id chosen by ``seed`` among the ordered ``candidate_ids``."""
+def pick_steps(seed: str, candidate_ids: Sequence[int]) -> dict:
+    """``sha256-mod-v1`` step by step, as a reader replays it: the text hashed (``message``), its
+    SHA-256 digest in hexadecimal (``digest``), the position it gives among the candidates
+    (``index``, from 0: the digest as a number, modulo the number of candidates) and the id there."""
     if not candidate_ids:
         raise ValueError("no candidate")
-    message = f"{seed}:{','.join(str(int(i)) for i in candidate_ids)}".encode("utf-8")
-    return int(candidate_ids[int(hashlib.sha256(message).hexdigest(), 16) % len(candidate_ids)])
+    message = f"{seed}:{','.join(str(int(i)) for i in candidate_ids)}"
+    digest = hashlib.sha256(message.encode("utf-8")).hexdigest()
+    index = int(digest, 16) % len(candidate_ids)
+    return {"message": message, "digest": digest, "index": index, "id": int(candidate_ids[index])}
+
+
+def pick(seed: str, candidate_ids: Sequence[int]) -> int:
+    """``sha256-mod-v1``: the id chosen by ``seed`` among the ordered ``candidate_ids``."""
+    return pick_steps(seed, candidate_ids)["id"]
 
 
 def rank_key(seed: str, salt: str, candidate_id: int) -> str:

@@ -73,6 +73,22 @@ def region_name(region) -> str:
     return getattr(region, "full_name", None) or str(region)
 
 
+# Babel's locale -> the HTML language tag (BCP 47) where the two differ: our Chinese is the
+# simplified Chinese of the mainland.
+_HTML_LANGUAGE_TAGS = {"zh": "zh-CN", "zh-Hans": "zh-CN"}
+
+
+def html_lang() -> str:
+    """The page's language for ``<html lang>`` (app/templates/appbuilder/init.html, the PDFs'
+    layouts): the user's locale, zh as zh-CN; the default locale outside a request."""
+    from flask import current_app
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    tag = str(locale).replace("_", "-") if locale is not None else current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
+    return _HTML_LANGUAGE_TAGS.get(tag, tag)
+
+
 # Select2's messages that count (characters to type or delete, items allowed): the number's place.
 COUNT_PLACEHOLDER = "__N__"
 

@@ -43,7 +43,9 @@ _WORKFLOW_TITLES = {
     "certification_certificate": _l("Certification certificates"),
     "surveillance": _l("Surveillance audits"),
 }
-_EQUAL_FILTER = "_flt_3_status"
+# A list filtered to one state: "equal to" is the first filter of a state column
+# (app.web.datamodel.EscapedLikeFilterConverter).
+_EQUAL_FILTER = "_flt_0_status"
 
 
 def _record_title(workflow_name: str) -> str:

@@ -6,38 +6,21 @@ by its name, linked to its page where the reader may open it, the acting person'
 command that acted), and, in the audit trail, the changed fields by their labels and values as
 names (app.views.record_pages)."""
 from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla import filters as fab_filters
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy.orm import joinedload
-from wtforms import SelectField
-from wtforms.validators import Optional as OptionalValidator
 
 from app.models import AuditEntry, TransitionLog
-from app.models.kinds import RECORD_KINDS
 from app.views import record_pages
 from app.views.formatting import formatters
-from app.web.base import SCOPE_BASE_FILTERS
-from app.web.datamodel import EscapedLikeFilterConverter, ListInterface, ListLoading
-
-
-class _KindFilterConverter(EscapedLikeFilterConverter):
-    """The kind of record is chosen from a list (``_kind_field``): it is searched for as it is,
-    not by the text filters (a kind that "starts with" Application would take ApplicationWindow
-    too)."""
-
-    def convert(self, col_name):
-        if col_name == "record_type":
-            return [fab_filters.FilterEqual(col_name, self.datamodel)]
-        return super().convert(col_name)
+from app.web.base import SCOPE_BASE_FILTERS, ChoiceSearch
+from app.web.datamodel import ListInterface, ListLoading
 
 
 class _LogInterface(ListInterface):
     """A log's rows with their ``record`` (the logged record's name, linked where the reader may
     open it) and ``changes`` (a table of labelled fields) computed for the whole page at once: the
     links cost one statement per page, the operators' accounts are loaded with the page."""
-
-    filter_converter_class = _KindFilterConverter
 
     def apply_all(self, query, *args, **kwargs):
         # The operator's account with the page itself (a join, not a statement per row nor one
@@ -62,12 +45,6 @@ class _LogInterface(ListInterface):
         return [computed.get(column, value) for column, value in zip(show_columns, values)]
 
 
-def _kind_field():
-    """The search form's choice of a kind of record, by its label (the log stores the model name)."""
-    return SelectField(_l("Record type"), choices=[("", "—")] + list(RECORD_KINDS.items()),
-                       validators=[OptionalValidator()])
-
-
 _LABELS = {
     "created_at": _l("Time"),
     "record_type": _l("Record type"),
@@ -80,7 +57,7 @@ _LABELS = {
 }
 
 
-class TransitionLogView(ListLoading, ModelView):
+class TransitionLogView(ChoiceSearch, ListLoading, ModelView):
     datamodel = _LogInterface(TransitionLog)
     base_permissions = {"can_list", "can_show"}
     base_filters = SCOPE_BASE_FILTERS
@@ -89,7 +66,6 @@ class TransitionLogView(ListLoading, ModelView):
                     "to_state_label", "operator_name", "role_label", "comment"]
     show_columns = list_columns + ["operator_region"]
     search_columns = ["created_at", "record_type", "record_label", "username", "comment"]
-    search_form_extra_fields = {"record_type": _kind_field()}
     base_order = ("id", "desc")
     formatters_columns = formatters(datetimes=("created_at",), optional=("comment",))
     label_columns = dict(
@@ -102,7 +78,7 @@ class TransitionLogView(ListLoading, ModelView):
     )
 
 
-class AuditLogView(ListLoading, ModelView):
+class AuditLogView(ChoiceSearch, ListLoading, ModelView):
     """The audit trail (SPEC I4), for the info-centre administrator: read only."""
 
     datamodel = _LogInterface(AuditEntry)
@@ -111,7 +87,6 @@ class AuditLogView(ListLoading, ModelView):
     list_columns = ["created_at", "operator_name", "source_label", "action_label", "record_kind", "record"]
     show_columns = list_columns + ["address", "changes"]
     search_columns = ["created_at", "record_type", "record_label", "username"]
-    search_form_extra_fields = {"record_type": _kind_field()}
     base_order = ("id", "desc")
     formatters_columns = formatters(datetimes=("created_at",), optional=("address",))
     label_columns = dict(

@@ -21,14 +21,10 @@ from sqlalchemy import DateTime
 from sqlalchemy import inspect as sa_inspect
 
 from app.extensions import db
-from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS
-from app.models.directory import LEVEL_LABELS
-from app.models.kinds import RECORD_KINDS
-from app.models.spotcheck import STAGE_LABELS
 from app.models.user import role_label
-from app.services import agencies, certification, evaluation, scoping, selection, spotchecks, uploads
+from app.services import scoping, uploads
 from app.views.formatting import local_datetime
-from app.web import labels
+from app.web import closed_lists, labels
 
 _CACHE = "gm_record_registry"
 
@@ -150,35 +146,6 @@ def link_records(items: list) -> dict[int, Markup]:
 # ---------------------------------------------------------------------------
 # Values as names
 # ---------------------------------------------------------------------------
-def _value_labels() -> dict[tuple[str, str], Any]:
-    """The closed lists of the coded columns whose model has no ``<column>_label`` of its own
-    (their labels live with the rules that use them): (record type, column) -> value -> label."""
-    applicant_form = {"economic_type": ECONOMIC_TYPES, "mining_method": MINING_METHODS, "mine_size": MINE_SIZES}
-    labels: dict[tuple[str, str], Any] = {
-        (record_type, column): choices for record_type in ("Application", "CertificationApplication")
-        for column, choices in applicant_form.items()
-    }
-    labels.update({
-        ("CertificationApplication", "kind"): certification.kind_labels(),
-        ("CertificationTeamMember", "team_role"): certification.team_role_labels(),
-        ("EvaluationScore", "source"): evaluation.SOURCE_LABELS,
-        ("CertificationScore", "source"): evaluation.SOURCE_LABELS,
-        ("ReviewDecision", "decision"): selection.DECISION_LABELS,
-        ("Agency", "status"): agencies.STATUS_LABELS,
-        ("Attachment", "kind"): uploads.KIND_LABELS,
-        ("Attachment", "owner_type"): RECORD_KINDS,
-        ("Attachment", "content_type"): {content_type: uploads.KIND_LABELS[kind]
-                                         for content_type, (kind, _extensions) in uploads.CONTENT_TYPES.items()},
-        ("SpotCheckCampaign", "level"): spotchecks.CAMPAIGN_LEVELS,
-        ("SpotCheck", "entry_level"): LEVEL_LABELS,
-        ("SpotCheck", "mining_method"): MINING_METHODS,
-        ("SpotCheckConfirmation", "stage"): STAGE_LABELS,
-        ("Inspector", "title_grade"): spotchecks.TITLE_GRADES,
-        ("Inspector", "admin_rank"): spotchecks.ADMIN_RANKS,
-    })
-    return labels
-
-
 def _choice_label(model: type, field: str, value: Any) -> Optional[str]:
     """A coded value by its label, through the model's own ``<field>_label`` (a status, a mine
     size, an economic type): evaluated on a detached instance holding only that value."""
@@ -227,7 +194,7 @@ def shown_value(record_type: str, field: str, value: Any, user=None) -> str:
             return local_datetime(datetime.datetime.fromisoformat(value))
         except ValueError:
             return value
-    choices = _value_labels().get((record_type, field))
+    choices = closed_lists.closed_list(model, field)
     if choices is not None and value in choices:
         return str(choices[value])
     for name in (_choice_label(model, field, value), _related_name(model, field, value, user)):

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from app.models import Mineral, MineSizeThreshold, Region
 from app.services import reference
 from app.views.formatting import blank_if_none
+from app.web.base import ChoiceSearch
 from app.web.datamodel import ListInterface, ListLoading
 from app.web.labels import MINERAL_LABELS, REGION_LABELS
 
@@ -70,7 +71,7 @@ class WorkingNotes:
         return widgets
 
 
-class RegionView(ListLoading, ModelView):
+class RegionView(ChoiceSearch, ListLoading, ModelView):
     datamodel = ListInterface(Region)
     base_permissions = READ_ONLY
     list_title = show_title = _l("Administrative regions")
@@ -82,7 +83,7 @@ class RegionView(ListLoading, ModelView):
     label_columns = dict(REGION_LABELS)
 
 
-class MineralView(ListLoading, ModelView):
+class MineralView(ChoiceSearch, ListLoading, ModelView):
     datamodel = ListInterface(Mineral)
     base_permissions = READ_ONLY
     list_title = show_title = _l("Mineral catalogue")
@@ -95,7 +96,7 @@ class MineralView(ListLoading, ModelView):
     label_columns = dict(MINERAL_LABELS)
 
 
-class MineSizeThresholdView(WorkingNotes, ListLoading, ModelView):
+class MineSizeThresholdView(WorkingNotes, ChoiceSearch, ListLoading, ModelView):
     """The 矿山生产建设规模分类一览表 (国土资发〔2004〕208号): remarks for every user; the rows
     whose figures are inferred carry the 推定值 mark and the source note for staff."""
 

@@ -175,7 +175,29 @@ class SearchChoices:
         return jsonify(results=search(g.user, request.args.get("q", "")[:64]))
 
 
-class ScopedModelView(SearchChoices, ListLoading, RecordRules, ModelView):
+class ChoiceSearch:
+    """Mixin for model views: the list's search form offers each column with a closed list of
+    values (a workflow's state, a level: app.web.closed_lists) as a select box of its labels,
+    searched by "equal to" by default, and starts with no field filled in."""
+
+    datamodel: Any
+    search_columns: list
+    label_columns: dict
+    search_form_extra_fields: Optional[dict]
+    search_form: Any
+
+    def _init_forms(self):
+        from app.web.forms import closed_list_search_fields, without_defaults
+
+        self.search_form_extra_fields = {
+            **closed_list_search_fields(self.datamodel.obj, self.search_columns, self.label_columns),
+            **(self.search_form_extra_fields or {}),
+        }
+        super()._init_forms()  # type: ignore[misc]
+        without_defaults(self.search_form)
+
+
+class ScopedModelView(SearchChoices, ChoiceSearch, ListLoading, RecordRules, ModelView):
     """One view per resource for every role: permissions decide what a role may do,
     the scope rule decides which records it reaches."""
 
@@ -187,17 +209,6 @@ class ScopedModelView(SearchChoices, ListLoading, RecordRules, ModelView):
     max_page_size = 100
 
     show_widget = RecordShowWidget
-
-    def _init_forms(self):
-        # The search form: a workflow's state chosen by its name, and no field filled in beforehand.
-        from app.web.forms import without_defaults, workflow_search_fields
-
-        self.search_form_extra_fields = {
-            **workflow_search_fields(self.datamodel.obj, self.search_columns, self.label_columns),
-            **(self.search_form_extra_fields or {}),
-        }
-        super()._init_forms()
-        without_defaults(self.search_form)
 
     def _get_list_widget(self, filters, actions=None, order_column="", order_direction="", page=None,
                          page_size=None, widgets=None, **kwargs):

@@ -10,6 +10,8 @@ loads the page with whatever the relationships' ``lazy`` says. Ours:
 - on PostgreSQL, where the planner expects more than ``LIST_EXACT_COUNT_LIMIT`` rows, shows the
   planner's estimate instead of counting them all (``EstimatedCount``, shown as 约 N): the
   exact count of a national list grows with the table, and nobody pages through 100,000 rows;
+- a column with a closed list of values is searched by "equal" and "not equal" only
+  (``EscapedLikeFilterConverter.convert``);
 - its "contains", "starts with", "ends with" filters (and their negations) match the value as
   literal text (``EscapedLikeFilterConverter``): FAB puts it into LIKE as it comes, so a search
   for ``%`` matched every row.
@@ -32,6 +34,7 @@ from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from app.errors import InvalidArgument
 from app.services import scoping, search_text
+from app.web import closed_lists
 
 
 class EstimatedCount(int):
@@ -138,6 +141,16 @@ class EscapedLikeFilterConverter(fab_filters.SQLAFilterConverter):
         (test, [_REPLACED_FILTERS.get(filter_class, filter_class) for filter_class in filter_classes])
         for test, filter_classes in fab_filters.SQLAFilterConverter.conversion_table
     )
+
+    # A column with a closed list of values (a workflow's state, a level: app.web.closed_lists)
+    # is searched like FAB's enums: equal to one of its values (the first, default operator of
+    # the search form) or not; text filters on its codes mean nothing to its readers.
+    closed_list_filters = (fab_filters.FilterEqual, fab_filters.FilterNotEqual)
+
+    def convert(self, col_name):
+        if closed_lists.has_closed_list(getattr(self.datamodel, "obj", None), col_name):
+            return [filter_class(col_name, self.datamodel) for filter_class in self.closed_list_filters]
+        return super().convert(col_name)
 
 
 def escape_like_in_every_filter() -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from app.models.application import SITUATION_AREAS
 from app.models.certification import CERTIFICATION_CONDITIONS
@@ -28,25 +29,31 @@ def date_or_none(value: str | None) -> datetime.date | None:
 _BLANK_LABEL = " "
 
 
-def workflow_search_fields(model: type, columns, labels: dict) -> dict:
+def closed_list_search_fields(model: type, columns, labels: dict) -> dict:
     """Search-form fields (FAB's ``search_form_extra_fields``) for the columns FAB would render as
-    free text around a code: a workflow's state, chosen by its name (已提交) from a select box
-    instead of typed as its code (submitted)."""
+    free text around a code: every searched column with a closed list of values
+    (``app.web.closed_lists``: a workflow's state, a level, a grade) is chosen by its label
+    (已提交) from a select box instead of typed as its code (submitted); its filter is "equal
+    to", the first (``app.web.datamodel.EscapedLikeFilterConverter``)."""
     from flask_appbuilder.fieldwidgets import Select2Widget
     from wtforms import SelectField
     from wtforms.validators import Optional as OptionalValidator
 
-    from app.services import workflow
+    from app.web import closed_lists
 
-    name = getattr(model, "workflow_name", None)
-    if name is None:
-        return {}
-    flow = workflow.workflow_of(model)
-    if flow.state_attr not in (columns or ()):
-        return {}
-    choices = [("", _BLANK_LABEL)] + list(flow.states.items())
-    return {flow.state_attr: SelectField(labels.get(flow.state_attr), choices=choices,
-                                         validators=[OptionalValidator()], widget=Select2Widget())}
+    return {
+        # The choices are read when a form is made, in the reader's language.
+        column: SelectField(labels.get(column), choices=functools.partial(_closed_choices, model, column),
+                            validators=[OptionalValidator()], widget=Select2Widget())
+        for column in columns or () if closed_lists.has_closed_list(model, column)
+    }
+
+
+def _closed_choices(model: type, column: str) -> list[tuple[str, str]]:
+    from app.web import closed_lists
+
+    choices = closed_lists.closed_list(model, column) or {}
+    return [("", _BLANK_LABEL)] + [(str(value), label) for value, label in choices.items()]
 
 
 def without_defaults(form_class) -> None:
