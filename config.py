@@ -222,10 +222,14 @@ SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "0351-0000000")
 SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "")
 SUPPORT_HOURS = os.environ.get("SUPPORT_HOURS", "工作日 8:30–12:00，14:30–17:30")
 
-# Certificates (SPEC F2): a certificate is valid this many years from its issue date, through the
-# day before the anniversary (app.services.certificates; afterwards it shows as expired on the
-# verification page).
-CERTIFICATE_VALID_YEARS = int(os.environ.get("CERTIFICATE_VALID_YEARS", "3"))
+# Directory certificates (SPEC F2) have no fixed term: the seeds give a directory listing none
+# (the three years are certification's, CERTIFICATION_VALID_YEARS), so a certificate is valid while
+# its entry stands and revoked when the entry is removed (app.services.certificates).
+# DIRECTORY_REVIEW_YEARS (a whole number of years; unset or empty: off) flags the entries listed that
+# many years ago or more as due for review on the staff's directory and certificate screens
+# (app.services.directory.review_note); it never expires an entry or its certificate.
+DIRECTORY_REVIEW_YEARS: "int | None" = (int(os.environ["DIRECTORY_REVIEW_YEARS"])
+                                         if os.environ.get("DIRECTORY_REVIEW_YEARS", "").strip() else None)
 # The issuing authority printed on a directory certificate, by the directory's level: national
 # 自然资源部, provincial "<province>自然资源厅" (the four municipalities' own bureaus), city and
 # county "<region>自然资源局". Where a region's authority has another official name (e.g.

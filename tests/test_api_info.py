@@ -151,7 +151,7 @@ def test_the_screens_and_the_api_share_their_labels(app):
         for view_name, api_name, columns in (
             ("EnterpriseView", "EnterpriseApi", ("name", "uscc", "legal_representative", "region_code")),
             ("MineView", "MineApi", ("licence_no", "production_scale", "max_depth_m")),
-            ("CertificateView", "CertificateApi", ("number", "valid_until")),
+            ("CertificateView", "CertificateApi", ("number", "validity_period")),
             ("ApplicationView", "ApplicationApi", ("uscc", "greening_coverage_pct")),
         ):
             for column in columns:

@@ -6,6 +6,7 @@ import datetime
 import threading
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from app import clock
@@ -249,7 +250,7 @@ def test_withdraw_only_while_submitted(people, api):
     assert client.post(f"/api/v1/application/{application.id}/transition", json={"action": "withdraw"}).status_code == 200
     assert status_of(application.id) == "draft"
     workflow.transition(application, "submit", people["enterprise"])
-    workflow.transition(application, "county_pass", people["county"])
+    workflow.transition(application, "county_pass", people["county"], "初审通过")
     refused = client.post(f"/api/v1/application/{application.id}/transition", json={"action": "withdraw"})
     assert refused.status_code == 409 and refused.get_json()["message"]
 
@@ -258,9 +259,9 @@ def test_withdraw_only_while_submitted(people, api):
 def test_each_reviewer_returns_with_a_comment_and_the_enterprise_resubmits(people, level):
     application = submitted(people)
     if level in ("city", "province"):
-        workflow.transition(application, "county_pass", people["county"])
+        workflow.transition(application, "county_pass", people["county"], "初审通过")
     if level == "province":
-        workflow.transition(application, "city_recommend", people["city"])
+        workflow.transition(application, "city_recommend", people["city"], "同意推荐")
     with pytest.raises(TransitionRefused):
         workflow.transition(application, "return", people[level])
     workflow.transition(application, "return", people[level], "请补充矿区绿化材料")
@@ -276,11 +277,124 @@ def test_the_province_cannot_act_before_the_county_and_the_city(people, api):
         response = api(people["province"]).post(f"/api/v1/application/{application.id}/transition",
                                                 json={"action": action, "comment": "x"})
         assert response.status_code in (403, 409) and response.get_json()["message"]
-    workflow.transition(application, "county_pass", people["county"])
+    workflow.transition(application, "county_pass", people["county"], "初审通过")
     response = api(people["province"]).post(f"/api/v1/application/{application.id}/transition",
                                             json={"action": "province_accept"})
     assert response.status_code == 409 and response.get_json()["message"]
     assert status_of(application.id) == "county_passed"
+
+
+# ---------------------------------------------------------------------------
+# Issue 19 point 2: an opinion at every review step (seed 001 二(二))
+# ---------------------------------------------------------------------------
+REVIEW_CHAIN = (("county", "county_pass", "初审通过", "县级初审意见：材料齐全，同意上报"),
+                ("city", "city_recommend", "推荐至省级", "市级复核意见：经复核，同意推荐"),
+                ("province", "province_accept", "受理", "省级受理意见：材料齐全，予以受理"))
+
+
+def _opinion_refusal(action: str) -> str:
+    with force_locale("zh"):
+        return gettext("“%(action)s” needs your review opinion: write it in the opinion box.",
+                       action=workflow.action_label("application", action))
+
+
+def test_every_review_step_is_an_opinion_step_in_the_table():
+    """The rule lives in the transition table: every decision of the county, the city and the
+    province on an application needs the reviewer's opinion."""
+    steps = [t for t in workflow.TRANSITIONS if t.workflow == "application"
+             and t.source in ("submitted", "county_passed", "city_recommended") and t.action != "withdraw"]
+    assert {t.action for t in steps} == {"county_pass", "city_recommend", "province_accept", "return"}
+    assert len(steps) == 6
+    assert all(t.comment_required and t.opinion for t in steps)
+
+
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_passing_without_an_opinion_is_refused_at_each_level(people, blank):
+    application = submitted(people)
+    for role, action, _label, opinion in REVIEW_CHAIN:
+        before = len(workflow.history(application))
+        with force_locale("zh"), pytest.raises(TransitionRefused) as refused:
+            workflow.transition(application, action, people[role], blank)
+        assert refused.value.status_code == 422 and refused.value.field == "comment"
+        assert str(refused.value) == _opinion_refusal(action)
+        assert len(workflow.history(application)) == before  # nothing written
+        workflow.transition(application, action, people[role], opinion)
+    assert status_of(application.id) == "accepted"
+
+
+def test_the_refusal_names_the_missing_opinion_in_chinese(people, api, browser):
+    application = submitted(people)
+    expected = _opinion_refusal("county_pass")
+    assert expected == "“初审通过”需要填写审查意见：请在意见栏中填写。"
+    response = api(people["county"]).post(f"/api/v1/application/{application.id}/transition",
+                                          json={"action": "county_pass"})
+    assert response.status_code == 422
+    assert response.get_json()["message"] == expected and response.get_json()["field"] == "comment"
+    response = api(people["county"]).post(f"/api/v1/application/{application.id}/transition",
+                                          json={"action": "county_pass", "comment": " "})
+    assert response.status_code == 422
+    # Returning without an opinion: the same refusal, named for that step.
+    response = api(people["county"]).post(f"/api/v1/application/{application.id}/transition",
+                                          json={"action": "return"})
+    assert response.status_code == 422 and response.get_json()["message"] == _opinion_refusal("return")
+    page = browser(people["county"]).post(f"/applicationview/transition/{application.id}",
+                                          data={"action": "county_pass", "comment": ""}, follow_redirects=True)
+    assert expected in page.get_data(as_text=True)
+    assert status_of(application.id) == "submitted" and [s.action for s in workflow.history(application)] == ["submit"]
+
+
+def test_the_pass_buttons_ask_for_the_opinion(people, browser):
+    """The pass and return buttons of each level have the required opinion box (the mechanism the
+    return step used for its comment)."""
+    import re
+
+    application = submitted(people)
+    for role, action, _label, opinion in REVIEW_CHAIN:
+        page = browser(people[role]).get(f"/applicationview/show/{application.id}").get_data(as_text=True)
+        for step in (action, "return"):
+            form = re.search(r'<form[^>]*gm-step[^>]*>(?:(?!</form>).)*value="%s"(?:(?!</form>).)*</form>' % step,
+                             page, re.S)
+            assert form is not None, (role, step)
+            assert "审查意见（必填）" in form.group(0) and re.search(r"\srequired\s*>", form.group(0)), (role, step)
+        workflow.transition(application, action, people[role], opinion)
+
+
+def test_the_opinions_show_on_the_record_and_in_the_process_log(people, browser, api):
+    application = submitted(people)
+    # A first round: the county returns, the enterprise resubmits.
+    workflow.transition(application, "return", people["county"], "请补充矿区复绿现场照片")
+    workflow.transition(application, "submit", people["enterprise"])
+    page = browser(people["enterprise"]).get(f"/applicationview/show/{application.id}").get_data(as_text=True)
+    assert "审查意见" in page
+    for role, action, _label, opinion in REVIEW_CHAIN:
+        response = api(people[role]).post(f"/api/v1/application/{application.id}/transition",
+                                          json={"action": action, "comment": opinion})
+        assert response.status_code == 200, response.get_json()
+    opinions = workflow.opinions(application)
+    assert [(step.action, step.comment) for step in opinions] == (
+        [("return", "请补充矿区复绿现场照片")] + [(action, opinion) for _r, action, _l, opinion in REVIEW_CHAIN])
+    assert [step.username for step in opinions] == [people[r].username for r in ("county", "county", "city", "province")]
+    # The record's page: the section with each level's opinion, who and when.
+    page = browser(people["enterprise"]).get(f"/applicationview/show/{application.id}").get_data(as_text=True)
+    section = page[page.index('id="review-opinions"'):]
+    section = section[:section.index("</table>")]
+    from app.views.formatting import local_datetime
+    for step in opinions:
+        assert step.comment in section and step.operator_name in section
+        assert local_datetime(step.created_at) in section
+    for label in ("初审通过", "推荐至省级", "受理", "退回修改"):
+        assert label in section
+    # The process log carries them as the steps' comments.
+    log = browser(people["city"]).get(f"/applicationview/process/{application.id}").get_data(as_text=True)
+    for _role, _action, _label, opinion in REVIEW_CHAIN:
+        assert opinion in log
+
+
+def test_a_record_without_opinions_says_so(people, browser):
+    application = submitted(people)
+    page = browser(people["county"]).get(f"/applicationview/show/{application.id}").get_data(as_text=True)
+    section = page[page.index('id="review-opinions"'):]
+    assert "尚无审查意见" in section[:section.index("</table>")]
 
 
 def test_each_reviewer_sees_only_its_scope(people, browser, api):

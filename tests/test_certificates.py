@@ -62,29 +62,37 @@ def test_numbers_follow_level_province_year_and_sequence(make_mine):
     assert first.region_code == "140105" and first.enterprise_id == first.entry.enterprise_id
 
 
-def test_issue_is_idempotent_and_dated(app, make_mine):
+def test_issue_is_idempotent_and_dated_without_an_expiry(app, make_mine):
     entry = make_entry(make_mine())
     certificate = certificate_of(entry)
     assert certificates.issue(entry, db.session).id == certificate.id
     assert certificate.issued_on == TODAY
-    years = app.config["CERTIFICATE_VALID_YEARS"]
-    assert years == 3
-    # Valid through the day before the anniversary (the convention of both kinds of certificate).
-    assert certificate.valid_until == certificates.last_valid_day(TODAY, years)
+    # Issue 19 point 8: a directory listing has no fixed term, nor has its certificate.
+    assert not hasattr(certificate, "valid_until") and "valid_until" not in Certificate.__table__.c
+    assert "CERTIFICATE_VALID_YEARS" not in app.config
+    with force_locale("zh"):
+        assert certificate.validity_period == "列入名录期间有效"
+
+
+def test_the_certification_convention_stays_the_day_before_the_anniversary():
+    """last_valid_day is the certification certificate's convention (its three years, seed 002)."""
     assert certificates.add_years(datetime.date(2024, 2, 29), 3) == datetime.date(2027, 2, 28)
-
-
-def test_a_certificate_is_valid_through_the_day_before_the_anniversary(make_mine, monkeypatch):
     assert certificates.last_valid_day(datetime.date(2026, 3, 5), 3) == datetime.date(2029, 3, 4)
     assert certificates.last_valid_day(datetime.date(2026, 1, 1), 3) == datetime.date(2028, 12, 31)
     # 29 February: its anniversary in a common year is 1 March, so the last day is 28 February.
     assert certificates.last_valid_day(datetime.date(2024, 2, 29), 3) == datetime.date(2027, 2, 28)
     assert certificates.last_valid_day(datetime.date(2024, 2, 29), 4) == datetime.date(2028, 2, 28)
+
+
+def test_a_certificate_stays_valid_years_later_while_its_entry_stands(make_mine, monkeypatch):
     monkeypatch.setattr(certificates, "_today", lambda: datetime.date(2026, 3, 5))
     certificate = certificate_of(make_entry(make_mine()))
-    assert (certificate.issued_on, certificate.valid_until) == (datetime.date(2026, 3, 5), datetime.date(2029, 3, 4))
-    assert certificates.status_of(certificate, today=datetime.date(2029, 3, 4)) == "valid"
-    assert certificates.status_of(certificate, today=datetime.date(2029, 3, 5)) == "expired"
+    assert certificate.issued_on == datetime.date(2026, 3, 5)
+    # Three, ten years on: no date ends it (the former three-year expiry is gone).
+    for later in (datetime.date(2029, 3, 5), datetime.date(2036, 3, 5)):
+        monkeypatch.setattr(certificates, "_today", lambda later=later: later)
+        assert certificates.status_of(certificate) == "valid"
+        assert certificates.public_view(certificate)["status"] == "valid"
 
 
 def test_a_number_taken_meanwhile_is_retried_in_a_savepoint(make_mine, monkeypatch):
@@ -146,19 +154,16 @@ def test_concurrent_issues_get_distinct_numbers(app, make_mine):
 # ---------------------------------------------------------------------------
 # Status
 # ---------------------------------------------------------------------------
-def test_status_valid_expired_revoked(make_mine, make_user):
+def test_status_follows_the_entry_valid_then_revoked(make_mine, make_user):
     entry = make_entry(make_mine())
     certificate = certificate_of(entry)
-    assert certificates.status_of(certificate) == "valid"
-    assert certificates.status_of(certificate, today=certificate.valid_until) == "valid"
-    assert certificates.status_of(certificate, today=certificate.valid_until + datetime.timedelta(days=1)) == "expired"
+    assert certificates.status_of(certificate) == "valid" and certificate.validity == "valid"
     revoke(entry, make_user)
     db.session.expire_all()
     certificate = certificate_of(entry)
     assert certificates.status_of(certificate) == "revoked"
-    # Revoked wins over expired.
-    assert certificates.status_of(certificate, today=certificate.valid_until + datetime.timedelta(days=1)) == "revoked"
     assert certificate.validity == "revoked"
+    assert set(certificates.STATUS_LABELS) == {"valid", "revoked"}
 
 
 def test_numbers_are_normalised_and_malformed_ones_refused(make_mine):
@@ -265,7 +270,9 @@ def test_the_pdf_fills_an_a4_landscape_page_with_the_authority_over_the_seal(app
     text = layout.text.replace(" ", "")
     assert "山西省自然资源厅" in text  # the issuing authority of a provincial entry
     assert zh("(Place of the seal)") in text and "（印章处）" in text
-    assert "2026年3月5日" in text and "2029-03-04" in text
+    assert "2026年3月5日" in text
+    # No expiry date: the term is the listing's (issue 19 point 8).
+    assert "有效期" in text and "列入名录期间有效" in text and "2029" not in text
     assert zh("This certificate is hereby issued.") in text
     # Filled: the title near the top edge, the authority and its date near the bottom edge.
     assert max(layout.heights) > 0.85 * height
@@ -395,9 +402,100 @@ def test_certificates_are_not_written_through_the_screens_or_the_api(scene, brow
     certificate = scene["certificate"]
     national = scene["national"]
     assert api(national).post("/api/v1/certificate/", json={"number": "GM-P-14-2026-0999"}).status_code in (401, 403, 405)
-    assert api(national).put(f"/api/v1/certificate/{certificate.id}", json={"valid_until": "2099-01-01"}).status_code in (401, 403, 405)
+    assert api(national).put(f"/api/v1/certificate/{certificate.id}", json={"issued_on": "2099-01-01"}).status_code in (401, 403, 405)
     assert api(national).delete(f"/api/v1/certificate/{certificate.id}").status_code in (401, 403, 405)
     response = browser(national).post(f"/certificateview/delete/{certificate.id}")
     assert response.status_code in (302, 403, 404, 405)
     db.session.expire_all()
     assert db.session.get(Certificate, certificate.id) is not None
+
+
+# ---------------------------------------------------------------------------
+# Issue 19 point 8: the certificate follows the directory; the optional review period
+# ---------------------------------------------------------------------------
+def test_the_removal_revokes_the_certificate_on_every_face(scene, make_user, browser, api):
+    certificate = scene["certificate"]
+    revoke(certificate.entry, make_user)
+    db.session.expire_all()
+    assert api(scene["owner"]).get(f"/api/v1/certificate/{certificate.id}").get_json()["result"]["validity"] == "revoked"
+    page = browser(scene["owner"]).get(f"/certificateview/show/{certificate.id}").get_data(as_text=True)
+    assert zh("Revoked") in page
+
+
+def test_the_api_gives_the_term_not_a_date(scene, api):
+    body = api(scene["owner"]).get(f"/api/v1/certificate/{scene['certificate'].id}").get_json()["result"]
+    assert "valid_until" not in body and body["validity_period"] == zh("Valid while the mine stays in the directory")
+
+
+@pytest.fixture
+def review_years(app):
+    app.config["DIRECTORY_REVIEW_YEARS"] = 3
+    yield 3
+    app.config["DIRECTORY_REVIEW_YEARS"] = None
+
+
+def _listed_years_ago(entry, years: int, days: int = 0) -> None:
+    entry.listed_on = certificates.add_years(TODAY, -years) - datetime.timedelta(days=days)
+    db.session.commit()
+
+
+def test_no_review_period_by_default(app, scene):
+    from app.services import directory
+
+    assert app.config["DIRECTORY_REVIEW_YEARS"] is None
+    entry = scene["certificate"].entry
+    _listed_years_ago(entry, 30)
+    assert directory.review_due(entry) is False and entry.review_note == ""
+    assert certificates.status_of(scene["certificate"]) == "valid"
+
+
+def test_the_review_period_flags_entries_due_but_never_expires_them(scene, review_years):
+    from app.services import directory
+
+    entry = scene["certificate"].entry
+    other = scene["other_certificate"].entry
+    _listed_years_ago(entry, 3)              # listed three years ago today: due
+    _listed_years_ago(other, 3, days=-1)     # three years ago tomorrow: not yet
+    assert directory.review_due_on(entry) == TODAY and directory.review_due(entry)
+    assert not directory.review_due(other)
+    with force_locale("zh"):
+        assert entry.review_note == f"待复核：列入名录已满3年（{entry.listed_on.isoformat()}列入）"
+        assert scene["certificate"].review_note == entry.review_note
+    assert other.review_note == ""
+    # Still listed, the certificate still valid.
+    assert entry.status == "listed" and certificates.status_of(scene["certificate"]) == "valid"
+
+
+def test_a_removed_entry_is_not_due_for_review(scene, review_years, make_user):
+    from app.services import directory
+
+    entry = scene["certificate"].entry
+    _listed_years_ago(entry, 5)
+    revoke(entry, make_user)
+    db.session.expire_all()
+    assert not directory.review_due(db.session.get(DirectoryEntry, entry.id))
+
+
+def test_the_staff_see_the_review_note_on_the_lists_and_pages_the_enterprise_does_not(scene, review_years,
+                                                                                     browser):
+    certificate = scene["certificate"]
+    entry = certificate.entry
+    _listed_years_ago(entry, 4)
+    with force_locale("zh"):
+        note = entry.review_note
+    assert note.startswith("待复核")
+    for who in ("county", "province", "national"):
+        client = browser(scene[who])
+        for url in ("/certificateview/list/", f"/certificateview/show/{certificate.id}",
+                    "/directoryentryview/list/", f"/directoryentryview/show/{entry.id}"):
+            page = client.get(url)
+            assert page.status_code == 200 and note in page.get_data(as_text=True), (who, url)
+    owner = browser(scene["owner"])
+    for url in ("/certificateview/list/", f"/certificateview/show/{certificate.id}"):
+        page = owner.get(url)
+        assert page.status_code == 200 and "待复核" not in page.get_data(as_text=True), url
+    # Off again: no note anywhere.
+    from flask import current_app
+
+    current_app.config["DIRECTORY_REVIEW_YEARS"] = None
+    assert "待复核" not in browser(scene["province"]).get("/directoryentryview/list/").get_data(as_text=True)

@@ -80,6 +80,18 @@ def test_the_demo_tells_a_true_story(app):
     for log in db.session.scalars(select(TransitionLog).where(TransitionLog.action.in_(("reject", "return")))):
         assert log.comment and "齐全" not in log.comment and "通过" not in log.comment, log.comment
 
+    # Every review decision of the county, the city and the province carries a Chinese opinion
+    # that agrees with it (issue 19 point 2), and each application's page lists them.
+    from app.services import workflow
+
+    opinions = [log for log in db.session.scalars(select(TransitionLog).where(TransitionLog.workflow == "application"))
+                if workflow.is_opinion(log)]
+    assert {log.action for log in opinions} >= {"county_pass", "city_recommend", "province_accept", "return"}
+    for log in opinions:
+        assert log.comment and any("\u4e00" <= ch <= "\u9fff" for ch in log.comment), (log.action, log.comment)
+        if log.action != "return":
+            assert "同意" in log.comment or "受理" in log.comment, log.comment
+
     # The spot check ordered rectification because of findings, and the report counts only those.
     checks = list(db.session.scalars(select(SpotCheck)))
     assert checks

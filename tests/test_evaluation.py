@@ -29,9 +29,9 @@ def version(code: str) -> IndicatorVersion:
 
 def accepted(people):  # noqa: F811
     application = submitted(people)
-    workflow.transition(application, "county_pass", people["county"])
-    workflow.transition(application, "city_recommend", people["city"])
-    workflow.transition(application, "province_accept", people["province"])
+    workflow.transition(application, "county_pass", people["county"], "初审通过")
+    workflow.transition(application, "city_recommend", people["city"], "同意推荐")
+    workflow.transition(application, "province_accept", people["province"], "予以受理")
     assert application.status == "accepted"
     return application
 
@@ -244,9 +244,9 @@ def test_scoring_in_the_wrong_state_or_by_the_wrong_user(people, make_mine, make
     application = submitted(people)
     with pytest.raises(ValidationFailed):
         evaluation.save_scores(application, people["enterprise"], "self", {"1.1.1": 1})
-    workflow.transition(application, "county_pass", people["county"])
-    workflow.transition(application, "city_recommend", people["city"])
-    workflow.transition(application, "province_accept", people["province"])
+    workflow.transition(application, "county_pass", people["county"], "初审通过")
+    workflow.transition(application, "city_recommend", people["city"], "同意推荐")
+    workflow.transition(application, "province_accept", people["province"], "予以受理")
     with pytest.raises(AccessDenied):
         evaluation.save_scores(application, people["province"], "self", {"1.1.1": 1})
     with pytest.raises(AccessDenied):  # not drawn yet / not an agency's turn

@@ -163,23 +163,27 @@ def test_pages_are_capped_and_cost_the_same(app, make_mine, api):
 # ---------------------------------------------------------------------------
 # Verification
 # ---------------------------------------------------------------------------
-def test_verification_valid_revoked_expired_and_unknown(listed, make_user, browser, api, monkeypatch):
+def test_verification_valid_while_listed_revoked_and_unknown(listed, make_user, browser, api, monkeypatch):
     certificate = certificate_of(listed)
     number = certificate.number
     page = browser().get(f"/public/certificate/{number}").get_data(as_text=True)
-    assert zh("Valid") in page and "晋阳公开示范煤矿" in page and certificate.valid_until.isoformat() in page
+    assert zh("Valid") in page and "晋阳公开示范煤矿" in page
+    # No expiry date: the term is the listing's (issue 19 point 8).
+    assert "列入名录期间有效" in page and zh("Valid until") not in page
     for secret in list(CONTACT_DATA.values()) + list(MINE_CONTACTS.values()):
         assert secret not in page
     body = api().get(f"/public/api/certificate/{number.lower()}").get_json()
     assert body["found"] is True and body["status"] == "valid" and body["mine_name"] == "晋阳公开示范煤矿"
     assert body["level"] == "province" and body["year"] == 2026 and body["issued_on"] == certificate.issued_on.isoformat()
+    assert "valid_until" not in body and body["validity"] == "列入名录期间有效"
     assert not set(body) & set(CONTACT_DATA)
 
-    # Expired: the day after valid_until.
-    later = certificate.valid_until + datetime.timedelta(days=1)
+    # Years later, still listed: still valid (a listing has no fixed term).
+    later = certificate.issued_on.replace(year=certificate.issued_on.year + 10)
     monkeypatch.setattr(certificates, "_today", lambda: later)
-    assert api().get(f"/public/api/certificate/{number}").get_json()["status"] == "expired"
-    assert zh("Expired") in browser().get(f"/public/certificate?number={number}").get_data(as_text=True)
+    monkeypatch.setattr(clock, "today", lambda: later)
+    assert api().get(f"/public/api/certificate/{number}").get_json()["status"] == "valid"
+    assert zh("Expired") not in browser().get(f"/public/certificate?number={number}").get_data(as_text=True)
     monkeypatch.undo()
 
     # Revoked: the entry was removed from the directory.

@@ -62,7 +62,7 @@ def _side(tag: str, make_mine, make_user, make_agency, make_certification_body) 
                            status="listed", mine_name=mine.name, enterprise_name=enterprise.name, listed_on=TODAY,
                            entry_reason="遴选")
     certificate = Certificate(number=f"GM-{tag}", entry=entry, enterprise_id=enterprise.id, region_code=county,
-                              issued_on=TODAY, valid_until=TODAY)
+                              issued_on=TODAY)
     inspector = Inspector(user=inspector_account, pool_region_code=province, home_region_code=county, name=f"{tag}核查员")
     campaign = SpotCheckCampaign(year=2026, level="province", region_code=province, title=f"{tag}抽查", ratio=0.2)
     team = SpotCheckTeam(campaign=campaign, number=1, leader=inspector)

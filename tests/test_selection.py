@@ -48,9 +48,9 @@ def world(people, scoring_done, make_agency, make_user):
 
 def accepted(people):
     application = submitted(people)
-    workflow.transition(application, "county_pass", people["county"])
-    workflow.transition(application, "city_recommend", people["city"])
-    workflow.transition(application, "province_accept", people["province"])
+    workflow.transition(application, "county_pass", people["county"], "初审通过")
+    workflow.transition(application, "city_recommend", people["city"], "同意推荐")
+    workflow.transition(application, "province_accept", people["province"], "予以受理")
     return application
 
 

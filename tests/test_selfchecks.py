@@ -410,8 +410,9 @@ def test_problem_leads_are_recorded_in_scope_and_closed_with_a_comment(world, ma
     assert db.session.scalar(select(db.func.count(ProblemLead.id))) == 2
 
     # Closing needs the comment; a closed lead is no longer changed.
+    # A missing comment is missing input (422, on the comment field), for every step that needs one.
     response = client.post(f"/api/v1/problemlead/{lead.id}/transition", json={"action": "close"})
-    assert response.status_code == 409
+    assert response.status_code == 422 and response.get_json()["field"] == "comment"
     response = client.post(f"/api/v1/problemlead/{lead.id}/transition",
                            json={"action": "close", "comment": "经核实已整改"})
     assert response.status_code == 200 and response.get_json()["status"] == "closed"

@@ -16,12 +16,12 @@ class CertificateApi(ScopedModelRestApi):
     datamodel = ListInterface(Certificate)
     base_permissions = ["can_get", "can_info", "can_download"]
     list_columns = show_columns = [
-        "id", "number", "issued_on", "valid_until", "region_code", "enterprise_id", "entry_id",
+        "id", "number", "issued_on", "validity_period", "region_code", "enterprise_id", "entry_id",
         "entry.mine_name", "entry.enterprise_name", "entry.mineral_name", "entry.level", "entry.year",
         "entry.status", "validity", "validity_label",
     ]
-    search_columns = ["number", "issued_on", "valid_until", "region_code"]
-    order_columns = ["number", "issued_on", "valid_until"]
+    search_columns = ["number", "issued_on", "region_code"]
+    order_columns = ["number", "issued_on"]
     base_order = ("id", "desc")
     method_permission_name = {"get_list": "get", "get": "get", "info": "info", "pdf": "download"}
 

@@ -24,10 +24,13 @@ NATIONAL, PROVINCIAL, CITY, COUNTY = "national", "province", "city", "county"
 LEVELS = (NATIONAL, PROVINCIAL, CITY, COUNTY)
 LEVEL_LABELS = {NATIONAL: _l("National"), PROVINCIAL: _l("Provincial"), CITY: _l("City-level"),
                 COUNTY: _l("County-level")}
-# A directory certificate's status, computed by app.services.certificates.status_of.
-CERTIFICATE_VALID, CERTIFICATE_REVOKED, CERTIFICATE_EXPIRED = "valid", "revoked", "expired"
-CERTIFICATE_STATUS_LABELS = {CERTIFICATE_VALID: _l("Valid"), CERTIFICATE_REVOKED: _l("Revoked"),
-                             CERTIFICATE_EXPIRED: _l("Expired")}
+# A directory certificate's status, computed by app.services.certificates.status_of: valid while
+# its entry stands, revoked once the entry is removed. A directory listing has no fixed term (the
+# seeds give none; three years are the certification certificate's, seed 002), so neither has its
+# certificate: it says so where another certificate prints a date.
+CERTIFICATE_VALID, CERTIFICATE_REVOKED = "valid", "revoked"
+CERTIFICATE_STATUS_LABELS = {CERTIFICATE_VALID: _l("Valid"), CERTIFICATE_REVOKED: _l("Revoked")}
+CERTIFICATE_VALIDITY = _l("Valid while the mine stays in the directory")
 
 
 class DirectoryEntry(WorkflowRecord, TimestampMixin, Model):
@@ -65,6 +68,10 @@ class DirectoryEntry(WorkflowRecord, TimestampMixin, Model):
     enterprise: Mapped[Enterprise] = relationship(Enterprise)
     region: Mapped[Region] = relationship(Region)
 
+    # Whether the entry is due for its review (DIRECTORY_REVIEW_YEARS, off by default): the
+    # staff's note, empty when it is not due (app.services.directory.review_note).
+    review_note = service_rule("directory.review_note", "the note of an entry due for review, or ''")
+
     @property
     def level_label(self) -> str:
         return label(LEVEL_LABELS, self.level)
@@ -74,8 +81,9 @@ class DirectoryEntry(WorkflowRecord, TimestampMixin, Model):
 
 
 class Certificate(Model):
-    """The certificate of a directory entry. Valid, revoked (its entry was removed) or expired
-    (past ``valid_until``): app.services.certificates computes which; nothing is stored twice."""
+    """The certificate of a directory entry. Valid while its entry stands, revoked once the entry
+    is removed: app.services.certificates computes which; nothing is stored twice. No expiry date:
+    a listing has no fixed term."""
 
     __tablename__ = "certificate"
 
@@ -87,13 +95,21 @@ class Certificate(Model):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), nullable=False, index=True)
     region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False, index=True)
     issued_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
-    valid_until: Mapped[datetime.date] = mapped_column(Date, nullable=False)
 
     entry: Mapped[DirectoryEntry] = relationship(DirectoryEntry)
     region: Mapped[Region] = relationship(Region)
 
     # Read-only views of the computed state and of the entry, for lists and detail pages.
-    validity = service_rule("certificates.status_of", "valid, revoked or expired, as of today")
+    validity = service_rule("certificates.status_of", "valid while the entry stands, else revoked")
+
+    @property
+    def validity_period(self) -> str:
+        """The term printed where a certificate would print a date: none but the listing's."""
+        return str(CERTIFICATE_VALIDITY)
+
+    @property
+    def review_note(self) -> str:
+        return self.entry.review_note if self.entry else ""
 
     @property
     def validity_label(self) -> str:

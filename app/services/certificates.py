@@ -17,12 +17,17 @@ takes a transaction-scoped advisory lock on the sequence, and everywhere the uni
 on ``certificate.number`` is the last word: a collision is retried with the next number inside
 a savepoint, so the caller's transaction goes on.
 
-A certificate stores no status: ``status_of`` computes it. Revoked when its entry was removed
-from the directory, else expired after ``valid_until``, else valid. ``issued_on`` is the day of
-issue, ``valid_until`` the day before its CERTIFICATE_VALID_YEARS-th (config, default 3)
-anniversary: ``last_valid_day``, the one validity convention of both kinds of certificate (the
-certification certificate's, app.services.surveillance, too): issued 2026-03-05 for 3 years, valid
-through 2029-03-04.
+A certificate stores no status: ``status_of`` computes it. A directory certificate follows its
+directory entry (issue 19 point 8): valid while the entry stands, revoked once the entry is removed
+from the directory (app.services.directory, the ``remove`` step). The seeds give a directory listing
+no fixed term (three years are the certification certificate's, seed 002), so the certificate has
+no expiry date: the PDF and the public verification page say "valid while the mine stays in the
+directory" (``VALIDITY``). An optional review period (DIRECTORY_REVIEW_YEARS, off by default) only
+flags entries due for review to the staff (app.services.directory.review_note); it never expires
+a certificate. ``issued_on`` is the day of issue.
+
+``last_valid_day`` is the validity convention of the certification certificate
+(app.services.surveillance): issued 2026-03-05 for 3 years, valid through 2029-03-04.
 
 ``render_pdf`` prints it on one A4 landscape page with xhtml2pdf (template gm/certificate_pdf.html)
 in the WenQuanYi Micro Hei font shipped in app/data/fonts/ (embedded, subset, in every PDF:
@@ -50,10 +55,10 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.models.directory import (
-    CERTIFICATE_EXPIRED,
     CERTIFICATE_REVOKED,
     CERTIFICATE_STATUS_LABELS,
     CERTIFICATE_VALID,
+    CERTIFICATE_VALIDITY,
     CITY,
     COUNTY,
     NATIONAL,
@@ -67,14 +72,15 @@ from app.services.exceptions import ValidationFailed
 from app.services.paging import Page, int_or_none
 
 LEVEL_LETTERS = {NATIONAL: "N", PROVINCIAL: "P", CITY: "C", COUNTY: "X"}
-DEFAULT_VALID_YEARS = 3
 # What a certificate number looks like (after upper-casing and trimming the input).
 NUMBER_PATTERN = re.compile(r"^GM-[NPCX]-\d{2}-\d{4}-\d{4,5}$")
 NUMBER_MAX_LENGTH = 32
 _ISSUE_ATTEMPTS = 5
 
-VALID, REVOKED, EXPIRED = CERTIFICATE_VALID, CERTIFICATE_REVOKED, CERTIFICATE_EXPIRED
+VALID, REVOKED = CERTIFICATE_VALID, CERTIFICATE_REVOKED
 STATUS_LABELS = CERTIFICATE_STATUS_LABELS
+# The term of a directory certificate, where a certification certificate prints its last day.
+VALIDITY = CERTIFICATE_VALIDITY
 # The title printed on the certificate, per level of the directory.
 TITLES = {
     NATIONAL: _l("National green mine"),
@@ -108,8 +114,9 @@ def anniversary(day: datetime.date, years: int) -> datetime.date:
 
 
 def last_valid_day(valid_from: datetime.date, years: int) -> datetime.date:
-    """The one validity convention of both kinds of certificate: valid from ``valid_from``
-    through the day before its ``years``-th anniversary (2026-03-05, 3 years: 2029-03-04)."""
+    """The certification certificate's validity convention (app.services.surveillance): valid
+    from ``valid_from`` through the day before its ``years``-th anniversary (2026-03-05, 3 years:
+    2029-03-04). A directory certificate has no such term."""
     return anniversary(valid_from, years) - datetime.timedelta(days=1)
 
 
@@ -173,7 +180,8 @@ def insert_numbered(session: Session, prefix: str, next_number: Callable[[], str
 def issue(entry: DirectoryEntry, session: Session) -> Certificate:
     """Create the certificate of ``entry`` in the caller's transaction (flushed, not committed).
 
-    Idempotent: an entry that already has its certificate gets that one back."""
+    Idempotent: an entry that already has its certificate gets that one back. No expiry date: the
+    certificate is valid as long as the entry stands (``status_of``)."""
     if entry.id is None:
         session.add(entry)
         session.flush()
@@ -182,12 +190,11 @@ def issue(entry: DirectoryEntry, session: Session) -> Certificate:
         return existing
     prefix = number_prefix(entry)
     issued_on = _today()
-    years = int(current_app.config.get("CERTIFICATE_VALID_YEARS", DEFAULT_VALID_YEARS))
     return insert_numbered(
         session, prefix, lambda: _next_number(session, prefix),
         lambda number: Certificate(
             number=number, entry_id=entry.id, enterprise_id=entry.enterprise_id, region_code=entry.region_code,
-            issued_on=issued_on, valid_until=last_valid_day(issued_on, years),
+            issued_on=issued_on,
         ),
     )
 
@@ -195,21 +202,16 @@ def issue(entry: DirectoryEntry, session: Session) -> Certificate:
 # ---------------------------------------------------------------------------
 # Status
 # ---------------------------------------------------------------------------
-def status_from(entry_status: Optional[str], valid_until: datetime.date,
-                today: Optional[datetime.date] = None) -> str:
-    """The rule: revoked once the entry has left the directory (whatever the date), else
-    expired after ``valid_until`` (the last valid day), else valid."""
-    if entry_status != "listed":
-        return REVOKED
-    if (today or _today()) > valid_until:
-        return EXPIRED
-    return VALID
+def status_from(entry_status: Optional[str]) -> str:
+    """The rule: the certificate follows its directory entry. Valid while the entry stands
+    (listed), revoked once it has left the directory; no date ends it."""
+    return VALID if entry_status == "listed" else REVOKED
 
 
-def status_of(certificate: Certificate, today: Optional[datetime.date] = None) -> str:
-    """valid, revoked (its entry was removed from the directory) or expired (past valid_until)."""
+def status_of(certificate: Certificate) -> str:
+    """valid (its entry stands) or revoked (its entry was removed from the directory)."""
     entry = certificate.entry
-    return status_from(entry.status if entry is not None else None, certificate.valid_until, today)
+    return status_from(entry.status if entry is not None else None)
 
 
 def status_label(status: str) -> str:
@@ -246,11 +248,12 @@ def province_name(region_code: str) -> str:
     return province.name if province is not None else ""
 
 
-def public_view(certificate: Certificate, today: Optional[datetime.date] = None) -> dict:
+def public_view(certificate: Certificate) -> dict:
     """What the public may know of a certificate: no contact data, nothing from the registry
-    beyond the names copied into the directory entry."""
+    beyond the names copied into the directory entry. ``validity`` says what its term is (while
+    the mine stays in the directory), where a certification certificate gives ``valid_until``."""
     entry = certificate.entry
-    status = status_of(certificate, today)
+    status = status_of(certificate)
     return {
         "number": certificate.number,
         "status": status,
@@ -263,15 +266,15 @@ def public_view(certificate: Certificate, today: Optional[datetime.date] = None)
         "level_label": entry.level_label,
         "year": entry.year,
         "issued_on": certificate.issued_on.isoformat(),
-        "valid_until": certificate.valid_until.isoformat(),
+        "validity": str(VALIDITY),
         "removed_on": entry.removed_on.isoformat() if status == REVOKED and entry.removed_on else None,
     }
 
 
-def verify(number: Any, today: Optional[datetime.date] = None) -> Optional[dict]:
+def verify(number: Any) -> Optional[dict]:
     """The public facts of the certificate with this number, or None (unknown or malformed)."""
     certificate = find(number)
-    return public_view(certificate, today) if certificate is not None else None
+    return public_view(certificate) if certificate is not None else None
 
 
 # ---------------------------------------------------------------------------
@@ -365,14 +368,15 @@ def signature_context(authority: str, issued_on: datetime.date) -> dict[str, str
             "seal_mark": pdf.seal_mark_uri()}
 
 
-def render_html(certificate: Certificate, today: Optional[datetime.date] = None) -> str:
+def render_html(certificate: Certificate) -> str:
     entry = certificate.entry
     url = verification_url(certificate.number)
+    status = status_of(certificate)
     with force_locale("zh"):
         return render_template(
             "gm/certificate_pdf.html",
-            certificate=certificate, entry=entry, status=status_of(certificate, today),
-            status_label=status_label(status_of(certificate, today)),
+            certificate=certificate, entry=entry, status=status, status_label=status_label(status),
+            validity=str(VALIDITY),
             title=str(TITLES.get(entry.level, "")), level_label=entry.level_label,
             province=province_name(certificate.region_code),
             region_name=entry.region.full_name if entry.region is not None else "",
@@ -382,9 +386,9 @@ def render_html(certificate: Certificate, today: Optional[datetime.date] = None)
         )
 
 
-def render_pdf(certificate: Certificate, today: Optional[datetime.date] = None) -> bytes:
+def render_pdf(certificate: Certificate) -> bytes:
     """The certificate as a PDF (A4 landscape), Chinese text in the embedded WenQuanYi font."""
-    return pdf.render(render_html(certificate, today), "certificate PDF")
+    return pdf.render(render_html(certificate), "certificate PDF")
 
 
 def file_name(certificate: Certificate) -> str:

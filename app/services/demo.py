@@ -331,9 +331,9 @@ _ACTOR_OF_STEP = {"approve": "shanxi", "reject": "shanxi", "province_accept": "s
 _STEP_COMMENTS = {
     "approve": "演示数据：符合申报条件，同意申报",
     "reject": "演示数据：近三年内受到自然资源行政处罚，不符合申报条件",
-    "county_pass": "演示数据：材料齐全，初审通过",
-    "city_recommend": "演示数据：经审核，同意推荐",
-    "province_accept": "演示数据：材料齐全，予以受理",
+    "county_pass": "演示数据：经初审，申请材料齐全，符合遴选基本条件，同意上报市级复核",
+    "city_recommend": "演示数据：经复核，矿山建设情况属实，同意推荐至省厅",
+    "province_accept": "演示数据：县、市两级意见齐全，材料完整，予以受理",
     "return": "演示数据：请补充矿区复绿现场照片",
 }
 # The agency's score as a share of each item's points: well above the pass rules (2020: 800 of

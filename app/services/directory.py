@@ -14,6 +14,10 @@ anomaly list (异常名录, F4). Entries enter and leave through the transition 
 - a mine is put on the anomaly list with reason and decision (``put_on_anomaly_list``; the
   selection puts a new mine there when it fails again after rectification, E7) and released
   through the ``release`` step.
+
+A listing has no fixed term (the seeds give none): an entry stands until it is removed, and its
+certificate with it. DIRECTORY_REVIEW_YEARS (config, off by default) only flags the entries listed
+that many years ago or more as due for review, for the staff (``review_note``); nothing expires.
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models.directory import CITY, COUNTY, LEVEL_LABELS, NATIONAL, PROVINCIAL
+from app.models.mixins import provide_rule
 from app.services import scoping, workflow
 from app.services.exceptions import AccessDenied, TransitionRefused, ValidationFailed, on_field
 
@@ -57,6 +62,44 @@ def _decision(decision: Optional[str]) -> Iterator[None]:
         yield
     finally:
         _pending_decision.reset(token)
+
+
+# ---------------------------------------------------------------------------
+# The optional review period (DIRECTORY_REVIEW_YEARS)
+# ---------------------------------------------------------------------------
+def review_years() -> Optional[int]:
+    """DIRECTORY_REVIEW_YEARS: a positive whole number of years, or None (no review period)."""
+    value = current_app.config.get("DIRECTORY_REVIEW_YEARS")
+    if value in (None, "", 0, False):
+        return None
+    years = int(value)
+    return years if years > 0 else None
+
+
+def review_due_on(entry) -> Optional[datetime.date]:
+    """The day a standing entry becomes due for review: the review period's anniversary of its
+    listing; None without a review period or once the entry was removed."""
+    from app.services.certificates import anniversary
+
+    years = review_years()
+    if years is None or entry.status != "listed" or entry.listed_on is None:
+        return None
+    return anniversary(entry.listed_on, years)
+
+
+def review_due(entry, today: Optional[datetime.date] = None) -> bool:
+    """Whether ``entry`` is due for review (listed ``DIRECTORY_REVIEW_YEARS`` years ago or more).
+    It stays listed, and its certificate valid, until someone removes it."""
+    due_on = review_due_on(entry)
+    return due_on is not None and (today or _today()) >= due_on
+
+
+def review_note(entry) -> str:
+    """The staff's note of an entry due for review, else ''."""
+    if not review_due(entry):
+        return ""
+    return _("Due for review: listed %(years)s years ago or more (since %(date)s)",
+             years=review_years(), date=entry.listed_on.isoformat())
 
 
 def _new_entry(mine, level: str, year: int, reason: str, decision: Optional[str], application_id=None,
@@ -270,3 +313,6 @@ def anomaly_rule(entry, user, action: str) -> None:
 def check_not_on_anomaly_list(mine) -> None:
     if is_on_anomaly_list(mine.id):
         raise TransitionRefused(_("The mine is on the anomaly list and cannot apply."))
+
+
+provide_rule("directory.review_note", review_note)

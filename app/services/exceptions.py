@@ -48,6 +48,24 @@ class TransitionRefused(DomainError):
     status_code = 409
 
 
+class CommentMissing(TransitionRefused):
+    """A step the transition table takes only with a comment (``comment_required``), attempted
+    without one: missing input (422, on the ``comment`` field), not a state that forbids it. The
+    message names what is missing: the reviewer's opinion (``opinion`` steps) or the reason."""
+
+    status_code = 422
+
+    def __init__(self, step) -> None:
+        from app.models.states import action_label
+
+        label = action_label(step.workflow, step.action)
+        if step.opinion:
+            message = _("“%(action)s” needs your review opinion: write it in the opinion box.", action=label)
+        else:
+            message = _("“%(action)s” needs a comment giving the reason.", action=label)
+        super().__init__(message, field="comment")
+
+
 class StatusWriteForbidden(RuntimeError):
     """A programming error: a status written outside app.services.workflow."""
 

@@ -311,6 +311,8 @@ ROLES: dict[str, RoleDefinition] = {
 }
 
 STAFF_ROLES = frozenset(name for name, role in ROLES.items() if role.region_level)
+# The natural-resources authorities of every level: the staff bound to a region and the national user.
+AUTHORITY_ROLES = STAFF_ROLES | {"national"}
 # Every declared role has its label (app.models.user.ROLE_LABELS) and every label its role.
 assert set(ROLE_LABELS) == set(ROLES), "app.models.user.ROLE_LABELS and ROLES name different roles"
 

@@ -25,7 +25,8 @@ from app.models.states import ACTIONS, STATES
 from app.models.states import action_label  # noqa: F401
 from app.models.states import state_label as workflow_state_label  # noqa: F401
 from app.services import audit, scoping
-from app.services.exceptions import AccessDenied, NotFound, StatusWriteForbidden, TransitionRefused
+from app.services.exceptions import (AccessDenied, CommentMissing, NotFound, StatusWriteForbidden,
+                                     TransitionRefused)
 
 Guard = Callable[[Any, Any, Optional[str]], None]
 Effect = Callable[[Any, Any, Optional[str]], dict]
@@ -68,6 +69,9 @@ class Transition:
     roles: frozenset[str]
     target: str
     comment_required: bool = False
+    # The comment is the reviewer's opinion (审查意见, seed 001 二(二): the county and the city
+    # 出具意见): required, asked for and refused as an opinion, listed in the record's opinions.
+    opinion: bool = False
     # Raises TransitionRefused with a translated reason when the step may not happen now.
     guard: Optional[Guard] = None
     # Extra column values written together with the status (timestamps, decision text).
@@ -277,18 +281,21 @@ TRANSITIONS: tuple[Transition, ...] = (
                guard=_application_guard("check_submittable"), effect=_stamp_submitted),
     Transition("application", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
                effect=_stamp_withdrawn, style="default"),
+    # Every decision of the county's initial review, the city's review and the province's
+    # acceptance carries the reviewer's opinion (seed 001 二(二): applications without the county's
+    # and the city's opinion are not accepted): passing as much as returning.
     Transition("application", "submitted", "county_pass", frozenset({"county"}), "county_passed",
-               style="success"),
+               comment_required=True, opinion=True, style="success"),
     Transition("application", "submitted", "return", frozenset({"county"}), "returned",
-               comment_required=True, style="warning"),
+               comment_required=True, opinion=True, style="warning"),
     Transition("application", "county_passed", "city_recommend", frozenset({"city"}), "city_recommended",
-               style="success"),
+               comment_required=True, opinion=True, style="success"),
     Transition("application", "county_passed", "return", frozenset({"city"}), "returned",
-               comment_required=True, style="warning"),
+               comment_required=True, opinion=True, style="warning"),
     Transition("application", "city_recommended", "province_accept", frozenset({"province"}), "accepted",
-               style="success"),
+               comment_required=True, opinion=True, style="success"),
     Transition("application", "city_recommended", "return", frozenset({"province"}), "returned",
-               comment_required=True, style="warning"),
+               comment_required=True, opinion=True, style="warning"),
     # Evaluation (E2, E3): the enterprise's self-evaluation, the province's random draw of an
     # agency (recorded for replay), the agency's scores and report.
     Transition("application", "accepted", "submit_self_evaluation", frozenset({"enterprise"}), "self_evaluated",
@@ -438,6 +445,7 @@ def _check_table() -> None:
         wf = WORKFLOWS[t.workflow]
         assert t.source in wf.states and t.target in wf.states, t
         assert t.action in wf.actions, t
+        assert t.comment_required or not t.opinion, t  # an opinion is always required
     assert len(_BY_KEY) == len(TRANSITIONS), "duplicate (workflow, state, action) in TRANSITIONS"
 
 
@@ -573,9 +581,7 @@ def transition(record, action: str, user, comment: Optional[str] = None, session
             )
         scoping.check_access(user, locked, scoping.ACT)
         if step.comment_required and not comment:
-            raise TransitionRefused(
-                _("“%(action)s” needs a comment giving the reason.", action=action_label(wf.name, action))
-            )
+            raise CommentMissing(step)
         if step.guard is not None:
             step.guard(locked, user, comment)
         values: dict[str, Any] = {wf.state_attr: step.target}
@@ -638,6 +644,19 @@ def history(record) -> list:
         .order_by(TransitionLog.id)
         .all()
     )
+
+
+def is_opinion(log) -> bool:
+    """Whether the logged step ``log`` was a review decision whose comment is the reviewer's
+    opinion (a table row with ``opinion``)."""
+    step = _BY_KEY.get((log.workflow, log.from_state, log.action))
+    return step is not None and step.opinion
+
+
+def opinions(record) -> list:
+    """The reviewers' opinions on ``record`` (审查意见), oldest first: the logged review decisions
+    (passing, returning) of every level and every round, each with its operator, role and time."""
+    return [log for log in history(record) if is_opinion(log)]
 
 
 # ---------------------------------------------------------------------------

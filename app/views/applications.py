@@ -202,6 +202,7 @@ class ApplicationView(ScopedModelView):
         if template == self.show_template and "pk" in kwargs:
             application = self.get_scoped_or_404(kwargs["pk"])
             kwargs["application"] = application
+            kwargs["review_opinions"] = workflow.opinions(application)
             kwargs["attachments_editable"] = (self.appbuilder.sm.has_access("can_upload", "AttachmentView")
                                               and uploads.may_upload("Application", application, g.user))
             required = uploads.required_slots("Application")

@@ -15,6 +15,7 @@ from app.services import scoping
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
 from app.web.downloads import certificate_pdf_response
+from app.views.formatting import for_staff
 from app.web.labels import CERTIFICATE_LABELS
 
 
@@ -29,14 +30,17 @@ class CertificateView(ScopedModelView):
     list_title = _l("Certificates")
     show_title = _l("Certificate")
     base_permissions = ["can_list", "can_show", "can_download"]
-    list_columns = ["number", "mine_name", "level_label", "year", "issued_on", "valid_until", "validity_label"]
+    # No expiry date: valid while the entry stands (issue 19 point 8); the staff see whether the
+    # entry is due for review (DIRECTORY_REVIEW_YEARS).
+    list_columns = ["number", "mine_name", "level_label", "year", "issued_on", "validity_period", "validity_label",
+                    "review_note"]
     show_columns = ["number", "mine_name", "enterprise_name", "level_label", "year", "region", "issued_on",
-                    "valid_until", "validity_label"]
-    search_columns = ["number", "issued_on", "valid_until"]
-    order_columns = ["number", "issued_on", "valid_until"]
+                    "validity_period", "validity_label", "review_note"]
+    search_columns = ["number", "issued_on"]
+    order_columns = ["number", "issued_on"]
     base_order = ("id", "desc")
     label_columns = dict(CERTIFICATE_LABELS)
-    formatters_columns = {"region": region_name}
+    formatters_columns = {"region": region_name, "review_note": for_staff}
     show_template = "gm/certificate_show.html"
     method_permission_name = {**ScopedModelView.method_permission_name, "pdf": "download"}
 

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from app.models import AnomalyEntry, DirectoryEntry, NationalRecommendation
 from app.services import directory, scoping
 from app.services.exceptions import DomainError
-from app.views.formatting import formatters
+from app.views.formatting import for_staff, formatters
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
 from app.web.labels import ANOMALY_LABELS, DIRECTORY_LABELS, NATIONAL_RECOMMENDATION_LABELS
@@ -23,16 +23,17 @@ class DirectoryEntryView(ScopedModelView):
     datamodel = ListInterface(DirectoryEntry)
     list_title = show_title = _l("Green-mine directory")
     list_columns = ["year", "level_label", "mine_name", "enterprise_name", "region", "status_label", "listed_on",
-                    "removed_on"]
+                    "removed_on", "review_note"]
     show_columns = ["year", "level_label", "mine_name", "enterprise_name", "mineral_name", "region", "status_label",
-                    "listed_on", "entry_reason", "entry_decision", "removed_on", "exit_reason", "exit_decision"]
+                    "listed_on", "review_note", "entry_reason", "entry_decision", "removed_on", "exit_reason",
+                    "exit_decision"]
     search_columns = ["year", "level", "status", "mine_name", "listed_on"]
     order_columns = ["year", "listed_on", "mine_name"]
     base_order = ("listed_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_transition"]
     label_columns = dict(DIRECTORY_LABELS)
-    formatters_columns = formatters(optional=("removed_on", "exit_reason", "exit_decision", "entry_decision",
-                                              "mineral_name"))
+    formatters_columns = dict(formatters(optional=("removed_on", "exit_reason", "exit_decision", "entry_decision",
+                                                   "mineral_name")), review_note=for_staff)
     show_template = "gm/directory_entry_show.html"
     method_permission_name = {"choices": "list", "remove": "transition", "recommend": "transition", "add": "add"}
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app import clock
-from app.services.roles import role_label
+from app.services.roles import AUTHORITY_ROLES, role_label
 
 # Between the items of a list shown as text (a user's roles, a record's related rows).
 LIST_SEPARATOR = "、"
@@ -20,6 +20,15 @@ def local_datetime(value: datetime.datetime | None) -> str:
     if value is None:
         return ""
     return clock.local(value).strftime("%Y-%m-%d %H:%M")
+
+
+def for_staff(value) -> str:
+    """A note meant for the authorities' staff (a directory entry due for review): shown to the
+    national, province, city and county users, blank for anyone else (the enterprise)."""
+    from flask import g
+
+    names = {role.name for role in getattr(getattr(g, "user", None), "roles", ())}
+    return value if names & AUTHORITY_ROLES else ""
 
 
 def blank_if_none(value) -> str:

@@ -691,6 +691,8 @@ class ScopedModelRestApi(ListLoading, RecordRules, JsonRefusals, DescribedModelR
               $ref: '#/components/responses/404'
             409:
               description: the step is not possible now
+            422:
+              description: the step needs a comment (the reviewer's opinion, the reason) and has none
         """
         if not getattr(self.datamodel.obj, "workflow_name", None):
             return self.response_404()

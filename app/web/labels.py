@@ -349,6 +349,7 @@ DIRECTORY_LABELS = _frozen({
     "decision_comment": _l("Comment"),
     "entry": _l("Provincial entry"),
     "national_entry": _l("National entry"),
+    "review_note": _l("Review note"),
 })
 NATIONAL_RECOMMENDATION_LABELS = _frozen(DIRECTORY_LABELS, region=_l("Region"), decided_at=_l("Decided at"))
 ANOMALY_LABELS = _frozen(DIRECTORY_LABELS, decision_comment=_l("Comment on the release"))
@@ -360,11 +361,12 @@ CERTIFICATE_LABELS = _frozen({
     "level_label": _l("Directory level"),
     "year": _l("Directory year"),
     "issued_on": _l("Issued on"),
-    "valid_until": _l("Valid until"),
+    "validity_period": _l("Validity"),
     "validity": _l("Certificate status code"),
     "validity_label": _l("Certificate status"),
     "region": _l("Region"),
     "entry": _l("Directory entry"),
+    "review_note": _l("Review note"),
 })
 
 # ---------------------------------------------------------------------------
