@@ -322,7 +322,8 @@ PUBLIC_NOTICE_LABELS = _frozen(SELECTION_LABELS, title=_l("Title"),
                                contact_email=_l("E-mail for objections"),
                                contact_address=_l("Address for objections"))
 OBJECTION_LABELS = _frozen(SELECTION_LABELS, received_on=_l("Received on"), application=_l("Application"),
-                           content=_l("Content"), decision_comment=_l("Resolution"))
+                           content=_l("Content"), decision_comment=_l("Resolution"),
+                           objector_name=_l("Objector"), objector_contact=_l("Telephone or e-mail"))
 DEMO_ZONE_LABELS = _frozen(SELECTION_LABELS, name=_l("Zone name"), applicant_kind=_l("Applicant"),
                            applicant_kind_label=_l("Applicant"), enterprise=_l("Enterprise"),
                            plan_summary=_l("Construction plan (summary)"), submitted_at=_l("Submitted at"),
