@@ -157,6 +157,13 @@ UPLOAD_APPLICATION_MAX_VIDEOS = 5
 UPLOAD_EVIDENCE_MAX_FILES = 10
 # A notice's attachments (SPEC A6): PDF or images, this many per notice.
 UPLOAD_NOTICE_MAX_FILES = 5
+# The public objection form on the public notice (issue 19.3, app.services.public_notices): at most
+# this many forms from one client address within the window (every attempt counts), this many
+# evidence files (PDF or images, the sizes above), and this many bytes for the whole form.
+PUBLIC_OBJECTION_ADDRESS_LIMIT = 5
+PUBLIC_OBJECTION_WINDOW_MINUTES = 60
+PUBLIC_OBJECTION_MAX_FILES = 5
+PUBLIC_OBJECTION_REQUEST_MAX_BYTES = 5 * 10 * 1024 * 1024
 # Evaluation files (SPEC E2, E3): the self-evaluation report, the agency's assessment report
 # (PDF) and its on-site record (PDF or images), at most this many files each.
 UPLOAD_EVALUATION_MAX_FILES = 5

@@ -19,6 +19,8 @@ _UPLOAD_LIMITS = {
     "MineExcelView.upload": "IMPORT_MAX_BYTES",
     "AttachmentView.upload": "UPLOAD_VIDEO_MAX_BYTES",
     "AttachmentApi.upload": "UPLOAD_VIDEO_MAX_BYTES",
+    # The public objection form: its evidence files together (app.services.public_notices).
+    "PublicView.file_objection": "PUBLIC_OBJECTION_REQUEST_MAX_BYTES",
 }
 # Room for the multipart envelope and the other form fields around the file.
 _MULTIPART_OVERHEAD = 64 * 1024

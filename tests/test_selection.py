@@ -17,6 +17,7 @@ from app.services.exceptions import DomainError, TransitionRefused, ValidationFa
 from tests.test_applications import _photo_checklist_not_in_the_way, people, submitted  # noqa: F401
 
 TODAY = clock.today()
+CONTACT = {"contact_name": "山西省自然资源厅矿产资源保护监督处", "contact_phone": "0351-1234567"}
 
 
 @pytest.fixture
@@ -187,23 +188,26 @@ def test_the_notice_period_and_who_publishes(world):
     application = passed(world)
     with pytest.raises(ValidationFailed) as refusal:
         selection.publish_notice(world["province"], "公示", TODAY, TODAY + datetime.timedelta(days=2),
-                                 [application.id])
+                                 [application.id], contact=CONTACT)
     assert refusal.value.field == "ends_on"
     with pytest.raises(DomainError):
         selection.publish_notice(world["other_province"], "公示", TODAY, TODAY + datetime.timedelta(days=6),
-                                 [application.id])
+                                 [application.id], contact=CONTACT)
     with pytest.raises(DomainError):
-        selection.publish_notice(world["city"], "公示", TODAY, TODAY + datetime.timedelta(days=6), [application.id])
+        selection.publish_notice(world["city"], "公示", TODAY, TODAY + datetime.timedelta(days=6), [application.id],
+                                 contact=CONTACT)
     assert status_of(application) == "review_passed"
     notice, refusals = selection.publish_notice(world["province"], "2026年度省级绿色矿山遴选结果公示", TODAY,
-                                                TODAY + datetime.timedelta(days=6), [application.id])
+                                                TODAY + datetime.timedelta(days=6), [application.id],
+                                                contact=CONTACT)
     assert refusals == [] and status_of(application) == "in_notice"
 
 
 def _in_notice(world, days=6):
     application = passed(world)
     notice, _refusals = selection.publish_notice(world["province"], "遴选结果公示", TODAY,
-                                                 TODAY + datetime.timedelta(days=days), [application.id])
+                                                 TODAY + datetime.timedelta(days=days), [application.id],
+                                                 contact=CONTACT)
     return application, notice
 
 
@@ -274,11 +278,13 @@ def test_publish_and_list_on_the_screens(world, browser, monkeypatch):
     assert application.mine_name in form
     response = client.post("/publicnoticeview/publish", data={
         "title": "遴选结果公示", "starts_on": TODAY.isoformat(),
-        "ends_on": (TODAY + datetime.timedelta(days=1)).isoformat(), "application_ids": [str(application.id)]})
+        "ends_on": (TODAY + datetime.timedelta(days=1)).isoformat(), "application_ids": [str(application.id)],
+        **CONTACT})
     assert response.status_code == 200 and "至少" in response.get_data(as_text=True)  # refused, input kept
     response = client.post("/publicnoticeview/publish", data={
         "title": "遴选结果公示", "starts_on": TODAY.isoformat(),
-        "ends_on": (TODAY + datetime.timedelta(days=7)).isoformat(), "application_ids": [str(application.id)]})
+        "ends_on": (TODAY + datetime.timedelta(days=7)).isoformat(), "application_ids": [str(application.id)],
+        **CONTACT})
     assert response.status_code == 302 and status_of(application) == "in_notice"
     notice_id = db.session.get(Application, application.id).public_notice_id
     monkeypatch.setattr(selection, "_today", lambda: TODAY + datetime.timedelta(days=8))

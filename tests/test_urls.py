@@ -26,6 +26,11 @@ PUBLIC_ENDPOINTS = {
     "PublicView.spot_check": "one published spot check: its draw and results",
     "PublicView.spot_checks_json": "the published spot checks as JSON",
     "PublicView.spot_check_json": "one published spot check as JSON, enough to replay the draw",
+    "PublicView.notices": "the provinces' public notices of selection results (seed 001 二(五), issue 19.3)",
+    "PublicView.notice": "one public notice: its mines, period and contact, and the objection form",
+    "PublicView.file_objection": "anyone files an objection while the notice runs (CSRF, throttled per address)",
+    "PublicView.notices_json": "the public notices as JSON",
+    "PublicView.notice_json": "one public notice as JSON",
     "SecurityApi.refresh": "REST token refresh (needs a refresh token)",
 }
 # A request that succeeds: what an unauthorised caller must never get.

@@ -67,12 +67,14 @@ class ReviewMeetingApi(ScopedModelRestApi):
 
 
 class PublicNoticeApi(ScopedModelRestApi):
-    """Public notices (E5). POST / with {"title", "starts_on", "ends_on", "application_ids"}
-    publishes; POST …/<id>/list lists every application whose notice ended without objection."""
+    """Public notices (E5). POST / with {"title", "starts_on", "ends_on", "application_ids",
+    "contact_name", "contact_phone", "contact_email", "contact_address"} publishes; POST
+    …/<id>/list lists every application whose notice ended without objection."""
 
     resource_name = "public_notice"
     datamodel = ListInterface(PublicNotice)
-    list_columns = show_columns = ["id", "province_code", "title", "starts_on", "ends_on"]
+    list_columns = show_columns = ["id", "province_code", "title", "starts_on", "ends_on", "contact_name",
+                                   "contact_phone", "contact_email", "contact_address"]
     search_columns = ["province_code", "title", "starts_on", "ends_on"]
     include_route_methods = {"get", "get_list", "info", "publish", "list_eligible"}
     method_permission_name = {"get": "get", "get_list": "get", "info": "info", "publish": "post",
@@ -95,6 +97,10 @@ class PublicNoticeApi(ScopedModelRestApi):
                     starts_on: {type: string, format: date}
                     ends_on: {type: string, format: date}
                     application_ids: {type: array, items: {type: integer}}
+                    contact_name: {type: string}
+                    contact_phone: {type: string}
+                    contact_email: {type: string}
+                    contact_address: {type: string}
           responses:
             201: {description: published}
             422: {description: refused}
@@ -104,7 +110,9 @@ class PublicNoticeApi(ScopedModelRestApi):
         try:
             notice, refusals = selection.publish_notice(g.user, str(body.get("title") or ""),
                                                         date_or_none(str(body.get("starts_on") or "")),
-                                                        date_or_none(str(body.get("ends_on") or "")), ids)
+                                                        date_or_none(str(body.get("ends_on") or "")), ids,
+                                                        contact={field: body.get(field) for field in
+                                                                 selection.NOTICE_CONTACT_FIELDS})
         except NotFound:
             return self.response_404()
         except DomainError as exc:

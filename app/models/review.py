@@ -64,6 +64,12 @@ class PublicNotice(TimestampMixin, Model):
     starts_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
     ends_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
     published_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
+    # Where the public sends its objections (shown on the public portal with the notice): the
+    # office, and a telephone or an e-mail address at least (app.services.selection.publish_notice).
+    contact_name: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    contact_phone: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    contact_email: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
+    contact_address: Mapped[Optional[str]] = mapped_column(String(256), nullable=True)
 
     province: Mapped[Region] = relationship(Region)
     applications = relationship("Application", back_populates="public_notice", order_by="Application.id")
@@ -84,8 +90,12 @@ class Objection(WorkflowRecord, TimestampMixin, Model):
     # Copied from the application: the scope rule reads it.
     region_code: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), nullable=False, index=True)
     received_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
-    # What was objected to; who objected is not personal data we need to keep.
+    # What was objected to.
     content: Mapped[str] = mapped_column(Text, nullable=False)
+    # Who objected, when filed on the public form (app.services.public_notices): seen by the
+    # province and the national level only, never by the enterprise nor on a public page.
+    objector_name: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
+    objector_contact: Mapped[Optional[str]] = mapped_column(String(128), nullable=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="open", index=True)
     decided_at: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime, nullable=True)
     decision_comment: Mapped[Optional[str]] = mapped_column(Text, nullable=True)

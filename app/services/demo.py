@@ -492,7 +492,8 @@ def _evaluation_step(record, step: str, enterprise_user, reviewers, fails: bool 
         today = clock.today()
         starts_on = today - datetime.timedelta(days=20 if step == "notice" else 1)
         title = f"{record.year}年度省级绿色矿山遴选结果公示：{record.mine_name}（演示）"
-        selection.publish_notice(province, title, starts_on, starts_on + datetime.timedelta(days=10), [record.id])
+        selection.publish_notice(province, title, starts_on, starts_on + datetime.timedelta(days=10), [record.id],
+                                 contact=DEMO_NOTICE_CONTACT)
     elif step == "new_mine":
         record.mine.is_new_or_expanded = True
         record.mine.production_started_on = clock.today() - datetime.timedelta(days=730)
@@ -503,6 +504,11 @@ def _evaluation_step(record, step: str, enterprise_user, reviewers, fails: bool 
 
 _EVALUATION_STEPS = {"self_evaluate", "assign_agency", "assess", "review_pass", "review_fail", "notice",
                      "notice_open", "list", "new_mine"}
+
+
+# The province's contact for objections on the demonstration notices (made-up numbers).
+DEMO_NOTICE_CONTACT = {"contact_name": "山西省自然资源厅矿产资源保护监督处（演示）", "contact_phone": "0351-0000000",
+                       "contact_email": "gongshi@example.invalid", "contact_address": "太原市（演示地址）"}
 
 
 def _demo_meeting():

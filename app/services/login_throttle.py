@@ -122,3 +122,38 @@ def clear(username: Optional[str]) -> None:
     from app.models import LoginThrottle
 
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == name_key(username)))
+
+
+def count_attempt(key: str, limit: int, window_minutes: int, now: Optional[datetime.datetime] = None) -> int:
+    """Count one attempt under ``key`` (a public form's client address, say) in the same table:
+    at most ``limit`` attempts within ``window_minutes``. Returns 0 when this attempt is allowed,
+    otherwise the minutes until the window ends (the refused attempt is not counted). Commits
+    the count, whatever the caller does next."""
+    from app.models import LoginThrottle
+
+    now = now or _now()
+    key = key[:160]
+    window = datetime.timedelta(minutes=window_minutes)
+    for attempt in (1, 2):
+        try:
+            row = db.session.get(LoginThrottle, key)
+            if row is None:
+                row = LoginThrottle(key=key, failures=0, window_started_at=now)
+                db.session.add(row)
+            if now - row.window_started_at > window:
+                row.failures, row.window_started_at, row.locked_until = 0, now, None
+            if row.failures >= limit:
+                row.locked_until = row.window_started_at + window
+                db.session.commit()
+                return _minutes_left(row.locked_until, now)
+            row.failures += 1
+            db.session.commit()
+            return 0
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+        except Exception:
+            db.session.rollback()
+            raise
+    return 0

@@ -204,16 +204,47 @@ def publishable_applications(user) -> list:
         Application.status == "review_passed", scoping.scope_filter(Application, user)).order_by(Application.id)))
 
 
+NOTICE_CONTACT_FIELDS = {"contact_name": 128, "contact_phone": 32, "contact_email": 128, "contact_address": 256}
+
+
+def clean_notice_contact(contact: Optional[dict]) -> dict[str, Optional[str]]:
+    """Where the public sends its objections (seed 001 二(五)): the office, and a telephone or an
+    e-mail address at least. Returns the cleaned fields; raises ValidationFailed on the field."""
+    from app.services import public_notices
+
+    contact = contact if isinstance(contact, dict) else {}
+    cleaned: dict[str, Optional[str]] = {}
+    for field, length in NOTICE_CONTACT_FIELDS.items():
+        value = contact.get(field)
+        value = " ".join(str(value).split()) if value is not None else ""
+        if len(value) > length:
+            raise ValidationFailed(_("At most %(n)s characters.", n=length), field=field)
+        cleaned[field] = value or None
+    if not cleaned["contact_name"]:
+        raise ValidationFailed(_("Name the office that receives objections."), field="contact_name")
+    if not (cleaned["contact_phone"] or cleaned["contact_email"]):
+        raise ValidationFailed(_("Give a telephone number or an e-mail address for objections."),
+                               field="contact_phone")
+    if cleaned["contact_phone"] and not public_notices.is_phone(cleaned["contact_phone"]):
+        raise ValidationFailed(_("This is not a telephone number."), field="contact_phone")
+    if cleaned["contact_email"] and not public_notices.is_email(cleaned["contact_email"]):
+        raise ValidationFailed(_("This is not an e-mail address."), field="contact_email")
+    return cleaned
+
+
 def publish_notice(user, title: str, starts_on: Optional[datetime.date], ends_on: Optional[datetime.date],
-                   application_ids: Iterable) -> tuple[object, list[str]]:
-    """Publish the passed applications for a period. Returns (the notice, refusals by
-    application, normally empty)."""
+                   application_ids: Iterable, contact: Optional[dict] = None) -> tuple[object, list[str]]:
+    """Publish the passed applications for a period, with the province's contact for objections
+    (``contact``: contact_name, contact_phone, contact_email, contact_address; the office and a
+    telephone or an e-mail address are required). Returns (the notice, refusals by application,
+    normally empty)."""
     from app.models import Application, PublicNotice
 
     province = _require_province_user(user)
     title = (title or "").strip()
     if not title:
         raise ValidationFailed(_("This field is required."), field="title")
+    contact_fields = clean_notice_contact(contact)
     with on_field("starts_on"):
         if starts_on is None:
             raise ValidationFailed(_("This field is required."))
@@ -237,7 +268,7 @@ def publish_notice(user, title: str, starts_on: Optional[datetime.date], ends_on
             raise ValidationFailed(_("“%(name)s” is not waiting for a public notice.", name=application.mine_name))
         applications.append(application)
     notice = PublicNotice(province_code=province, title=title, starts_on=starts_on, ends_on=ends_on,
-                          published_by_id=user.id)
+                          published_by_id=user.id, **contact_fields)
     try:
         db.session.add(notice)
         db.session.flush()

@@ -200,6 +200,12 @@ def _notice_readable(owner, user) -> bool:
     return notices.is_visible(owner, user)
 
 
+def _objection_evidence_readable(owner, user) -> bool:
+    from app.services import public_notices
+
+    return public_notices.may_see_objector(user, owner)
+
+
 def _evidence_refusal(owner) -> str:
     from app.services import applications
 
@@ -324,6 +330,14 @@ POLICIES: dict[str, OwnerPolicy] = {
     "Notice": OwnerPolicy(
         "app.models.notice:Notice", _notice_slots, lambda owner: True, _state_refusal,
         uploader_roles=frozenset({"admin", "national", "province", "city", "county"}), readable=_notice_readable,
+    ),
+    # The evidence sent with an objection on the public form (issue 19.3,
+    # app.services.public_notices): stored with the objection, never added or removed afterwards;
+    # read by the province and the national level only (it may name the objector).
+    "Objection": OwnerPolicy(
+        "app.models.review:Objection", _evidence_slots, lambda owner: False,
+        lambda owner: _("The evidence of an objection is kept as it was sent."),
+        uploader_roles=frozenset(), readable=_objection_evidence_readable,
     ),
 }
 
@@ -590,25 +604,39 @@ def _check_slot_and_state(owner_type: str, owner, slot: str) -> SlotRule:
     return rule
 
 
-def attach(owner_type: str, owner_id: int, slot: str, file_storage, user):
-    """Check and store one uploaded file (a werkzeug FileStorage) on the owner record.
+@dataclass(frozen=True)
+class CheckedFile:
+    """A file that passed the checks and is stored (``stored_name`` in the storage backend)."""
 
-    Raises NotFound (absent or out of scope), ValidationFailed (state, slot, count, name, size,
-    type); on any refusal or failure neither a file nor a row is left.
-    """
-    from app.models import Attachment
+    original_name: str
+    stored_name: str
+    kind: str
+    content_type: str
+    size_bytes: int
+    sha256: str
 
-    backend = storage.get_storage()
+    def attachment(self, owner_type: str, owner_id: int, slot: str, uploaded_by_id: Optional[int]):
+        from app.models import Attachment
+
+        return Attachment(owner_type=owner_type, owner_id=owner_id, slot=slot, kind=self.kind,
+                          original_name=self.original_name, stored_name=self.stored_name,
+                          content_type=self.content_type, size_bytes=self.size_bytes, sha256=self.sha256,
+                          uploaded_by_id=uploaded_by_id)
+
+
+def store_checked(file_storage, kinds, backend=None, whole_request: bool = True) -> CheckedFile:
+    """Check one uploaded file (name, size, content type of ``kinds``, images decoded) and store
+    it. Raises ValidationFailed; a refused file leaves nothing stored. ``whole_request``: the
+    request carries this one file (its length is checked before the body is read); a form with
+    several files checks each file's own size only. The caller deletes the stored file if what
+    follows fails."""
+    backend = backend or storage.get_storage()
     stored: Optional[str] = None
     try:
-        owner = load_owner(owner_type, owner_id, user, scoping.EDIT)
-        rule = _check_slot_and_state(owner_type, owner, slot)
-        if file_storage is None or not getattr(file_storage, "filename", None):
-            raise ValidationFailed(_("Choose a file to upload."), field="file")
         name = clean_name(file_storage.filename)
-        allowed_max = max(config(KIND_SIZE_KEYS[k]) for k in rule.kinds)
+        allowed_max = max(config(KIND_SIZE_KEYS[k]) for k in kinds)
         # Size first, before reading the body: the request as a whole, then the stream.
-        if has_request_context() and request.content_length and request.content_length > allowed_max + 64 * 1024:
+        if whole_request and has_request_context() and request.content_length and request.content_length > allowed_max + 64 * 1024:
             raise ValidationFailed(_("The file is larger than the allowed %(size)s.", size=size_text(allowed_max)),
                                    field="file")
         stream = file_storage.stream
@@ -620,10 +648,10 @@ def attach(owner_type: str, owner_id: int, slot: str, file_storage, user):
         if not head:
             raise ValidationFailed(_("The file is empty."), field="file")
         content_type = sniff(head)
-        if content_type is None or CONTENT_TYPES[content_type][0] not in rule.kinds:
+        if content_type is None or CONTENT_TYPES[content_type][0] not in kinds:
             raise ValidationFailed(
                 _("This file type is not accepted here: only %(kinds)s files (the content is checked, not the name).",
-                  kinds=_kinds_text(rule.kinds)),
+                  kinds=_kinds_text(kinds)),
                 field="file",
             )
         kind, extensions = CONTENT_TYPES[content_type]
@@ -646,14 +674,35 @@ def attach(owner_type: str, owner_id: int, slot: str, file_storage, user):
             # What was stored is what is checked (an object store's body is read back).
             with _seekable(backend.open(stored)) as handle:
                 check_image(handle)
+    except BaseException:
+        if stored is not None:
+            try:
+                backend.delete(stored)
+            except Exception:  # keep the original error; the orphan is only storage space
+                current_app.logger.exception("could not delete stored file %s after a refused upload", stored)
+        raise
+    return CheckedFile(name, stored, kind, content_type, size, digest)
+
+
+def attach(owner_type: str, owner_id: int, slot: str, file_storage, user):
+    """Check and store one uploaded file (a werkzeug FileStorage) on the owner record.
+
+    Raises NotFound (absent or out of scope), ValidationFailed (state, slot, count, name, size,
+    type); on any refusal or failure neither a file nor a row is left.
+    """
+    backend = storage.get_storage()
+    stored: Optional[str] = None
+    try:
+        owner = load_owner(owner_type, owner_id, user, scoping.EDIT)
+        rule = _check_slot_and_state(owner_type, owner, slot)
+        if file_storage is None or not getattr(file_storage, "filename", None):
+            raise ValidationFailed(_("Choose a file to upload."), field="file")
+        checked = store_checked(file_storage, rule.kinds, backend)
+        stored = checked.stored_name
         # Again under the owner's row lock: a submission or another upload may have come in.
         owner = load_owner(owner_type, owner.id, user, scoping.EDIT, lock=True)
         _check_slot_and_state(owner_type, owner, slot)
-        attachment = Attachment(
-            owner_type=owner_type, owner_id=owner.id, slot=slot, kind=kind, original_name=name,
-            stored_name=stored, content_type=content_type, size_bytes=size, sha256=digest,
-            uploaded_by_id=getattr(user, "id", None),
-        )
+        attachment = checked.attachment(owner_type, owner.id, slot, getattr(user, "id", None))
         db.session.add(attachment)
         db.session.commit()
     except BaseException:

@@ -10,18 +10,22 @@ province, body, dates and validity, nothing else (no contact data, no scores); t
 certified mines shows the certificates valid today. The spot checks come from
 app.services.spotcheck_reports: drawn campaigns only (a planned one is a 404), the draw's inputs
 and every candidate (enough to replay the draw by hand), the sample in order and each decided
-result; never a person (no inspector, no principal, no contact data). Every parameter is parsed
-leniently: a malformed one is dropped, never a 500.
+result; never a person (no inspector, no principal, no contact data). The provinces' public notices of
+selection results come from app.services.public_notices: the mines under notice, the period and the
+province's contact for objections, and the form on which anyone files an objection while the
+notice runs (the objector is seen by the province only). Every parameter is parsed leniently: a
+malformed one is dropped, never a 500.
 """
 from __future__ import annotations
 
-from flask import abort, jsonify, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_babel import gettext as _
 
 from app.models.certification import GRADES
 from app.models.directory import LEVELS
-from app.services import certificates, spotcheck_reports, surveillance
+from app.services import certificates, public_notices, spotcheck_reports, surveillance
+from app.services.exceptions import DomainError, NotFound
 
 
 def _level_choices() -> list[tuple[str, str]]:
@@ -143,6 +147,56 @@ class PublicView(BaseView):
         if campaign is None:
             return _public(jsonify(found=False, message=_("No published spot check has this number."))), 404
         return _public(jsonify(found=True, **campaign))
+
+    # --- The province's public notice of selection results, and objections (seed 001 二(五)) ---
+    @expose("/notices")
+    def notices(self):
+        page = public_notices.public_notices(public_notices.parse_page(request.args))
+        return _public(self.make_response_html(
+            "public/notices.html", title=_("Public notices of selection results"), page=page,
+        ))
+
+    def _notice_page(self, notice_id, error=None, form=None, status=200):
+        notice = public_notices.public_notice(notice_id)
+        if notice is None:
+            abort(404)
+        response = self.make_response_html(
+            "public/notice.html", title=notice["title"], notice=notice, error=error, form=form or {},
+            mines=public_notices.objectable_mines(notice_id),
+        )
+        response.status_code = status
+        # The page carries the form's CSRF token of this visitor's session: never stored by a proxy.
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @expose("/notices/<int:notice_id>")
+    def notice(self, notice_id):
+        return self._notice_page(notice_id)
+
+    @expose("/notices/<int:notice_id>/objection", methods=["POST"])
+    def file_objection(self, notice_id):
+        try:
+            public_notices.file_objection(notice_id, request.form, request.files.getlist("files"),
+                                          request.remote_addr)
+        except NotFound:
+            abort(404)
+        except DomainError as exc:
+            return self._notice_page(notice_id, error=exc, form=request.form, status=exc.status_code)
+        flash(_("Your objection has been received. The province will examine it and may contact you."), "success")
+        return redirect(url_for("PublicView.notice", notice_id=notice_id))
+
+    @expose("/api/notices")
+    def notices_json(self):
+        query_page = public_notices.parse_page(request.args)
+        page = public_notices.public_notices(query_page)
+        return _public(jsonify(count=page.total, page=page.page, size=page.size, result=page.rows))
+
+    @expose("/api/notices/<int:notice_id>")
+    def notice_json(self, notice_id):
+        notice = public_notices.public_notice(notice_id)
+        if notice is None:
+            return _public(jsonify(found=False, message=_("No published notice has this number."))), 404
+        return _public(jsonify(found=True, **notice))
 
     def make_response_html(self, template, **kwargs):
         from flask import make_response

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import Application, DemoZoneApplication, Objection, PublicNotice, ReviewMeeting
-from app.services import demozones, scoping, selection, uploads
+from app.services import demozones, public_notices, scoping, selection, uploads
 from app.services.exceptions import DomainError, NotFound
 from app.views.formatting import formatters
 from app.web.base import ScopedModelView
@@ -79,7 +79,8 @@ class PublicNoticeView(ScopedModelView):
     list_title = _l("Public notices of selection results")
     show_title = _l("Public notice")
     list_columns = ["title", "province", "starts_on", "ends_on"]
-    show_columns = ["title", "province", "starts_on", "ends_on"]
+    show_columns = ["title", "province", "starts_on", "ends_on", "contact_name", "contact_phone", "contact_email",
+                    "contact_address"]
     search_columns = ["title", "starts_on", "ends_on"]
     base_order = ("starts_on", "desc")
     base_permissions = ["can_list", "can_show", "can_add"]
@@ -106,7 +107,8 @@ class PublicNoticeView(ScopedModelView):
             try:
                 notice, refusals = selection.publish_notice(
                     g.user, request.form.get("title"), date_or_none(request.form.get("starts_on")),
-                    date_or_none(request.form.get("ends_on")), request.form.getlist("application_ids"))
+                    date_or_none(request.form.get("ends_on")), request.form.getlist("application_ids"),
+                    contact={field: request.form.get(field) for field in selection.NOTICE_CONTACT_FIELDS})
             except NotFound:
                 abort(404)
             except DomainError as exc:
@@ -149,6 +151,16 @@ class ObjectionView(ScopedModelView):
     label_columns = dict(OBJECTION_LABELS)
     formatters_columns = formatters(optional=("decision_comment",))
     record_rule = selection.objection_rule
+    show_template = "gm/objection_show.html"
+
+    def render_template(self, template, **kwargs):
+        # Who objected on the public form, and the evidence sent: the province and the national
+        # level only (app.services.public_notices.may_see_objector).
+        if template == self.show_template and "pk" in kwargs:
+            objection = self.get_scoped_or_404(kwargs["pk"])
+            if public_notices.may_see_objector(g.user, objection):
+                kwargs.update(objector=objection, evidence=public_notices.evidence_of(objection))
+        return super().render_template(template, **kwargs)
     # The applications in public notice (those the user reaches: every related choice is scoped).
     add_form_query_rel_fields = {"application": [["status", FilterEqual, "in_notice"]]}
 

@@ -316,9 +316,14 @@ REVIEW_MEETING_LABELS = _frozen(SELECTION_LABELS, held_on=_l("Date"), members=_l
 PUBLIC_NOTICE_LABELS = _frozen(SELECTION_LABELS, title=_l("Title"),
                                starts_on=lazy_pgettext("public notice period", "From"),
                                ends_on=lazy_pgettext("public notice period", "Until"),
-                               applications=_l("Applications in the notice"), published_by=_l("Published by"))
+                               applications=_l("Applications in the notice"), published_by=_l("Published by"),
+                               contact_name=_l("Office receiving objections"),
+                               contact_phone=_l("Telephone for objections"),
+                               contact_email=_l("E-mail for objections"),
+                               contact_address=_l("Address for objections"))
 OBJECTION_LABELS = _frozen(SELECTION_LABELS, received_on=_l("Received on"), application=_l("Application"),
-                           content=_l("Content"), decision_comment=_l("Resolution"))
+                           content=_l("Content"), decision_comment=_l("Resolution"),
+                           objector_name=_l("Objector"), objector_contact=_l("Telephone or e-mail"))
 DEMO_ZONE_LABELS = _frozen(SELECTION_LABELS, name=_l("Zone name"), applicant_kind=_l("Applicant"),
                            applicant_kind_label=_l("Applicant"), enterprise=_l("Enterprise"),
                            plan_summary=_l("Construction plan (summary)"), submitted_at=_l("Submitted at"),

@@ -254,6 +254,7 @@ def test_enterprise_predeclares_applies_and_downloads_certificate(users, live_se
         "starts_on": (today - datetime.timedelta(days=10)).isoformat(),
         "ends_on": (today - datetime.timedelta(days=1)).isoformat(),
         "application_ids": [application],
+        "contact_name": "山西省自然资源厅矿产资源保护监督处", "contact_phone": "0351-1234567",
     })
     province.goto(f"/applicationview/show/{application}")
     step(province, "纳入名录")
