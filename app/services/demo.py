@@ -801,7 +801,7 @@ def _notices(year: int) -> None:
 # The province's own indicator table of the demo (issue 19.7): demonstration content, made from the
 # national 2020 catalogue's file, never an official text.
 DEMO_PROVINCE_CATALOGUE = {
-    "code": "shanxi-demo",
+    "code": "shanxi-2026-demo",
     "name": "山西省绿色矿山评价指标（演示内容）",
     "source": "演示内容：由国家2020年版指标体系导出后改名生成，并非山西省正式发布的指标表。",
 }
