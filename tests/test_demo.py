@@ -124,6 +124,16 @@ def test_the_demo_tells_a_true_story(app):
                                  .where(Certificate.enterprise_id == user.enterprise_id))
         assert held >= 1, user.username
 
+    # 山西省 imported its own table, marked as demonstration content, through the import service.
+    from app.models import IndicatorVersion
+    from tests.test_catalogue_excel import remove_imported_versions
+
+    own = db.session.scalars(select(IndicatorVersion).where(
+        IndicatorVersion.code == demo.DEMO_PROVINCE_CATALOGUE["code"])).one()
+    assert own.province_code == "140000" and "演示" in own.name and "并非" in own.source
+    assert len(own.items) == 130
+    remove_imported_versions()
+
     # Two or three notices, each with a (real, one-page) PDF attachment.
     notices = list(db.session.scalars(select(Notice)))
     assert 2 <= len(notices) <= 3

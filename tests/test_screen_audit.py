@@ -340,8 +340,9 @@ ALLOWED_WORDS = {
     "B", "KB", "MB", "GB", "t", "m", "km", "ha",
     # file formats named for the user (what to upload, what a download is)
     "PDF", "pdf", "Excel", "xlsx", "JPEG", "PNG", "MP4",
-    # the standard's name: GB/T 2260
-    "T",
+    # the standards' names: GB/T 2260, and the geology industry's DZ/T 0315 that inferred
+    # indicator rows cite as their source
+    "T", "DZ",
     # the language menu names each language in itself, so that its reader finds it
     "English",
 }

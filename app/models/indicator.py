@@ -1,8 +1,8 @@
 """The evaluation indicator catalogue as versioned data (SPEC E1), and the evidence an
 enterprise uploads against each item after submitting its application (D10).
 
-This issue seeds the 2020 national structure; the evaluation issue completes the items and
-adds scoring."""
+The national catalogues are seeded from app/data; further catalogues (a province's own, an
+official table replacing inferred rows) come in as Excel files (app.services.catalogue_excel)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -27,6 +27,9 @@ class IndicatorVersion(Model):
     source: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     # What of it is inferred rather than read in that text: for the authorities' staff only.
     source_note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    # A province's own catalogue (imported by the province, adopted by it); null: a national one.
+    province_code: Mapped[Optional[str]] = mapped_column(String(6), ForeignKey("region.code"), nullable=True,
+                                                         index=True)
 
     items: Mapped[list["IndicatorItem"]] = relationship("IndicatorItem", back_populates="version",
                                                         order_by="IndicatorItem.sort_order")
@@ -53,6 +56,8 @@ class IndicatorItem(Model):
     # file's SOURCE note), and how: shown to the authorities' staff only (推定值).
     inferred: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     source_note: Mapped[Optional[str]] = mapped_column(String(512), nullable=True)
+    # How the item is scored (评分说明), as the catalogue's text gives it.
+    scoring_note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
     version: Mapped[IndicatorVersion] = relationship(IndicatorVersion, back_populates="items")
     parent: Mapped[Optional["IndicatorItem"]] = relationship("IndicatorItem", remote_side=[id])

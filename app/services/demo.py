@@ -804,6 +804,42 @@ def _notices(year: int) -> None:
                        FileStorage(stream=io.BytesIO(_notice_pdf(title, body)), filename=attachment), author)
 
 
+# The province's own indicator table of the demo (issue 19.7): demonstration content, made from the
+# national 2020 catalogue's file, never an official text.
+DEMO_PROVINCE_CATALOGUE = {
+    "code": "shanxi-2026-demo",
+    "name": "山西省绿色矿山评价指标（演示内容）",
+    "source": "演示内容：由国家2020年版指标体系导出后改名生成，并非山西省正式发布的指标表。",
+}
+
+
+def _province_catalogue() -> None:
+    """山西省 imports its own table through the import screens' service (not adopted: the demo's
+    applications are scored against the national catalogue)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from app.models import IndicatorVersion
+    from app.services import catalogue_excel
+
+    if db.session.scalar(select(IndicatorVersion.id).where(
+            IndicatorVersion.code == DEMO_PROVINCE_CATALOGUE["code"])) is not None:
+        return
+    national = db.session.scalars(select(IndicatorVersion).where(
+        IndicatorVersion.code == reference.INDICATOR_VERSION["code"])).one()
+    book = load_workbook(io.BytesIO(catalogue_excel.export_version(national)))
+    head = book[catalogue_excel.VERSION_SHEET]
+    head["B1"], head["B2"], head["B6"] = (DEMO_PROVINCE_CATALOGUE["code"], DEMO_PROVINCE_CATALOGUE["name"],
+                                          DEMO_PROVINCE_CATALOGUE["source"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    province = current_app.appbuilder.sm.find_user(username="shanxi")
+    report = catalogue_excel.import_version(buffer.getvalue(), province)
+    if not report.ok:
+        raise RuntimeError(f"the demo's provincial catalogue was refused: {report.errors[:3]}")
+
+
 def seed_demo(year: int | None = None) -> dict[str, int]:
     """Build the demo set. Requires the reference data and the roles."""
     year = year or clock.today().year
@@ -823,6 +859,7 @@ def seed_demo(year: int | None = None) -> dict[str, int]:
     _spot_checks(year)
     _certifications()
     _notices(year)
+    _province_catalogue()
     from app.models import Enterprise, Mine
 
     return {

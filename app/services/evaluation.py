@@ -785,6 +785,9 @@ def adoption_rule(adoption, user, action: str) -> None:
     version = related_row(adoption, "version", "version_id", IndicatorVersion, "id")
     if version is None or not version.is_active:
         raise ValidationFailed(_("Choose an active catalogue version."), field="version")
+    if version.province_code is not None and version.province_code != region.code:
+        raise ValidationFailed(_("This catalogue is another province's own: choose a national one or your "
+                                 "province's."), field="version")
     _check_line(adoption.pass_points, version.total_points)
     _check_ratio(adoption.area_min_ratio)
 

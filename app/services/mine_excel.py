@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import datetime
 import io
-import math
-import os
 import re
-import zipfile
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Iterable, NamedTuple, Optional, Union
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -50,20 +47,28 @@ from app.models.choices import (
 )
 from app.services import codes, registry, scoping
 from app.services.exceptions import AccessDenied, DomainError, FieldErrors, ValidationFailed
+from app.services.workbooks import (  # noqa: F401  (the screens and tests name them through this module)
+    XLSX_MAGIC,
+    XLSX_MIMETYPE,
+    FileLike,
+    ImportRefused,
+    RowError,
+    max_bytes,
+    size_text,
+)
+from app.services.workbooks import as_number as _as_number
+from app.services.workbooks import as_text as _as_text
+from app.services.workbooks import blank as _blank
+from app.services.workbooks import config_number as _config
+from app.services.workbooks import open_workbook as _open_workbook
+from app.services.workbooks import read_bytes as _read_bytes
+from app.services.workbooks import shown as _shown
 
 # ---------------------------------------------------------------------------
-# Limits (a deployment may override them in its config: IMPORT_MAX_BYTES, IMPORT_MAX_ROWS,
-# IMPORT_MAX_UNZIPPED_BYTES)
+# Limits (a deployment may override them in its config: IMPORT_MAX_ROWS here, the file's size
+# and unpacked size in app.services.workbooks)
 # ---------------------------------------------------------------------------
-# An .xlsx of 20,000 fully filled mine rows is about 2 MB; 10 MB leaves room for styling.
-DEFAULT_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_IMPORT_MAX_ROWS = 20_000
-# The sum of the sizes the zip directory declares for its members (a zip bomb guard):
-# zipfile never inflates a member beyond its declared size.
-DEFAULT_IMPORT_MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
-
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-XLSX_MAGIC = b"PK\x03\x04"
 _EXPORT_BATCH = 500
 _LOOKUP_CHUNK = 500
 
@@ -155,21 +160,10 @@ def column_for_field(name: Optional[str]) -> str:
 # ---------------------------------------------------------------------------
 # Results and refusals
 # ---------------------------------------------------------------------------
-class ImportRefused(ValidationFailed):
-    """The file as a whole is refused (not an .xlsx, too large, wrong header, no rows...)."""
-
-
 class ImportFailed(DomainError):
     """The database refused the write; the transaction was rolled back, nothing was written."""
 
     status_code = 409
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # the row number as Excel shows it (the header is row 1)
-    column: str  # the column heading, '' when the whole row is concerned
-    message: str  # translated
 
 
 @dataclass
@@ -210,14 +204,6 @@ class ImportReport:
 Progress = Callable[[int, int], None]
 
 
-def _config(name: str, default: int) -> int:
-    return int(current_app.config.get(name, default))
-
-
-def max_bytes() -> int:
-    return _config("IMPORT_MAX_BYTES", DEFAULT_IMPORT_MAX_BYTES)
-
-
 def max_rows() -> int:
     return _config("IMPORT_MAX_ROWS", DEFAULT_IMPORT_MAX_ROWS)
 
@@ -225,46 +211,6 @@ def max_rows() -> int:
 # ---------------------------------------------------------------------------
 # Cell values
 # ---------------------------------------------------------------------------
-def _shown(value: Any, limit: int = 40) -> str:
-    text = str(value).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
-
-
-def _as_text(value: Any) -> str:
-    """A cell as text. A whole number (a region code typed as 140105) loses its '.0'; dates
-    become YYYY-MM-DD. Long codes must be text cells: Excel keeps only 15 digits of a number."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(" ")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _as_number(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValidationFailed(_("“%(value)s” is not a number.", value=_shown(value)))
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip().replace(",", "").replace("，", ""))
-        except ValueError:
-            raise ValidationFailed(_("“%(value)s” is not a number.", value=_shown(value))) from None
-    else:
-        raise ValidationFailed(_("“%(value)s” is not a number.", value=_shown(value)))
-    if math.isnan(number) or math.isinf(number):
-        raise ValidationFailed(_("“%(value)s” is not a number.", value=_shown(value)))
-    return number
-
-
 def _as_integer(value: Any) -> int:
     number = _as_number(value)
     if not number.is_integer():
@@ -490,58 +436,6 @@ def _export_cell(ws, value: Any, is_code: bool) -> Any:
 # ---------------------------------------------------------------------------
 # Import: reading the file
 # ---------------------------------------------------------------------------
-FileLike = Union[bytes, bytearray, str, os.PathLike, BinaryIO]
-
-
-def _read_bytes(file: FileLike, limit: int) -> bytes:
-    """The file's bytes, refusing anything larger than ``limit`` without reading past it."""
-    too_large = ImportRefused(_("The file is larger than the allowed %(size)s.", size=size_text(limit)))
-    if isinstance(file, (bytes, bytearray)):
-        data = bytes(file)
-    elif isinstance(file, (str, os.PathLike)):
-        if os.path.getsize(file) > limit:
-            raise too_large
-        with open(file, "rb") as handle:
-            data = handle.read(limit + 1)
-    else:
-        stream = getattr(file, "stream", file)  # a werkzeug FileStorage or a binary file
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise too_large
-    return data
-
-
-def size_text(size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.0f} MB"
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} B"
-
-
-def _not_xlsx() -> ImportRefused:
-    return ImportRefused(_("The file is not an Excel workbook in .xlsx format "
-                           "(an older .xls file must first be saved as .xlsx)."))
-
-
-def _open_workbook(data: bytes):
-    if not data.startswith(XLSX_MAGIC):
-        raise _not_xlsx()
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            names = {member.filename for member in members}
-            unzipped = sum(member.file_size for member in members)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
-        raise _not_xlsx() from None
-    if "xl/workbook.xml" not in names:
-        raise _not_xlsx()
-    if unzipped > _config("IMPORT_MAX_UNZIPPED_BYTES", DEFAULT_IMPORT_MAX_UNZIPPED_BYTES):
-        raise ImportRefused(_("The workbook is too large once unpacked."))
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds on a damaged file
-        raise ImportRefused(_("The workbook could not be read; it may be damaged.")) from None
 
 
 def _normal_header(value: Any) -> str:

@@ -66,6 +66,9 @@ RESET = ("can_reset",)
 # classes of app/views and app/api that serve them.
 INDICATORS = ("IndicatorVersionView", "IndicatorVersionApi", "IndicatorItemView", "IndicatorItemApi")
 INDICATOR_ADOPTION = ("ProvinceIndicatorAdoptionView", "ProvinceIndicatorAdoptionApi")
+# A catalogue version as an Excel file (issue 19.7): a province imports its own and exports any
+# (the file carries each row's 推定值 flag and source); the admin, national ones (all_permissions).
+CATALOGUE_EXCEL = ("IndicatorCatalogueExcelView",)
 AGENCIES = ("AgencyView", "AgencyApi")
 DISQUALIFY = ("can_disqualify",)
 AGENCY_CONFLICTS = ("AgencyConflictView", "AgencyConflictApi")
@@ -161,6 +164,7 @@ def _staff(name: str, scope: str, level: int, registry_delete: bool, import_exce
             Grant(NOTICES, READ + WRITE + DELETE),
             *((Grant(PASSWORD_RESET, RESET),) if resets_passwords else ()),
             Grant(INDICATORS, READ),
+            *((Grant(CATALOGUE_EXCEL, EXCEL_EXPORT + EXCEL_IMPORT),) if level == 1 else ()),
             Grant(INDICATOR_ADOPTION, READ + (WRITE if level == 1 else ())),
             Grant(AGENCIES, READ + ((WRITE + DISQUALIFY) if level == 1 else ())),
             Grant(AGENCY_CONFLICTS, READ + ((WRITE + DELETE) if level == 1 else ())),

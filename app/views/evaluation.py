@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import Application, IndicatorItem, IndicatorVersion, ProvinceIndicatorAdoption
 from app.services import agencies, applications, evaluation, reference, scoping, uploads
 from app.services.exceptions import DomainError
+from app.views.catalogue_excel import IndicatorCatalogueExcelView
 from app.views.formatting import formatters
 from app.views.reference import WorkingNotes, inferred_mark, provenance
 from app.web.base import ScopedModelView
@@ -368,6 +369,9 @@ def register(appbuilder) -> None:
                         category="Reference")
     appbuilder.add_view(ProvinceIndicatorAdoptionView, "Adopted indicator catalogues",
                         label=_l("Adopted indicator catalogues"), icon="fa-check-square-o", category="Reference")
+    # The import page lists the versions to export too: the menu shows it to those who import.
+    appbuilder.add_view(IndicatorCatalogueExcelView, "Indicator catalogue files",
+                        label=_l("Indicator catalogue files"), icon="fa-file-excel-o", category="Reference")
     appbuilder.add_view(EvaluationView, "Third-party assessments", label=_l("Third-party assessments"),
                         icon="fa-balance-scale", category="GreenMine")
     agency_views.register(appbuilder)
