@@ -79,7 +79,8 @@ class Transition:
     screen: Optional[str] = None
     # Whether a record in the source state waits for this step (the home page's pending work);
     # False for steps that are possible at any time but expected of nobody (removing a listed
-    # mine, releasing one from the anomaly list).
+    # mine, releasing one from the anomaly list, withdrawing what one has submitted: a record
+    # waiting for the reviewer is not the enterprise's work).
     pending: bool = True
 
 
@@ -261,7 +262,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("predeclaration", "draft", "submit", frozenset({"enterprise"}), "submitted",
                guard=_predeclaration_submittable, effect=_stamp_submitted),
     Transition("predeclaration", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
-               effect=_stamp_withdrawn, style="default"),
+               effect=_stamp_withdrawn, style="default", pending=False),
     Transition("predeclaration", "submitted", "approve", frozenset({"province"}), "passed",
                effect=_stamp_decision, style="success"),
     Transition("predeclaration", "submitted", "reject", frozenset({"province"}), "rejected",
@@ -276,7 +277,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("application", "returned", "submit", frozenset({"enterprise"}), "submitted",
                guard=_application_guard("check_submittable"), effect=_stamp_submitted),
     Transition("application", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
-               effect=_stamp_withdrawn, style="default"),
+               effect=_stamp_withdrawn, style="default", pending=False),
     Transition("application", "submitted", "county_pass", frozenset({"county"}), "county_passed",
                style="success"),
     Transition("application", "submitted", "return", frozenset({"county"}), "returned",
@@ -390,7 +391,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("certification", "returned", "submit", frozenset({"enterprise"}), "submitted",
                guard=_service("certification:check_submittable"), effect=_stamp_submitted),
     Transition("certification", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
-               effect=_stamp_withdrawn, style="default"),
+               effect=_stamp_withdrawn, style="default", pending=False),
     Transition("certification", "submitted", "return", frozenset({"certifier"}), "returned",
                comment_required=True, style="warning"),
     Transition("certification", "submitted", "reject", frozenset({"certifier"}), "rejected",

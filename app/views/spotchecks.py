@@ -250,7 +250,9 @@ class SpotCheckView(ScopedModelView):
     formatters_columns = {
         "entry_level": lambda value: _entry_level(value),
         "mining_method": lambda value: choice_label(MINING_METHODS, value),
-        "priority_reasons": lambda reasons: "、".join(spotchecks.priority_labels(reasons)),
+        # Why the mine was a priority of the draw; a mine drawn at random says so (not a blank).
+        "priority_reasons": lambda reasons: ("、".join(spotchecks.priority_labels(reasons))
+                                             or _("No (drawn at random)")),
         "team": _team,
         "recorded_at": local_datetime,
         "decided_at": local_datetime,

@@ -1,0 +1,114 @@
+"""What a Chinese operator tripped over on the demo (issue 18, a look at every role's pages in a
+browser): each test holds one of the defects found then, on the page where it was seen."""
+from __future__ import annotations
+
+import io
+
+from flask import g
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Attachment, AuditEntry
+from app.services import predeclarations, workflow
+from app.views.spotchecks import SpotCheckView
+from tests.test_applications import YEAR, _photo_checklist_not_in_the_way, draft, people  # noqa: F401
+from tests.test_screen_audit import rule_one_label_one_field, visible, Page, Walk
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _fields_under_one_label(html: str) -> list[str]:
+    page = Page("admin", "admin", "/", "show", 200, html, visible(html))
+    return list(rule_one_label_one_field(page, Walk([], {}, set(), set())))
+
+
+# ---------------------------------------------------------------------------------------------
+# Home page and navigation bar: the person, as Chinese writes a name
+# ---------------------------------------------------------------------------------------------
+def test_the_bar_and_the_home_page_name_the_person_family_name_first(make_user, browser):
+    user = make_user("county", "140105", last_name="王", first_name="小明")
+    page = browser(user).get("/").get_data(as_text=True)
+    # FAB's "first last" read "小明 王"; the home page named the login only, after an ASCII colon.
+    assert '<span class="gm-user-name">王小明</span>' in page
+    account = page.partition('id="gm-account-user">')[2].partition("</p>")[0]
+    assert account.startswith(f"用户：王小明（{user.username}）") and "县级" in account
+
+
+def test_the_home_page_names_the_certifiers_body(make_user, make_certification_body, browser):
+    body = make_certification_body("示范认证中心")
+    user = make_user("certifier", certification_body_id=body.id)
+    page = browser(user).get("/").get_data(as_text=True)
+    assert "认证机构：示范认证中心" in page
+
+
+def test_what_waits_for_the_reviewer_is_not_the_enterprises_pending_work(make_mine, make_user, browser,
+                                                                        without_photo_checklist):
+    mine = make_mine("140105")
+    enterprise = make_user("enterprise", enterprise=mine.enterprise)
+    record = predeclarations.create(enterprise, mine, YEAR)
+    workflow.transition(record, "submit", enterprise)
+    pending = browser(enterprise).get("/").get_data(as_text=True).partition('id="pending-work"')[2]
+    pending = pending.partition("</div>")[0]
+    # It may still be withdrawn (the button is on the record), but nobody expects that of it.
+    assert "预申报·已提交" not in pending and "没有待办" in pending
+    assert "withdraw" in {step.action for step in workflow.available_actions(record, enterprise)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The admin's account screens: 姓 before 名
+# ---------------------------------------------------------------------------------------------
+def test_the_account_screens_ask_the_family_name_first(make_user, browser):
+    admin = browser(make_user("admin"))
+    listed = visible(admin.get("/users/list/").get_data(as_text=True))
+    header = next(table.header for table in listed.tables if "用户名" in table.header)
+    assert header.index("姓") < header.index("名")
+    form = admin.get("/users/add").get_data(as_text=True)
+    assert form.index('id="last_name"') < form.index('id="first_name"')
+
+
+# ---------------------------------------------------------------------------------------------
+# The audit trail of an uploaded file: its record by name, its size with a unit, one label a field
+# ---------------------------------------------------------------------------------------------
+def test_a_files_entry_names_the_record_it_belongs_to_and_its_size(people, browser, make_user):
+    application = draft(people)
+    browser(people["enterprise"]).post(f"/attachments/Application/{application.id}/document",
+                                       data={"file": (io.BytesIO(PDF), "自评材料.pdf")},
+                                       content_type="multipart/form-data")
+    attachment = db.session.scalar(select(Attachment).where(Attachment.owner_id == application.id))
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.record_type == "Attachment",
+                                                       AuditEntry.record_id == str(attachment.id)))
+    page = browser(make_user("admin")).get(f"/auditlogview/show/{entry.id}").get_data(as_text=True)
+    changes = page.partition("gm-changes")[2].partition("</table>")[0]
+    # Was: 所属记录 | 绿色矿山申请, then 所属记录 | 7 (the ID), and 大小 | 49.
+    assert "<td>所属记录类型</td><td></td><td>绿色矿山申请</td>" in changes
+    assert f"<td>所属记录</td><td></td><td>{application}</td>" in changes
+    assert f"<td>大小</td><td></td><td>{attachment.size_bytes} B</td>" in changes
+    assert _fields_under_one_label(page) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference tables: no storage keys on screen, shares as percentages
+# ---------------------------------------------------------------------------------------------
+def test_the_size_table_names_a_class_catch_all_in_words(make_user, browser):
+    client = browser(make_user("county", "140105"))
+    text = " ".join(visible(client.get("/minesizethresholdview/list/?psize_MineSizeThresholdView=100")
+                            .get_data(as_text=True)).strings)
+    assert "类:" not in text and "贵金属类（其他矿种）" in text
+
+
+def test_an_indicator_catalogue_is_known_by_its_name_and_its_share_in_percent(make_user, browser):
+    client = browser(make_user("county", "140105"))
+    listed = client.get("/indicatorversionview/list/").get_data(as_text=True)
+    text = " ".join(visible(listed).strings)
+    assert "national-2020" not in text and "绿色矿山评价指标（自然资源部 2020）" in text
+    assert "75%" in text and "0.75" not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Spot checks: a mine drawn at random says so
+# ---------------------------------------------------------------------------------------------
+def test_a_mine_drawn_at_random_says_so_rather_than_leaving_priority_blank(app, make_user):
+    shown = SpotCheckView.formatters_columns["priority_reasons"]
+    with app.test_request_context("/", headers={"Accept-Language": "zh"}):
+        g.user = make_user("province", "140000")
+        assert str(shown([])) == "否（随机抽取）" and str(shown(None)) == "否（随机抽取）"
