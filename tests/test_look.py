@@ -112,3 +112,18 @@ def test_a_mine_drawn_at_random_says_so_rather_than_leaving_priority_blank(app, 
     with app.test_request_context("/", headers={"Accept-Language": "zh"}):
         g.user = make_user("province", "140000")
         assert str(shown([])) == "否（随机抽取）" and str(shown(None)) == "否（随机抽取）"
+
+
+# ---------------------------------------------------------------------------------------------
+# An empty list says what it would hold (the county's notice list was empty under a home page
+# showing three notices, without a word why)
+# ---------------------------------------------------------------------------------------------
+def test_an_empty_list_says_what_it_would_hold_and_where_the_rest_is(make_user, browser):
+    client = browser(make_user("county", "140105"))
+    notices = client.get("/noticeview/list/").get_data(as_text=True)
+    assert "没有找到记录" in notices and "上级机关发布的通知公告显示在首页" in notices
+    windows = client.get("/applicationwindowview/list/").get_data(as_text=True)
+    assert "申报时间窗口由省级自然资源主管部门设置" in windows
+    # Any other scoped list: the general sentence.
+    conflicts = client.get("/agencyconflictview/list/").get_data(as_text=True)
+    assert "此处只列出您权限范围内的记录" in conflicts

@@ -80,6 +80,8 @@ def _choice_field(label, options, default="none"):
 class InspectorView(ScopedModelView):
     """The organiser's pool of inspectors (核查人员库): the province, the city and the national
     level keep one each; whom it holds is the pool's region (set by the rule)."""
+    empty_hint = _l("The inspector pools are kept by the authorities that organise spot checks (national, "
+                    "province or city).")
 
     datamodel = ListInterface(Inspector)
     list_title = _l("Inspector pool")
@@ -140,6 +142,8 @@ class InspectorView(ScopedModelView):
 # Campaigns
 # ---------------------------------------------------------------------------
 class SpotCheckCampaignView(ScopedModelView):
+    empty_hint = _l("Spot-check campaigns are set up by the authorities that organise them (national, province "
+                    "or city); the checks of the mines in your scope are listed under Verification records.")
     datamodel = ListInterface(SpotCheckCampaign)
     list_title = _l("Spot-check campaigns")
     show_title = _l("Spot-check campaign")
