@@ -3,6 +3,7 @@ browser): each test holds one of the defects found then, on the page where it wa
 from __future__ import annotations
 
 import io
+import re
 
 from flask import g
 from sqlalchemy import select
@@ -31,7 +32,16 @@ def test_the_bar_and_the_home_page_name_the_person_family_name_first(make_user, 
     # FAB's "first last" read "小明 王"; the home page named the login only, after an ASCII colon.
     assert '<span class="gm-user-name">王小明</span>' in page
     account = page.partition('id="gm-account-user">')[2].partition("</p>")[0]
-    assert account.startswith(f"用户：王小明（{user.username}）") and "县级" in account
+    assert account == f"用户：王小明（{user.username}）"
+    assert page.partition('id="gm-account-role">')[2].partition("</p>")[0] == "角色：县级自然资源主管部门"
+
+
+def test_the_demo_accounts_are_called_by_chinese_names():
+    """The demo's accounts showed as 演示xiaodian（xiaodian） in every log and message."""
+    from app.services import demo
+
+    for account in demo.DEMO_USERS:
+        assert account.name and not re.search(r"[A-Za-z]", account.name), account
 
 
 def test_the_home_page_names_the_certifiers_body(make_user, make_certification_body, browser):
