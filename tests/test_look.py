@@ -137,3 +137,12 @@ def test_an_empty_list_says_what_it_would_hold_and_where_the_rest_is(make_user, 
     # Any other scoped list: the general sentence.
     conflicts = client.get("/agencyconflictview/list/").get_data(as_text=True)
     assert "此处只列出您权限范围内的记录" in conflicts
+
+
+def test_the_audit_entry_calls_the_requests_address_a_network_address(make_user, make_mine, browser):
+    make_mine("140105")
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    fields = visible(browser(make_user("admin")).get(f"/auditlogview/show/{entry.id}").get_data(as_text=True))
+    labels = [row[0] for table in fields.tables for row in [table.header, *table.rows] if len(row) == 2]
+    # 地址 alone reads as a postal address (the mine's, the enterprise's).
+    assert "网络地址" in labels and "地址" not in labels
