@@ -8,6 +8,7 @@ import re
 from flask import g
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.models import Attachment, AuditEntry
 from app.services import predeclarations, workflow
@@ -146,3 +147,33 @@ def test_the_audit_entry_calls_the_requests_address_a_network_address(make_user,
     labels = [row[0] for table in fields.tables for row in [table.header, *table.rows] if len(row) == 2]
     # 地址 alone reads as a postal address (the mine's, the enterprise's).
     assert "网络地址" in labels and "地址" not in labels
+
+
+def test_the_admins_menu_of_accounts_and_roles_is_called_system_administration(make_user, browser):
+    """FAB's "Security" menu read 安全 (safety): the info-centre admin looks for 系统管理."""
+    page = browser(make_user("admin")).get("/").get_data(as_text=True)
+    navbar = page.partition('class="navbar-collapse collapse"')[2].partition("</header>")[0]
+    assert "系统管理" in navbar and ">安全<" not in navbar.replace(" ", "").replace("\n", "")
+
+
+def test_a_notice_to_the_whole_country_says_so_on_the_home_page(make_user, browser):
+    """A provincial notice read 2026-11-08 · 山西省, a national one only 2026-10-29."""
+    browser(make_user("national")).post("/noticeview/add", data={
+        "title": "全国通知", "body": "正文", "publish_date": clock.today().isoformat()})
+    page = browser(make_user("county", "140105")).get("/").get_data(as_text=True)
+    notice = page.partition("<strong>全国通知</strong>")[2].partition("</span>")[0]
+    assert notice.split() == ['<span', 'class="text-muted">' + clock.today().isoformat(), "·", "全国"]
+
+
+def test_a_message_names_the_person_who_acted(make_mine, make_user, without_photo_checklist):
+    """The messages said "renzheng：正式受理。", the logs 认证中心审核员（renzheng）."""
+    from app.services import notifications
+
+    mine = make_mine("140105")
+    enterprise = make_user("enterprise", enterprise=mine.enterprise, last_name="李", first_name="填报员")
+    province = make_user("province", "140000", last_name="王", first_name="审核")
+    record = predeclarations.create(enterprise, mine, YEAR)
+    workflow.transition(record, "submit", enterprise)
+    workflow.transition(record, "approve", province, "同意")
+    told = notifications.inbox(enterprise)[0][0]
+    assert told.body.startswith(f"王审核（{province.username}）：")
