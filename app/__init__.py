@@ -109,8 +109,11 @@ def create_app(overrides: Optional[dict[str, Any]] = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     # None, True/False and Python lists never reach a page as such (app.views.formatting).
     app.jinja_env.finalize = display_value
+    from app.web.base import empty_hint
+
     app.jinja_env.globals.update(role_label=role_label, action_label=action_label, gm_widget_words=widget_words,
-                                 gm_count_placeholder=COUNT_PLACEHOLDER, gm_html_lang=html_lang)
+                                 gm_count_placeholder=COUNT_PLACEHOLDER, gm_html_lang=html_lang,
+                                 gm_empty_hint=empty_hint)
     app.jinja_env.filters["local_datetime"] = local_datetime
     cli.register(app)
     errors.register(app)

@@ -85,21 +85,22 @@ class GreenMineUserView(SearchChoices, UserDBModelView):
     this screen. No FAB groups: a role reached through a group would skip the binding rule."""
 
     _binding_fields = ["phone", "region_code", "enterprise_uscc", "agency", "certification_body"]
-    add_columns = ["first_name", "last_name", "username", "active", "email", "roles",
+    # Family name before given name, as Chinese names are written (and the profile page asks).
+    add_columns = ["last_name", "first_name", "username", "active", "email", "roles",
                    "password", "conf_password"] + _binding_fields
-    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles"] + _binding_fields
+    edit_columns = ["last_name", "first_name", "username", "active", "email", "roles"] + _binding_fields
     # FAB's "a role or a group" check reads the groups field, which is not on these forms; a
     # missing role is refused by app.services.users.apply_binding.
     validators_columns: dict = {}
-    list_columns = ["username", "first_name", "last_name", "roles", "region", "enterprise", "active"]
+    list_columns = ["username", "last_name", "first_name", "roles", "region", "enterprise", "active"]
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "login_count", "phone"]}),
         (_l("Scope"), {"fields": ["region", "enterprise", "agency", "certification_body", "must_change_password"]}),
-        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+        (_l("Personal Info"), {"fields": ["last_name", "first_name", "email"], "expanded": True}),
         (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"],
                             "expanded": False}),
     ]
-    search_columns = ["username", "first_name", "last_name", "email", "active", "roles"]
+    search_columns = ["username", "last_name", "first_name", "email", "active", "roles"]
     label_columns = dict(USER_LABELS)
     description_columns = {
         "region_code": _l("Type part of the name: a province for province users, a city for city users, "

@@ -500,6 +500,26 @@ def rule_page_language(page: Page, walk: Walk) -> Iterator[str]:
         yield f"the page's language: {tag.group()}"
 
 
+# The heading of the first column of a table of fields (the audit trail's changed fields).
+_FIELD_HEADING = "字段"
+
+
+def rule_one_label_one_field(page: Page, walk: Walk) -> Iterator[str]:
+    """Two fields of one record under the same label (所属记录: 通知公告, then 所属记录: 3): the
+    reader cannot tell which is which, and one of them is usually an ID. Read in a record page's
+    table of fields (rows of label and value) and in a table of changed fields (字段, 原值, 新值)."""
+    for table in page.text.tables:
+        if table.header and table.header[0] == _FIELD_HEADING:
+            labels = [row[0] for row in table.rows if row]
+        else:
+            # (A show page's first row, <th>label</th><td>value</td>, is read as the header.)
+            rows = ([table.header] if len(table.header) == 2 else []) + table.rows
+            labels = [row[0] for row in rows if len(row) == 2]
+        labels = [label for label in labels if label]
+        for label in sorted({label for label in labels if labels.count(label) > 1}):
+            yield f"{labels.count(label)} fields labelled {label!r}"
+
+
 RULES: dict[str, Callable[[Page, Walk], Iterator[str]]] = {
     "no server error": rule_server_error,
     "no None/True/False or object repr": rule_raw_value,
@@ -509,6 +529,7 @@ RULES: dict[str, Callable[[Page, Walk], Iterator[str]]] = {
     "no region code without its name": rule_bare_region_code,
     "records told apart by more than an ID": rule_records_told_apart_by_id_only,
     "the page says it is zh-CN": rule_page_language,
+    "one label, one field": rule_one_label_one_field,
 }
 
 
@@ -593,6 +614,13 @@ RULE_SAMPLES = [
     ("the page says it is zh-CN", '<html lang="zh"><body>矿山</body></html>', '<html lang="zh-CN"><body>矿山</body></html>'),
     ("records told apart by more than an ID", "<select><option>申请</option><option>申请</option></select>",
      "<select><option>一号矿的申请</option><option>二号矿的申请</option></select>"),
+    ("one label, one field",
+     "<table><tr><th>字段</th><th>原值</th><th>新值</th></tr><tr><td>所属记录</td><td></td><td>通知公告</td></tr>"
+     "<tr><td>所属记录</td><td></td><td>3</td></tr></table>",
+     "<table><tr><th>字段</th><th>原值</th><th>新值</th></tr><tr><td>所属记录类型</td><td></td><td>通知公告</td></tr>"
+     "<tr><td>所属记录</td><td></td><td>关于做好遴选工作的通知</td></tr></table>"),
+    ("one label, one field", "<table><tr><th>矿山</th><td>一号矿</td></tr><tr><th>矿山</th><td>二号矿</td></tr></table>",
+     "<table><tr><th>矿山</th><td>一号矿</td></tr><tr><th>采矿权人</th><td>示范矿业</td></tr></table>"),
 ]
 
 

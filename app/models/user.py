@@ -77,6 +77,12 @@ class GreenMineUser(User):
     def role_names(self) -> set[str]:
         return {role.name for role in self.roles}
 
+    def get_full_name(self) -> str:
+        """The person's name as Chinese writes it: family name, then given name, no space (FAB's
+        own is "first last", which the navigation bar showed as "xiaodian 演示"); the login
+        where no name is given."""
+        return f"{self.last_name or ''}{self.first_name or ''}".strip() or str(self.username)
+
     def __repr__(self) -> str:
         full = f"{self.last_name or ''}{self.first_name or ''}".strip()
         return f"{full}（{self.username}）" if full else str(self.username)

@@ -44,29 +44,37 @@ class DemoUser:
     agency: str | None = None
     certification_body: str | None = None
     description: str = ""
+    # What the account is called on screen (the logs, the bar, the messages): a person's role
+    # in Chinese, not the login (which showed as 演示xiaodian（xiaodian）).
+    name: str = ""
 
 
 DEMO_AGENCY = "晋阳绿色矿山评估中心（演示）"
 DEMO_CERTIFICATION_BODY = "绿色矿山认证中心（演示）"
 
 DEMO_USERS = [
-    DemoUser("admin", "admin", description="info-centre administrator: users, roles, reference data"),
-    DemoUser("national", "national", description="national authority: reads everything"),
-    DemoUser("shanxi", "province", PROVINCE, description="山西省: reviews pre-declarations in the province"),
-    DemoUser("taiyuan", "city", "140100", description="太原市: its two counties"),
-    DemoUser("datong", "city", "140200", description="大同市: its two counties"),
-    DemoUser("xiaodian", "county", "140105", description="小店区 only"),
-    DemoUser("qingxu", "county", "140121", description="清徐县 only (the neighbour of 小店区)"),
-    DemoUser("pingcheng", "county", "140213", description="平城区 only"),
-    DemoUser("zuoyun", "county", "140226", description="左云县 only"),
-    DemoUser("qiye1", "enterprise", enterprise_index=0, description="enterprise in 小店区: its own mines"),
-    DemoUser("qiye2", "enterprise", enterprise_index=4, description="enterprise in 平城区: its own mines"),
-    DemoUser("pinggu", "agency", agency=DEMO_AGENCY, description="assessment agency: its assignments"),
-    DemoUser("hecha", "inspector", "140100", description="inspector of 山西省's pool, may lead a team"),
-    DemoUser("hecha2", "inspector", "140100", description="inspector of 山西省's pool"),
-    DemoUser("hecha3", "inspector", "140200", description="inspector of 山西省's pool"),
+    DemoUser("admin", "admin", name="信息中心管理员",
+             description="info-centre administrator: users, roles, reference data"),
+    DemoUser("national", "national", name="自然资源部经办人", description="national authority: reads everything"),
+    DemoUser("shanxi", "province", PROVINCE, name="山西省厅经办人",
+             description="山西省: reviews pre-declarations in the province"),
+    DemoUser("taiyuan", "city", "140100", name="太原市局经办人", description="太原市: its two counties"),
+    DemoUser("datong", "city", "140200", name="大同市局经办人", description="大同市: its two counties"),
+    DemoUser("xiaodian", "county", "140105", name="小店区局经办人", description="小店区 only"),
+    DemoUser("qingxu", "county", "140121", name="清徐县局经办人", description="清徐县 only (the neighbour of 小店区)"),
+    DemoUser("pingcheng", "county", "140213", name="平城区局经办人", description="平城区 only"),
+    DemoUser("zuoyun", "county", "140226", name="左云县局经办人", description="左云县 only"),
+    DemoUser("qiye1", "enterprise", enterprise_index=0, name="小店区示范矿业填报员",
+             description="enterprise in 小店区: its own mines"),
+    DemoUser("qiye2", "enterprise", enterprise_index=4, name="平城区示范矿业填报员",
+             description="enterprise in 平城区: its own mines"),
+    DemoUser("pinggu", "agency", agency=DEMO_AGENCY, name="评估中心评估员",
+             description="assessment agency: its assignments"),
+    DemoUser("hecha", "inspector", "140100", name="核查组长甲", description="inspector of 山西省's pool, may lead a team"),
+    DemoUser("hecha2", "inspector", "140100", name="核查员乙", description="inspector of 山西省's pool"),
+    DemoUser("hecha3", "inspector", "140200", name="核查员丙", description="inspector of 山西省's pool"),
     DemoUser("renzheng", "certifier", certification_body=DEMO_CERTIFICATION_BODY,
-             description="certification body: its certification records"),
+             name="认证中心审核员", description="certification body: its certification records"),
 ]
 
 
@@ -283,8 +291,8 @@ def _users(enterprises) -> None:
             enterprise_uscc=enterprises[demo.enterprise_index].uscc if demo.enterprise_index is not None else None,
             agency_name=demo.agency,
             certification_body_name=demo.certification_body,
-            first_name=demo.username,
-            last_name="演示",
+            first_name=demo.name or demo.username,
+            last_name="",
             # The demo's logins are published with it (and seed-demo is refused in production).
             must_change_password=False,
         )

@@ -32,6 +32,7 @@ from app import clock
 from app.extensions import db
 from app.models.kinds import record_kind_label
 from app.models.notification import DEADLINE, STATUS
+from app.models.user import acting_person
 from app.services import codes, scoping
 from app.services.exceptions import NotFound
 
@@ -145,7 +146,9 @@ def on_transition(session: Session, record, log, actor) -> int:
         state = workflow_state_label(log.workflow, log.to_state)
         title = _("%(kind)s “%(name)s”: %(state)s", kind=_record_kind(record), name=_record_name(record),
                   state=state)
-        body = _("%(user)s: %(action)s.", user=log.username, action=action_label(log.workflow, log.action))
+        # The person by name and login, as the logs name them (not the bare login).
+        body = _("%(user)s: %(action)s.", user=acting_person(actor, log.username),
+                 action=action_label(log.workflow, log.action))
         if log.comment:
             body += " " + _("Comment: %(comment)s", comment=log.comment)
     recipients = [user for user in applicants(record) + next_reviewers(record, log.to_state) if user.id != actor.id]

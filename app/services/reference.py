@@ -261,6 +261,8 @@ def shows_working_notes(user) -> bool:
 # Mine size from the threshold table
 # ---------------------------------------------------------------------------
 _METHOD_NAMES = {"open_pit": "露天", "underground": "地下"}
+# A threshold row for a whole class or subclass of minerals is keyed "类:<class>".
+CLASS_KEY_PREFIX = "类:"
 
 
 def _threshold_keys(mineral) -> list[str]:
@@ -268,8 +270,8 @@ def _threshold_keys(mineral) -> list[str]:
     subclass and class catch-alls (类:…)."""
     keys = [mineral.name]
     if mineral.subclass:
-        keys.append(f"类:{mineral.subclass}")
-    keys.append(f"类:{mineral.mineral_class}")
+        keys.append(f"{CLASS_KEY_PREFIX}{mineral.subclass}")
+    keys.append(f"{CLASS_KEY_PREFIX}{mineral.mineral_class}")
     return keys
 
 

@@ -83,7 +83,8 @@ class Transition:
     screen: Optional[str] = None
     # Whether a record in the source state waits for this step (the home page's pending work);
     # False for steps that are possible at any time but expected of nobody (removing a listed
-    # mine, releasing one from the anomaly list).
+    # mine, releasing one from the anomaly list, withdrawing what one has submitted: a record
+    # waiting for the reviewer is not the enterprise's work).
     pending: bool = True
 
 
@@ -265,7 +266,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("predeclaration", "draft", "submit", frozenset({"enterprise"}), "submitted",
                guard=_predeclaration_submittable, effect=_stamp_submitted),
     Transition("predeclaration", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
-               effect=_stamp_withdrawn, style="default"),
+               effect=_stamp_withdrawn, style="default", pending=False),
     Transition("predeclaration", "submitted", "approve", frozenset({"province"}), "passed",
                effect=_stamp_decision, style="success"),
     Transition("predeclaration", "submitted", "reject", frozenset({"province"}), "rejected",
@@ -280,7 +281,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("application", "returned", "submit", frozenset({"enterprise"}), "submitted",
                guard=_application_guard("check_submittable"), effect=_stamp_submitted),
     Transition("application", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
-               effect=_stamp_withdrawn, style="default"),
+               effect=_stamp_withdrawn, style="default", pending=False),
     # Every decision of the county's initial review, the city's review and the province's
     # acceptance carries the reviewer's opinion (seed 001 二(二): applications without the county's
     # and the city's opinion are not accepted): passing as much as returning.
@@ -397,7 +398,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("certification", "returned", "submit", frozenset({"enterprise"}), "submitted",
                guard=_service("certification:check_submittable"), effect=_stamp_submitted),
     Transition("certification", "submitted", "withdraw", frozenset({"enterprise"}), "draft",
-               effect=_stamp_withdrawn, style="default"),
+               effect=_stamp_withdrawn, style="default", pending=False),
     Transition("certification", "submitted", "return", frozenset({"certifier"}), "returned",
                comment_required=True, style="warning"),
     Transition("certification", "submitted", "reject", frozenset({"certifier"}), "rejected",

@@ -212,6 +212,7 @@ class ApplicationView(ScopedModelView):
 
 
 class ApplicationWindowView(ScopedModelView):
+    empty_hint = _l("Application windows are set by the province authority.")
     datamodel = ListInterface(ApplicationWindow)
     list_title = _l("Application windows")
     show_title = _l("Application window")

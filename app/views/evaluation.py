@@ -21,7 +21,7 @@ from app.models import Application, IndicatorItem, IndicatorVersion, ProvinceInd
 from app.services import agencies, applications, evaluation, reference, scoping, uploads
 from app.services.exceptions import DomainError
 from app.views.catalogue_excel import IndicatorCatalogueExcelView
-from app.views.formatting import formatters
+from app.views.formatting import formatters, share_percent
 from app.views.reference import WorkingNotes, inferred_mark, provenance
 from app.web.base import ScopedModelView
 from app.web.datamodel import ListInterface
@@ -38,20 +38,26 @@ class IndicatorVersionView(WorkingNotes, ScopedModelView):
     show_title = _l("Indicator catalogue")
     add_title = _l("New indicator catalogue")
     edit_title = _l("Edit indicator catalogue")
-    list_columns = ["code", "name", "total_points", "pass_points", "area_min_ratio", "is_active"]
-    show_columns = ["code", "name", "total_points", "pass_points", "area_min_ratio", "is_active", "source",
+    # The code (national-2020) is the catalogue's key in the data files: the admin types it, the
+    # readers know the catalogue by its name.
+    list_columns = ["name", "province", "total_points", "pass_points", "area_min_ratio", "is_active"]
+    show_columns = ["name", "province", "total_points", "pass_points", "area_min_ratio", "is_active", "source",
                     "source_note"]
-    add_columns = edit_columns = show_columns
+    # A province's own catalogue comes in through its import (app.views.catalogue_excel), never
+    # by choosing a province here.
+    add_columns = edit_columns = ["code"] + [column for column in show_columns if column != "province"]
     working_note_columns = ("source_note",)
     search_columns = ["code", "name", "is_active"]
     order_columns = ["code"]
     base_order = ("code", "asc")
-    label_columns = dict(INDICATOR_LABELS)
+    label_columns = dict(INDICATOR_LABELS, province=lazy_pgettext("indicator catalogue", "Applies to"))
     description_columns = {
         "pass_points": _l("Empty: no pass line (a province may set its own when adopting the version)."),
         "area_min_ratio": _l("E.g. 0.75: each first-level area must reach three quarters of its maximum. Empty: no such rule."),
     }
-    formatters_columns = formatters(optional=("pass_points", "area_min_ratio", "source", "source_note"))
+    formatters_columns = dict(formatters(optional=("pass_points", "source", "source_note")),
+                              area_min_ratio=share_percent,
+                              province=lambda region: region.name if region is not None else _("Nationwide"))
     record_rule = evaluation.version_rule
 
 
@@ -109,7 +115,7 @@ class ProvinceIndicatorAdoptionView(ScopedModelView):
         "pass_points": _l("Empty: the version's own pass line (2020 national: 800)."),
         "area_min_ratio": _l("Empty: the version's own share (2020 national: 0.75)."),
     }
-    formatters_columns = formatters(optional=("pass_points", "area_min_ratio"))
+    formatters_columns = dict(formatters(optional=("pass_points",)), area_min_ratio=share_percent)
     record_rule = evaluation.adoption_rule
     # Only provinces and active versions are offered.
     add_form_query_rel_fields = edit_form_query_rel_fields = {

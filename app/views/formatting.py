@@ -62,6 +62,13 @@ def formatters(datetimes: tuple[str, ...] = (), optional: tuple[str, ...] = ()) 
     return result
 
 
+def share_percent(value) -> str:
+    """A share stored as a fraction (0.75) as people read it: 75%; blank when not set."""
+    if value is None or value == "":
+        return ""
+    return f"{float(value) * 100:.4g}%"
+
+
 def yes_no(value) -> str:
     """Every yes/no value on screen: 是 / 否, blank when unknown (never True, False or None)."""
     if value is None or value == "":

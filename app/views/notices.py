@@ -10,6 +10,8 @@ from app.web.datamodel import ListInterface
 
 
 class NoticeView(ScopedModelView):
+    empty_hint = _l("Listed here: the notices addressed to your region and the regions below it, which you "
+                    "manage. Notices of the higher levels are shown on the home page.")
     datamodel = ListInterface(Notice)
     list_title = _l("Notices")
     show_title = _l("Notice")

@@ -93,6 +93,7 @@ class AuditLogView(ChoiceSearch, ListLoading, ModelView):
         _LABELS,
         source_label=_l("Source"),
         action_label=_l("Change"),
-        address=_l("Address"),
+        # The request's network address (not a postal address, which 地址 alone reads as).
+        address=_l("Network address"),
         changes=_l("Fields changed"),
     )

@@ -203,6 +203,19 @@ def shown_value(record_type: str, field: str, value: Any, user=None) -> str:
     return str(value)
 
 
+def _owner_name(owner_type: Optional[str], owner_id: Any, user=None) -> str:
+    """The record a file belongs to, by its display name where the reader may see it; else
+    nothing rather than a bare number (the kind of record stands beside it)."""
+    model = model_of(owner_type) if owner_type else None
+    if model is None or not scoping.is_record_id(owner_id):
+        return ""
+    owner = db.session.get(model, owner_id)
+    user = user if user is not None else g.user
+    if owner is None or not scoping.can_access(user, owner, scoping.READ):
+        return ""
+    return str(owner)
+
+
 def changes_table(record_type: str, changes: Optional[dict], user=None) -> Markup:
     """{field: [old, new]} as a table: fields by their labels, in the record's column order,
     values as names; the record's key is the record itself and not repeated."""
@@ -218,10 +231,17 @@ def changes_table(record_type: str, changes: Optional[dict], user=None) -> Marku
     fields = sorted((field for field in changes if field not in keys),
                     key=lambda field: (order.index(field) if field in order else len(order), field))
     def shown(field: str, value: Any) -> str:
-        if record_type == "Attachment" and field == "slot" and value:
-            # A slot's label depends on the kind of record the file belongs to.
+        if record_type == "Attachment" and value is not None:
             owner_type = (changes.get("owner_type") or [None, None])
-            return uploads.slot_label(owner_type[1] or owner_type[0], value)
+            owner_type = owner_type[1] or owner_type[0]
+            if field == "slot":
+                # A slot's label depends on the kind of record the file belongs to.
+                return uploads.slot_label(owner_type, value)
+            if field == "owner_id":
+                # The record the file belongs to by its name (the reader may see it), not its ID.
+                return _owner_name(owner_type, value, user)
+            if field == "size_bytes" and isinstance(value, int):
+                return uploads.size_text(value)
         return shown_value(record_type, field, value, user)
 
     rows = Markup("").join(

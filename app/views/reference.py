@@ -26,6 +26,15 @@ def inferred_mark(inferred) -> Markup:
     return Markup('<span class="label label-warning gm-inferred">%s</span>') % _("Inferred value")
 
 
+def threshold_mineral(key) -> str:
+    """A size-table row's mineral: a mineral's name, or the catch-all of a whole class (stored
+    as "类:贵金属") as people say it: 贵金属类（其他矿种）."""
+    key = key or ""
+    if key.startswith(reference.CLASS_KEY_PREFIX):
+        return _("%(name)s (other minerals of the class)", name=key[len(reference.CLASS_KEY_PREFIX):])
+    return key
+
+
 def provenance(value) -> Markup:
     """A detail page's row: how the figures are known (``provenance`` of the model: inferred or
     read in the official text, and the source note)."""
@@ -121,4 +130,5 @@ class MineSizeThresholdView(WorkingNotes, ChoiceSearch, ListLoading, ModelView):
         "mineral": _l("Mineral"),
         "source_note": _l("Source note"),
     }
-    formatters_columns = {"remark": blank_if_none, "inferred": inferred_mark, "provenance": provenance}
+    formatters_columns = {"remark": blank_if_none, "inferred": inferred_mark, "provenance": provenance,
+                          "mineral_key": threshold_mineral}

@@ -26,6 +26,7 @@ from app.web.labels import DEMO_ZONE_LABELS, OBJECTION_LABELS, PUBLIC_NOTICE_LAB
 # E4: collective review meetings
 # ---------------------------------------------------------------------------
 class ReviewMeetingView(ScopedModelView):
+    empty_hint = _l("Collective review meetings are held by the province authority.")
     datamodel = ListInterface(ReviewMeeting)
     list_title = _l("Collective review meetings")
     show_title = _l("Collective review meeting")
@@ -75,6 +76,7 @@ class ReviewMeetingView(ScopedModelView):
 # E5: public notices and objections
 # ---------------------------------------------------------------------------
 class PublicNoticeView(ScopedModelView):
+    empty_hint = _l("The public notices of selection results are published by the province authority.")
     datamodel = ListInterface(PublicNotice)
     list_title = _l("Public notices of selection results")
     show_title = _l("Public notice")

@@ -80,6 +80,8 @@ def _choice_field(label, options, default="none"):
 class InspectorView(ScopedModelView):
     """The organiser's pool of inspectors (核查人员库): the province, the city and the national
     level keep one each; whom it holds is the pool's region (set by the rule)."""
+    empty_hint = _l("The inspector pools are kept by the authorities that organise spot checks (national, "
+                    "province or city).")
 
     datamodel = ListInterface(Inspector)
     list_title = _l("Inspector pool")
@@ -140,6 +142,8 @@ class InspectorView(ScopedModelView):
 # Campaigns
 # ---------------------------------------------------------------------------
 class SpotCheckCampaignView(ScopedModelView):
+    empty_hint = _l("Spot-check campaigns are set up by the authorities that organise them (national, province "
+                    "or city); the checks of the mines in your scope are listed under Verification records.")
     datamodel = ListInterface(SpotCheckCampaign)
     list_title = _l("Spot-check campaigns")
     show_title = _l("Spot-check campaign")
@@ -250,7 +254,9 @@ class SpotCheckView(ScopedModelView):
     formatters_columns = {
         "entry_level": lambda value: _entry_level(value),
         "mining_method": lambda value: choice_label(MINING_METHODS, value),
-        "priority_reasons": lambda reasons: "、".join(spotchecks.priority_labels(reasons)),
+        # Why the mine was a priority of the draw; a mine drawn at random says so (not a blank).
+        "priority_reasons": lambda reasons: ("、".join(spotchecks.priority_labels(reasons))
+                                             or _("No (drawn at random)")),
         "team": _team,
         "recorded_at": local_datetime,
         "decided_at": local_datetime,

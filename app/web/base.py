@@ -202,6 +202,8 @@ class ScopedModelView(SearchChoices, ChoiceSearch, ListLoading, RecordRules, Mod
     the scope rule decides which records it reaches."""
 
     base_filters = SCOPE_BASE_FILTERS
+    # Said under an empty list: what it would hold, and where the rest is (empty_hint below).
+    empty_hint = lazy_gettext("Only the records within your scope are listed here.")
     show_template = "gm/show.html"
     page_size = 20
 
@@ -845,3 +847,12 @@ def cache_rison_validators() -> None:
 
     fab_api.jsonschema = _RisonSchemaValidation
     fab_api.prison = _RisonParsing
+
+
+def empty_hint(modelview_name: str) -> Optional[str]:
+    """The sentence under an empty list of this view (its ``empty_hint``), for the list widget."""
+    for view in current_app.appbuilder.baseviews:
+        if type(view).__name__ == modelview_name:
+            hint = getattr(view, "empty_hint", None)
+            return str(hint) if hint else None
+    return None

@@ -528,7 +528,7 @@ SURVEILLANCE_LABELS = _frozen({
 # trail names their fields
 # ---------------------------------------------------------------------------
 ATTACHMENT_LABELS = _frozen({
-    "owner_type": _l("Belongs to"), "owner_id": _l("Belongs to"), "slot": _l("Material"), "kind": _l("Type"),
+    "owner_type": _l("Kind of record it belongs to"), "owner_id": _l("Belongs to"), "slot": _l("Material"), "kind": _l("Type"),
     "original_name": _l("File"), "stored_name": _l("Stored file"), "content_type": _l("File type"),
     "size_bytes": _l("Size"), "sha256": _l("Checksum"), "uploaded_by": _l("Uploaded by"),
     "removed_at": _l("Removed at"), "removed_by": _l("Removed by"),
