@@ -173,6 +173,8 @@ def test_the_screens_import_and_export_for_the_province_only(make_user, browser)
     assert response.status_code == 200 and 'id="import-report"' in text and "导入" in text
     assert db.session.scalar(select(IndicatorVersion.province_code).where(IndicatorVersion.code == "shanxi-2026")) \
         == "140000"
+    listing = client.get("/indicatorversionview/list/").get_data(as_text=True)
+    assert "适用范围" in listing and "山西省" in listing and "全国" in listing
     city = browser(make_user("city", "140100"))
     assert city.get("/indicator-catalogue/import").status_code in (302, 403)
     assert city.get(f"/indicator-catalogue/export/{national().id}").status_code in (302, 403)

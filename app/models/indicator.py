@@ -11,6 +11,8 @@ from flask_appbuilder import Model
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.models.region import Region
+
 
 class IndicatorVersion(Model):
     __tablename__ = "indicator_version"
@@ -33,6 +35,7 @@ class IndicatorVersion(Model):
 
     items: Mapped[list["IndicatorItem"]] = relationship("IndicatorItem", back_populates="version",
                                                         order_by="IndicatorItem.sort_order")
+    province: Mapped[Optional[Region]] = relationship(Region)
 
     def __repr__(self) -> str:
         return self.name

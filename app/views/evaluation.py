@@ -30,6 +30,13 @@ from app.web.labels import INDICATOR_LABELS
 
 
 
+def _catalogue_scope(region) -> str:
+    """Whose catalogue a version is: a province's own by the province's name, else 全国."""
+    if not region:
+        return _("Nationwide")
+    return getattr(region, "name", None) or str(region)
+
+
 class IndicatorVersionView(WorkingNotes, ScopedModelView):
     """Catalogue versions (E1): everyone signed in reads them; the admin edits them. The note on
     what of a version is inferred is for staff (WorkingNotes)."""
@@ -58,7 +65,7 @@ class IndicatorVersionView(WorkingNotes, ScopedModelView):
     }
     formatters_columns = dict(formatters(optional=("pass_points", "source", "source_note")),
                               area_min_ratio=share_percent,
-                              province=lambda region: region.name if region is not None else _("Nationwide"))
+                              province=_catalogue_scope)
     record_rule = evaluation.version_rule
 
 
