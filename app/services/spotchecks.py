@@ -923,7 +923,8 @@ def sample_summary_text(campaign) -> str:
              drawn=summary["drawn"], priority=summary["priority"], random=summary["random"])
     if summary["by_reason_labels"]:
         text += " " + _("Priority reasons: %(reasons)s.", reasons="、".join(
-            _("%(label)s: %(count)s", label=item["label"], count=item["count"]) for item in summary["by_reason_labels"]))
+            _("%(label)s: %(count)s mines", label=item["label"], count=item["count"])
+            for item in summary["by_reason_labels"]))
     return text
 
 
