@@ -305,7 +305,8 @@ CASES = {
         "user_id": w["inspector_account"].id, "home_region_code": "140105", "name": "王核查", "unit": "省地质院",
         "title": "高级工程师", "title_grade": "senior", "admin_rank": "division", "active": True}),
     "spotcheckcampaign": ("province", lambda w: {
-        "title": "2026年绿色矿山抽查", "year": TODAY.year, "ratio": 0.2, "team_size": 3, "team_count": 2,
+        "title": "2026年绿色矿山抽查", "year": TODAY.year, "is_supplementary": False, "ratio": 0.2, "team_size": 3,
+        "team_count": 2,
         "report_deadline": (TODAY + datetime.timedelta(days=60)).isoformat()}),
     "certificationbody": ("admin", lambda w: {
         "name": "新认证机构", "uscc": demo_uscc(w["rng"], "110105"), "approval_no": "CNCA-R-2099-001",
@@ -339,6 +340,8 @@ NOT_IN_THE_COMPLETE_BODY = {
     # Only an item below the first level has a parent, and the first level's item is the one
     # whose minimal body (no parent) is valid.
     "indicatoritem": {"parent_id"},
+    # The year's first campaign is no supplementary round: it gives no reason for one.
+    "spotcheckcampaign": {"supplementary_reason"},
 }
 
 

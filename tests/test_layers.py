@@ -163,7 +163,8 @@ def test_every_value_a_model_leaves_to_a_service_is_provided(app):
     from app.models.mixins import DECLARED_SERVICE_RULES, provided_rules
 
     assert DECLARED_SERVICE_RULES == {"certificates.status_of", "surveillance.validity", "selfchecks.is_late",
-                                      "directory.review_note"}
+                                      "directory.review_note",
+                                      "spotchecks.deadline_passed_at_creation"}
     assert DECLARED_SERVICE_RULES <= provided_rules()
     for name in DECLARED_SERVICE_RULES:
         module, function = name.split(".")

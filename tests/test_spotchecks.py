@@ -87,7 +87,14 @@ def seeded(monkeypatch):
 
 
 def plan(user, **fields):
+    """A planned campaign of ``user``'s level and region; a further one of the same organiser and
+    year is declared a supplementary round (that rule: tests/test_spotcheck_rules.py)."""
     campaign = SpotCheckCampaign(title=fields.pop("title", "2026年度绿色矿山实地抽查核查"), **fields)
+    if "is_supplementary" not in fields:
+        level, region_code = spotchecks.organiser_of(user)
+        campaign.level, campaign.region_code, campaign.year = level, region_code, campaign.year or TODAY.year
+        if db.session.scalars(spotchecks.same_year_campaigns(campaign)).first() is not None:
+            campaign.is_supplementary, campaign.supplementary_reason = True, "测试：同年度再次抽查"
     spotchecks.campaign_rule(campaign, user, scoping.EDIT)
     db.session.add(campaign)
     db.session.commit()

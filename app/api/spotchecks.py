@@ -44,10 +44,13 @@ class InspectorApi(ScopedModelRestApi):
 class SpotCheckCampaignApi(ScopedModelRestApi):
     resource_name = "spotcheckcampaign"
     datamodel = ListInterface(SpotCheckCampaign)
-    list_columns = show_columns = ["id", "year", "level", "region_code", "title", "ratio", "team_size", "team_count",
-                                   "report_deadline", "status", "algorithm", "seed", "sample_size", "drawn_at",
-                                   "drawn_by_id", "decided_at", "decision_comment"]
-    add_columns = edit_columns = ["title", "year", "ratio", "team_size", "team_count", "report_deadline"]
+    list_columns = ["id", "year", "level", "region_code", "title", "is_supplementary", "supplementary_reason",
+                    "ratio", "team_size", "team_count", "report_deadline", "status", "algorithm", "seed",
+                    "sample_size", "drawn_at", "drawn_by_id", "decided_at", "decision_comment"]
+    # One campaign: whether its report deadline had passed when it was created (a warning).
+    show_columns = list_columns + ["created_at", "deadline_passed_at_creation"]
+    add_columns = edit_columns = ["title", "year", "is_supplementary", "supplementary_reason", "ratio", "team_size",
+                                  "team_count", "report_deadline"]
     search_columns = ["year", "level", "region_code", "status", "title"]
     order_columns = ["year", "id", "drawn_at"]
     # The year and the ratio have defaults (this year, SPOT_CHECK_RATIO): the rule fills them.
@@ -57,8 +60,17 @@ class SpotCheckCampaignApi(ScopedModelRestApi):
 
     def _init_model_schemas(self) -> None:
         super()._init_model_schemas()
-        for name in ("year", "ratio"):
+        for name in ("year", "ratio", "is_supplementary"):
             self.edit_model_schema.fields[name].required = False
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            schema.fields["is_supplementary"].required = False
+
+    def response_422(self, message=None):
+        """A sampling ratio that is not a number is refused with the rule's words (what the
+        ratio is, and its minimum), not the schema's bare "Not a valid number."."""
+        if isinstance(message, dict) and "ratio" in message:
+            message = dict(message, ratio=[str(spotchecks.ratio_refusal("number"))])
+        return super().response_422(message)
 
     def _report_download(self, pk, respond):
         """A report file of the campaign: through the scope rule (404), once it has a table (409)."""

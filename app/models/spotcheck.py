@@ -22,7 +22,7 @@ from typing import Any, Optional
 from flask_appbuilder import Model
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.models.directory import DirectoryEntry
@@ -161,6 +161,11 @@ class SpotCheckCampaign(WorkflowRecord, TimestampMixin, Model):
     team_size: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
     team_count: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     report_deadline: Mapped[Optional[datetime.date]] = mapped_column(Date, nullable=True)
+    # One campaign per organiser and year; another one of the same year is a declared
+    # supplementary round (补充抽查) with its reason (app.services.spotchecks.campaign_rule).
+    is_supplementary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                   server_default=false())
+    supplementary_reason: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="planned", index=True)
     # The draw (set once, by the "draw" step): algorithm, seed, the ordered candidates
     # (directory entry ids, priority ones first) with why each is a priority, the sample size,
@@ -181,6 +186,10 @@ class SpotCheckCampaign(WorkflowRecord, TimestampMixin, Model):
         "SpotCheckTeam", back_populates="campaign", order_by="SpotCheckTeam.number")
     checks: Mapped[list["SpotCheck"]] = relationship(
         "SpotCheck", back_populates="campaign", order_by="SpotCheck.position")
+
+    deadline_passed_at_creation = service_rule(
+        "spotchecks.deadline_passed_at_creation",
+        "The report deadline had already passed on the day the campaign was created")
 
     def __repr__(self) -> str:
         return self.title

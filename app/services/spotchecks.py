@@ -90,6 +90,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.extensions import db
 from app.models.directory import CITY, COUNTY, LEVELS, NATIONAL, PROVINCIAL
+from app.models.mixins import provide_rule
 from app.models.region import Region
 from app.models.spotcheck import (
     AREA_COLUMNS,
@@ -187,6 +188,8 @@ RESULT_ACTIONS = ("retain", "order_rectification", "remove", "pass_recheck", "fa
 TEXT_MAX = 4000
 NOTE_MAX = 2000
 TEAM_COUNT_MAX = 100
+# The lowest sampling ratio (seed 004 一: 核查比例不低于20%); a province may set more.
+MIN_RATIO = 0.2
 # The draw's own columns: written by the draw step only.
 DRAW_FIELDS = ("algorithm", "seed", "candidate_entry_ids", "priority", "sample_size", "inspector_candidate_ids",
                "drawn_at", "drawn_by_id", "decided_at", "decision_comment")
@@ -268,6 +271,8 @@ def organiser_name(campaign) -> str:
     if campaign.level == NATIONAL:
         return _("the national authority")
     region = campaign.region
+    if region is None and campaign.region_code:
+        region = db.session.get(Region, campaign.region_code)
     return region.full_name if region is not None else (campaign.region_code or "")
 
 
@@ -340,13 +345,7 @@ def _campaign_rule(campaign, user, action: str) -> None:
         raise ValidationFailed(_("Enter a year between %(first)s and %(last)s.", first=2000, last=this_year + 1),
                                field="year")
     campaign.year = year
-    ratio = campaign.ratio
-    if ratio is None:
-        ratio = float(_config("SPOT_CHECK_RATIO", 0.2))
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not (0 < float(ratio) <= 1):
-        raise ValidationFailed(_("The sampling ratio is a share above 0 and at most 1 (for example 0.2)."),
-                               field="ratio")
-    campaign.ratio = float(ratio)
+    campaign.ratio = checked_ratio(campaign.ratio)
     low, high = team_size_bounds()
     size = low if campaign.team_size is None else campaign.team_size
     if isinstance(size, bool) or not isinstance(size, int) or not low <= size <= high:
@@ -363,6 +362,119 @@ def _campaign_rule(campaign, user, action: str) -> None:
     elif not isinstance(campaign.report_deadline, datetime.date) or campaign.report_deadline.year < year:
         raise ValidationFailed(_("The report deadline lies in the campaign's year or later."),
                                field="report_deadline")
+    _check_supplementary(campaign)
+
+
+def min_ratio() -> float:
+    """The lowest sampling ratio: seed 004 一 (核查比例不低于20%); a province may go higher."""
+    return MIN_RATIO
+
+
+def _percent(value: float) -> str:
+    return f"{float(Decimal(repr(float(value))) * 100):g}%"
+
+
+def ratio_refusal(kind: str) -> ValidationFailed:
+    """The refusal of a sampling ratio that is below the minimum ("low"), above 1 ("high") or
+    not a number ("number"), on the field ``ratio``."""
+    low = min_ratio()
+    values = dict(low=f"{low:g}", min=_percent(low))
+    if kind == "low":
+        message = _("The sampling ratio may not be below %(min)s: the national spot-check notice asks that at least "
+                    "%(min)s of the listed green mines be checked (a province may check more).", **values)
+    elif kind == "high":
+        message = _("The sampling ratio is written as a decimal between %(low)s and 1: %(low)s means %(min)s of the "
+                    "listed mines, 1 means all of them.", **values)
+    else:
+        message = _("The sampling ratio is a number: a decimal between %(low)s and 1 (%(low)s means %(min)s).",
+                    **values)
+    return ValidationFailed(message, field="ratio")
+
+
+def checked_ratio(ratio) -> float:
+    """The campaign's sampling ratio, checked: at least ``min_ratio()``, at most 1; unset is
+    SPOT_CHECK_RATIO. A text (the screen's field) may be a decimal or a percentage ("25%")."""
+    if ratio is None or (isinstance(ratio, str) and not ratio.strip()):
+        ratio = _config("SPOT_CHECK_RATIO", MIN_RATIO)
+    if isinstance(ratio, str):
+        text = ratio.strip().replace("％", "%")
+        try:
+            ratio = float(Decimal(text[:-1].strip()) / 100) if text.endswith("%") else float(text)
+        except (ArithmeticError, ValueError):
+            raise ratio_refusal("number") from None
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float, Decimal)) or not math.isfinite(float(ratio)):
+        raise ratio_refusal("number")
+    ratio = float(ratio)
+    if ratio > 1:
+        raise ratio_refusal("high")
+    # Compared in decimal, as the sample size is computed: 0.2 typed as 0.2 is the minimum.
+    if Decimal(repr(ratio)) < Decimal(repr(float(min_ratio()))):
+        raise ratio_refusal("low")
+    return ratio
+
+
+def same_year_campaigns(campaign):
+    """A query of the other campaigns of ``campaign``'s organiser and year."""
+    query = select(SpotCheckCampaign).where(
+        SpotCheckCampaign.level == campaign.level, SpotCheckCampaign.year == campaign.year,
+        SpotCheckCampaign.region_code.is_(None) if campaign.region_code is None
+        else SpotCheckCampaign.region_code == campaign.region_code)
+    if campaign.id is not None:
+        query = query.where(SpotCheckCampaign.id != campaign.id)
+    return query.order_by(SpotCheckCampaign.id)
+
+
+def _check_supplementary(campaign) -> None:
+    """One campaign per organiser and year (seed 004 一: the year's check); another one of the
+    same year is a declared supplementary round (补充抽查) with its reason, after the year's
+    campaign."""
+    flag = campaign.is_supplementary
+    if flag is None:
+        flag = False
+    if not isinstance(flag, bool):
+        raise ValidationFailed(_("Not a valid choice"), field="is_supplementary")
+    campaign.is_supplementary = flag
+    reason = campaign.supplementary_reason
+    if reason is not None and not isinstance(reason, str):
+        raise ValidationFailed(_("Not a valid string."), field="supplementary_reason")
+    reason = (reason or "").strip() or None
+    organiser = organiser_name(campaign)
+    others = db.session.scalars(same_year_campaigns(campaign)).all()
+    if flag:
+        if not others:
+            raise ValidationFailed(_("A supplementary round follows the year's campaign: %(organiser)s has no "
+                                     "spot-check campaign of %(year)s yet.", organiser=organiser,
+                                     year=campaign.year), field="is_supplementary")
+        if reason is None:
+            raise ValidationFailed(_("Give the reason for the supplementary round."), field="supplementary_reason")
+        if len(reason) > NOTE_MAX:
+            raise ValidationFailed(_("At most %(n)s characters.", n=NOTE_MAX), field="supplementary_reason")
+    else:
+        if reason is not None:
+            raise ValidationFailed(_("A reason is given for a supplementary round only: tick “Supplementary round” "
+                                     "or leave the reason empty."), field="supplementary_reason")
+        regular = next((other for other in others if not other.is_supplementary), None)
+        if regular is not None:
+            raise ValidationFailed(_("%(organiser)s already has a spot-check campaign of %(year)s (“%(title)s”). "
+                                     "Another campaign of the same year is a supplementary round: tick "
+                                     "“Supplementary round” and give its reason.", organiser=organiser,
+                                     year=campaign.year, title=regular.title), field="is_supplementary")
+    campaign.supplementary_reason = reason
+
+
+def deadline_passed_at_creation(campaign) -> bool:
+    """Whether the campaign's report deadline (app.services.spotcheck_reports.report_deadline)
+    had already passed on the day it was created (the deployment's day; a campaign not saved
+    yet: today). A warning on its page, not a refusal."""
+    from app.services.spotcheck_reports import report_deadline
+
+    if campaign.year is None:
+        return False
+    created = clock.day_of(campaign.created_at) if campaign.created_at is not None else _today()
+    return created > report_deadline(campaign)
+
+
+provide_rule("spotchecks.deadline_passed_at_creation", deadline_passed_at_creation)
 
 
 # ---------------------------------------------------------------------------
@@ -777,6 +889,45 @@ def verify(campaign) -> bool:
         return False
 
 
+def drawn_as_label(reasons: Optional[Iterable[str]]) -> str:
+    """How a sampled mine was drawn: a priority mine (why: 露天开采、有问题线索反映 …) or at random."""
+    labels = priority_labels(reasons)
+    if labels:
+        return _("Priority mine: %(reasons)s", reasons="、".join(labels))
+    return _("Drawn at random")
+
+
+def sample_summary(campaign) -> dict:
+    """How many of the drawn mines were priority mines and how many were drawn at random, and
+    how many priority mines had each reason (a mine may have several): the campaign's page,
+    its draw record and its REST API."""
+    checks = list(campaign.checks)
+    by_reason = {reason: 0 for reason in PRIORITY_LABELS}
+    priority = 0
+    for check in checks:
+        reasons = [reason for reason in check.priority_reasons or () if reason]
+        if reasons:
+            priority += 1
+            for reason in reasons:
+                by_reason[reason] = by_reason.get(reason, 0) + 1
+    return {"drawn": len(checks), "priority": priority, "random": len(checks) - priority,
+            "by_reason": by_reason,
+            "by_reason_labels": [{"reason": reason, "label": label(PRIORITY_LABELS, reason), "count": count}
+                                 for reason, count in by_reason.items() if count]}
+
+
+def sample_summary_text(campaign) -> str:
+    """「抽中 5 座：重点核查 2 座（露天开采 1 座、有问题线索反映 1 座），随机抽取 3 座」."""
+    summary = sample_summary(campaign)
+    text = _("%(drawn)s mines drawn: %(priority)s priority mines, %(random)s drawn at random.",
+             drawn=summary["drawn"], priority=summary["priority"], random=summary["random"])
+    if summary["by_reason_labels"]:
+        text += " " + _("Priority reasons: %(reasons)s.", reasons="、".join(
+            _("%(label)s: %(count)s mines", label=item["label"], count=item["count"])
+            for item in summary["by_reason_labels"]))
+    return text
+
+
 def draw_record(campaign) -> dict:
     """The draw as it can be published and replayed (the campaign's page and its REST API)."""
     from app.services.directory import LEVEL_LABELS
@@ -828,7 +979,12 @@ def draw_record(campaign) -> dict:
         "candidate_entry_ids": candidate_ids, "priority": priority,
         "candidates": [entry_json(i) for i in candidate_ids],
         "sample": [dict(entry_json(check.entry_id), position=check.position, check_id=check.id,
-                        team=team_number.get(check.team_id)) for check in checks],
+                        team=team_number.get(check.team_id),
+                        drawn_as="priority" if check.priority_reasons else "random",
+                        drawn_as_label=drawn_as_label(check.priority_reasons)) for check in checks],
+        "sample_summary": sample_summary(campaign),
+        "is_supplementary": bool(campaign.is_supplementary),
+        "supplementary_reason": campaign.supplementary_reason,
         "inspector_candidate_ids": inspector_ids,
         "inspectors": [inspector_json(i) for i in inspector_ids],
         "teams": [{"number": team.number, "leader_id": team.leader_id,

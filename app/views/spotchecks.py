@@ -23,7 +23,7 @@ from app.models import GreenMineUser, Inspector, Region, SpotCheck, SpotCheckCam
 from app.models.choices import MINING_METHODS
 from app.models.choices import label as choice_label
 from app.models.spotcheck import AREA_COLUMNS, AREAS, RECHECK_STAGE, RECORD_STAGE
-from app.services import choices, scoping, spotchecks, uploads, workflow
+from app.services import choices, scoping, spotcheck_reports, spotchecks, uploads, workflow
 from app.services.exceptions import DomainError
 from app.views.formatting import blank_if_none, local_datetime
 from app.views.widgets import SearchSelectField
@@ -60,6 +60,21 @@ class _TriState:
         if value in self.VALUES:
             return self.VALUES[value]
         raise ValueError(value)
+
+
+class RatioField(FloatField):
+    """The sampling ratio: a decimal (0.25) or a percentage (25%), checked by the campaign's
+    rule (spotchecks.checked_ratio): its refusal is the field's error, in the user's language."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = spotchecks.checked_ratio(valuelist[0])
+        except DomainError as exc:
+            self.data = None
+            raise ValueError(str(exc)) from None
 
 
 class ConformsField(SelectField):
@@ -150,17 +165,22 @@ class SpotCheckCampaignView(ScopedModelView):
     add_title = _l("Plan a spot-check campaign")
     edit_title = _l("Edit the spot-check campaign")
     show_template = "gm/spotcheck_campaign_show.html"
-    list_columns = ["year", "title", "level", "region", "status_label", "sample_size", "drawn_at"]
-    show_columns = ["title", "year", "level", "region", "ratio", "team_size", "team_count", "report_deadline",
-                    "status_label", "sample_size", "drawn_at", "decided_at", "decision_comment"]
-    add_columns = edit_columns = ["title", "year", "ratio", "team_size", "team_count", "report_deadline"]
+    list_columns = ["year", "title", "level", "region", "is_supplementary", "status_label", "sample_size", "drawn_at"]
+    show_columns = ["title", "year", "level", "region", "is_supplementary", "supplementary_reason", "ratio",
+                    "team_size", "team_count", "report_deadline", "status_label", "sample_size", "drawn_at",
+                    "decided_at", "decision_comment"]
+    add_columns = edit_columns = ["title", "year", "is_supplementary", "supplementary_reason", "ratio", "team_size",
+                                  "team_count", "report_deadline"]
     search_columns = ["year", "title", "level", "status"]
     order_columns = ["year", "drawn_at"]
     base_order = ("id", "desc")
     label_columns = dict(SPOT_CHECK_CAMPAIGN_LABELS)
     description_columns = {
-        "ratio": _l("The share of the listed mines of the covered levels that is drawn, e.g. 0.2 (the national "
-                    "notice asks for at least a fifth)."),
+        "ratio": _l("The share of the listed mines of the covered levels that is drawn: a decimal from 0.2 to 1, "
+                    "or a percentage such as 25%. The national notice asks for at least 20%; a province may set "
+                    "more."),
+        "is_supplementary": _l("One campaign per organiser and year: tick this for another campaign of the same "
+                               "year (补充抽查), and give its reason."),
         "team_size": _l("3 to 5 people per team; the leader holds a senior title or a division-level rank."),
         "year": _l("The organiser and the directory levels checked follow from your account: a province checks "
                    "its national and provincial mines, a city its city- and county-level mines."),
@@ -174,12 +194,16 @@ class SpotCheckCampaignView(ScopedModelView):
         "decided_at": local_datetime,
         "decision_comment": blank_if_none,
         "report_deadline": blank_if_none,
+        "is_supplementary": _yes_no,
+        "supplementary_reason": blank_if_none,
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "year": IntegerField(_l("Year"), default=lambda: clock.today().year,
                              validators=[OptionalValidator()]),
-        "ratio": FloatField(_l("Sampling ratio"), default=lambda: current_app.config.get("SPOT_CHECK_RATIO", 0.2),
+        "ratio": RatioField(_l("Sampling ratio"), default=lambda: current_app.config.get("SPOT_CHECK_RATIO", 0.2),
                             validators=[OptionalValidator()]),
+        # Not null in the table, but unticked is a valid answer (FAB would make it required).
+        "is_supplementary": BooleanField(_l("Supplementary round"), default=False),
         "team_size": IntegerField(_l("Team size"), default=3, validators=[OptionalValidator()]),
         "team_count": IntegerField(_l("Number of teams"), default=1, validators=[OptionalValidator()]),
     }
@@ -205,6 +229,11 @@ class SpotCheckCampaignView(ScopedModelView):
                 record=spotchecks.draw_record(campaign) if campaign.algorithm else None,
                 preview=preview,
                 covered_levels=spotchecks.covered_levels_label(campaign),
+                deadline_warning=campaign.deadline_passed_at_creation,
+                report_deadline=spotcheck_reports.report_deadline(campaign),
+                created_on=clock.day_of(campaign.created_at) if campaign.created_at else None,
+                sample_summary=spotchecks.sample_summary(campaign) if campaign.algorithm else None,
+                sample_summary_text=spotchecks.sample_summary_text(campaign) if campaign.algorithm else "",
                 organiser_name=spotchecks.organiser_name(campaign),
                 may_summary=reports and sm.has_access("can_summary", "SpotCheckReportView"),
                 may_report=reports and "SpotCheckReportView.report" in current_app.view_functions
