@@ -168,7 +168,7 @@ def test_scope_another_province_can_neither_record_nor_see(people, make_user, ma
 def test_bad_input_is_refused_in_chinese_and_nothing_is_stored(people, fields, field, words):
     application = submitted(people)
     entry = _listed(people["mine"])
-    values = dict(reason="伪造材料", decision_no=DECISION, decided_on=_today().isoformat(), **fields)
+    values = {**dict(reason="伪造材料", decision_no=DECISION, decided_on=_today().isoformat()), **fields}
     if values["decided_on"] == "tomorrow":
         values["decided_on"] = (_today() + datetime.timedelta(days=1)).isoformat()
     before = (_count(FraudFinding), _count(TransitionLog), _count(Attachment))
@@ -195,11 +195,12 @@ def test_a_wrong_file_type_stores_nothing(people):
     application = submitted(people)
     entry = _listed(people["mine"])
     document = FileStorage(stream=io.BytesIO(b"MZ\x90\x00 not a pdf at all"), filename="决定书.pdf")
+    files = _count(Attachment)
     with pytest.raises(ValidationFailed) as refusal:
         fraud.record(people["province"], application_id=application.id, reason="伪造", decision_no=DECISION,
                      decided_on=_today().isoformat(), document=document)
     assert refusal.value.field == "document" and "PDF" in str(refusal.value)
-    assert (_count(FraudFinding), _count(Attachment)) == (0, 0)
+    assert (_count(FraudFinding), _count(Attachment)) == (0, files)
     assert status_of(application.id) == "submitted"
     db.session.expire_all()
     assert db.session.get(DirectoryEntry, entry.id).status == "listed"
@@ -220,9 +221,9 @@ def test_the_document_is_kept_with_the_finding_and_cannot_be_changed(people, bro
     with pytest.raises(DomainError):
         uploads.remove(files[0].id, people["province"])
     # The province downloads it; the enterprise and the county do not.
-    assert browser(people["province"]).get(f"/attachments/download/{files[0].id}").status_code == 200
+    assert browser(people["province"]).get(f"/attachments/{files[0].id}").status_code == 200
     for user in (people["enterprise"], people["county"]):
-        assert browser(user).get(f"/attachments/download/{files[0].id}").status_code == 404
+        assert browser(user).get(f"/attachments/{files[0].id}").status_code == 404
 
 
 def test_the_screen_records_and_shows_the_finding_on_the_mine_and_application_pages(people, browser):
@@ -257,6 +258,7 @@ def test_the_screen_records_and_shows_the_finding_on_the_mine_and_application_pa
 
 def test_rest_parity(people, api):
     application = submitted(people)
+    files = _count(Attachment)
     client = api(people["province"])
     refused = client.post("/api/v1/fraud_finding/", json={"application_id": application.id, "reason": "",
                                                           "decision_no": "", "decided_on": "2999-01-01"})
@@ -269,7 +271,7 @@ def test_rest_parity(people, api):
         "decided_on": _today().isoformat(), "document": (io.BytesIO(b"GIF89a not a pdf"), "x.pdf")},
         content_type="multipart/form-data")
     assert wrong.status_code == 422 and wrong.get_json()["field"] == "document"
-    assert (_count(FraudFinding), _count(Attachment)) == (0, 0)
+    assert (_count(FraudFinding), _count(Attachment)) == (0, files)
     done = client.post("/api/v1/fraud_finding/", data={
         "application_id": str(application.id), "reason": "伪造", "decision_no": DECISION,
         "decided_on": _today().isoformat(), "document": (io.BytesIO(PDF), "决定书.pdf")},
@@ -286,7 +288,7 @@ def test_rest_parity(people, api):
     # The enterprise's later pre-declaration through REST is refused, naming the finding.
     refused = api(people["enterprise"]).post("/api/v1/predeclaration/", json={
         "mine_id": people["mine"].id, "year": applications_year() + 1, "region_code": people["mine"].region_code})
-    assert refused.status_code == 422 and DECISION in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and DECISION in refused.get_json()["message"]
 
 
 def test_agency_disqualification_is_unchanged():
