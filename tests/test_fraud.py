@@ -229,7 +229,10 @@ def test_the_document_is_kept_with_the_finding_and_cannot_be_changed(people, bro
 def test_the_screen_records_and_shows_the_finding_on_the_mine_and_application_pages(people, browser):
     application = submitted(people)
     client = browser(people["province"])
-    page = client.get(f"/fraudfindingview/add?application_id={application.id}")
+    # The application's page links the step to the findings' form, for this application.
+    link = f"/fraudfindingview/add?application_id={application.id}"
+    assert link in client.get(f"/applicationview/show/{application.id}").get_data(as_text=True)
+    page = client.get(link)
     assert page.status_code == 200 and str(application) in page.get_data(as_text=True)
     refused = client.post("/fraudfindingview/add", data={"application_id": application.id, "reason": "",
                                                           "decision_no": DECISION,

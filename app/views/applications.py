@@ -202,6 +202,8 @@ class ApplicationView(ScopedModelView):
             application = self.get_scoped_or_404(kwargs["pk"])
             kwargs["application"] = application
             kwargs["fraud_findings"] = fraud.findings_of_mine(g.user, application.mine_id)
+            # The disqualify step is taken on the findings' form, for this application.
+            kwargs["screen_args"] = {"FraudFindingView.add": {"application_id": application.id}}
             kwargs["attachments_editable"] = (self.appbuilder.sm.has_access("can_upload", "AttachmentView")
                                               and uploads.may_upload("Application", application, g.user))
             required = uploads.required_slots("Application")
