@@ -282,3 +282,7 @@ CERTIFICATION_NUMBER_PREFIX = "GMC"
 
 PUBLIC_PAGE_SIZE = 20
 PUBLIC_MAX_PAGE_SIZE = 100
+
+# Findings of falsified materials (弄虚作假认定, seed 001 三(三)): a mine found to have falsified its
+# materials may not pre-declare or apply again for this many years from the decision's date.
+FRAUD_BAR_YEARS = 3

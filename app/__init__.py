@@ -348,9 +348,9 @@ def _register_views(appbuilder: AppBuilder) -> None:
                         icon="fa-sliders", category="Reference")
     # Evaluation and agencies (E1-E3), selection (E4, E5, E7, E8), directory and certificates
     # (E6, F1, F2, F4), the public pages (F3).
-    from app.views import directory, evaluation, public, selection
+    from app.views import directory, evaluation, fraud, public, selection
 
-    for domain in (evaluation, selection, directory, public):
+    for domain in (evaluation, selection, directory, fraud, public):
         domain.register(appbuilder)
     # Spot checks (H1-H6): self-checks and problem leads; campaigns, inspectors, records;
     # the summary table, the report and the public results.

@@ -27,7 +27,7 @@ _DOMAIN_TABLES = [
     "inspector", "problem_lead", "self_check",
     "certificate", "national_recommendation", "anomaly_entry", "directory_entry", "objection", "review_decision",
     "review_meeting", "evaluation_score", "agency_assignment", "agency_conflict", "province_indicator_adoption",
-    "demo_zone_application", "application", "public_notice", "application_window",
+    "demo_zone_application", "fraud_finding", "application", "public_notice", "application_window",
     "predeclaration", "responsible_person", "ab_user_role", "ab_user_group", "ab_api_key", "ab_user",
     "mine", "enterprise", "agency", "certification_body",
 ]

@@ -174,6 +174,7 @@ def register(appbuilder) -> None:
         certification,
         directory,
         evaluation,
+        fraud,
         notifications,
         selection,
         selfchecks,
@@ -191,6 +192,7 @@ def register(appbuilder) -> None:
         evaluation.AgencyApi, evaluation.AgencyConflictApi, evaluation.EvaluationApi,
         selection.ReviewMeetingApi, selection.PublicNoticeApi, selection.ObjectionApi, selection.DemoZoneApplicationApi,
         directory.DirectoryEntryApi, directory.NationalRecommendationApi, directory.AnomalyEntryApi,
+        fraud.FraudFindingApi,
         certificates.CertificateApi,
         # Spot checks (H1-H6).
         selfchecks.SelfCheckApi, selfchecks.ProblemLeadApi,

@@ -27,3 +27,4 @@ from app.models.certification import (  # noqa: F401
     CertificationApplication, CertificationBody, CertificationCertificate, CertificationPause, CertificationScore,
     CertificationTeamMember, SurveillanceAudit,
 )
+from app.models.fraud import FraudFinding  # noqa: F401

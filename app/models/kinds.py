@@ -44,6 +44,7 @@ RECORD_KINDS = {
     "Certificate": _l("Certificate"),
     "NationalRecommendation": _l("Recommendation to the national list"),
     "AnomalyEntry": _l("Anomaly-list entry"),
+    "FraudFinding": _l("Finding of falsified materials"),
     "DemoZoneApplication": _l("Demonstration zone application"),
     # Spot checks
     "SelfCheck": _l("Self-check record"),

@@ -35,6 +35,8 @@ STATES: dict[str, dict[str, Any]] = {
         "in_notice": _l("In public notice"),
         "listed": _l("Listed in the directory"),
         "not_selected": _l("Not selected"),
+        # A finding of falsified materials ended it (seed 001 三(三): 取消遴选资格).
+        "disqualified": _l("Disqualified for falsified materials"),
     },
     "objection": {"open": _l("Open"), "upheld": _l("Upheld"), "dismissed": _l("Dismissed")},
     "directory": {"listed": _l("Listed"), "removed": _l("Removed")},
@@ -108,6 +110,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "start_notice": _l("Put in public notice"),
         "list": _l("List in the directory"),
         "reject_after_notice": _l("Not selected after the notice"),
+        "disqualify": _l("Disqualify for falsified materials"),
     },
     "objection": {"uphold": _l("Uphold"), "dismiss": _l("Dismiss")},
     "directory": {"remove": _l("Remove from the directory")},

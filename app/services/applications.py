@@ -65,8 +65,11 @@ def check_submittable(application, user, comment) -> None:
     self-evaluation report). One refusal names everything still missing."""
     from app.services import directory, selection
 
+    from app.services import fraud
+
     check_window(application)
     directory.check_not_on_anomaly_list(application.mine)
+    fraud.check_not_barred(application.mine, refusal=TransitionRefused)
     selection.check_new_mine_ready(application.mine)
     problems = []
     missing = missing_items(application)
@@ -173,6 +176,10 @@ def fill_from_predeclaration(application, user) -> None:
             raise ValidationFailed(_("Choose one of your enterprise's pre-declarations."))
         if predeclaration.status != "passed":
             raise ValidationFailed(_("Only a passed pre-declaration can become an application."))
+        # A mine found to have falsified its materials may not apply (seed 001 三(三)).
+        from app.services import fraud
+
+        fraud.check_not_barred(predeclaration.mine)
         with db.session.no_autoflush:
             taken = db.session.execute(
                 select(Application.id).where(Application.predeclaration_id == predeclaration.id)

@@ -167,10 +167,11 @@ def list_nationally(recommendation, user, comment) -> dict:
 # ---------------------------------------------------------------------------
 # Removal with its decision document
 # ---------------------------------------------------------------------------
-def remove(entry, user, reason: str, decision: Optional[str] = None):
-    """Take ``entry`` off the directory with the reason and the decision (文号)."""
+def remove(entry, user, reason: str, decision: Optional[str] = None, within: bool = False):
+    """Take ``entry`` off the directory with the reason and the decision (文号). ``within``: in
+    the caller's transaction (a finding of falsified materials, app.services.fraud)."""
     with _decision(decision):
-        return workflow.transition(entry, "remove", user, reason)
+        return workflow.transition(entry, "remove", user, reason, within=within)
 
 
 def list_mine(user, licence_no: str, year, reason: str, decision: Optional[str] = None):

@@ -23,6 +23,11 @@ def validate_new(predeclaration, user) -> None:
     if mine is None or mine.enterprise_id != enterprise_id:
         raise ValidationFailed(_("The mining licence number must be one of your enterprise's mines in the registry."),
                                field="mine")
+    if predeclaration.id is None:
+        # A mine found to have falsified its materials may not apply (seed 001 三(三)).
+        from app.services import fraud
+
+        fraud.check_not_barred(mine, field="mine")
     predeclaration.mine = mine
     predeclaration.mine_id = mine.id
     predeclaration.enterprise_id = enterprise_id

@@ -84,6 +84,9 @@ OBJECTIONS = ("ObjectionView", "ObjectionApi")
 DIRECTORY = ("DirectoryEntryView", "DirectoryEntryApi")
 RECOMMENDATIONS = ("NationalRecommendationView", "NationalRecommendationApi")
 ANOMALIES = ("AnomalyEntryView", "AnomalyEntryApi")
+# Findings of falsified materials (seed 001 三(三)): recorded by the province and the national
+# level, kept as recorded (no edit, no delete).
+FRAUD_FINDINGS = ("FraudFindingView", "FraudFindingApi")
 CERTIFICATES = ("CertificateView", "CertificateApi")
 CERTIFICATE_DOWNLOAD = ("can_download",)
 DEMO_ZONES = ("DemoZoneApplicationView", "DemoZoneApplicationApi")
@@ -176,6 +179,7 @@ def _staff(name: str, scope: str, level: int, registry_delete: bool, import_exce
             Grant(DIRECTORY, READ + WRITE + TRANSITION),
             Grant(RECOMMENDATIONS, READ + (WRITE if level == 1 else ())),
             Grant(ANOMALIES, READ + ((WRITE + TRANSITION) if level == 1 else ())),
+            *((Grant(FRAUD_FINDINGS, READ + ("can_add", "can_post")),) if level == 1 else ()),
             Grant(CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
             # A county government applies for a demonstration zone; the city and the province
             # review it.
@@ -228,6 +232,7 @@ ROLES: dict[str, RoleDefinition] = {
                 Grant(DIRECTORY, READ + WRITE + TRANSITION),
                 Grant(RECOMMENDATIONS, READ + TRANSITION),
                 Grant(ANOMALIES, READ),
+                Grant(FRAUD_FINDINGS, READ + ("can_add", "can_post")),
                 Grant(CERTIFICATES, READ + CERTIFICATE_DOWNLOAD),
                 Grant(DEMO_ZONES, READ),
                 # The national level may run its own spot check of national mines.

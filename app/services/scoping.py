@@ -98,6 +98,7 @@ def _scope_paths() -> dict[type, ScopePath]:
         DirectoryEntry,
         Enterprise,
         EvaluationScore,
+        FraudFinding,
         IndicatorEvidence,
         Mine,
         NationalRecommendation,
@@ -163,6 +164,9 @@ def _scope_paths() -> dict[type, ScopePath]:
         Certificate: ScopePath(**owned),
         NationalRecommendation: ScopePath(**owned),
         AnomalyEntry: ScopePath(**owned),
+        # A finding of falsified materials is the authorities' record (its region), not the
+        # enterprise's (app.services.fraud: the province and the national level read it).
+        FraudFinding: ScopePath(region="region_code"),
         DemoZoneApplication: ScopePath(**owned),
         ApplicationWindow: ScopePath(region="province_code"),
         ResponsiblePerson: ScopePath(parent=("mine_id", "mine", Mine)),

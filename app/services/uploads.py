@@ -194,6 +194,18 @@ def _notice_slots(owner) -> dict[str, SlotRule]:
                                  str(_l("Attachments")))}
 
 
+def _fraud_finding_recording(owner) -> bool:
+    from app.services import fraud
+
+    return fraud.is_being_recorded(owner)
+
+
+def _fraud_finding_readable(owner, user) -> bool:
+    from app.services import fraud
+
+    return fraud.may_read(user, owner)
+
+
 def _notice_readable(owner, user) -> bool:
     from app.services import notices
 
@@ -325,6 +337,14 @@ POLICIES: dict[str, OwnerPolicy] = {
                                       str(_l("On-site evaluation record"))),
         },
         lambda owner: owner.status == "planned", _state_refusal, uploader_roles=frozenset({"certifier"}),
+    ),
+    # A finding of falsified materials' decision document (app.services.fraud): added only while
+    # the finding is recorded, kept as recorded; read by the province and the national level.
+    "FraudFinding": OwnerPolicy(
+        "app.models.fraud:FraudFinding",
+        lambda owner: {"document": SlotRule(frozenset({PDF}), 1, str(_l("Decision document (PDF)")))},
+        _fraud_finding_recording, lambda owner: str(_l("A recorded finding is kept as recorded.")),
+        uploader_roles=frozenset({"national", "province"}), readable=_fraud_finding_readable,
     ),
     # Its authority may change a notice's files at any time; readers download them.
     "Notice": OwnerPolicy(
@@ -684,11 +704,15 @@ def store_checked(file_storage, kinds, backend=None, whole_request: bool = True)
     return CheckedFile(name, stored, kind, content_type, size, digest)
 
 
-def attach(owner_type: str, owner_id: int, slot: str, file_storage, user):
+def attach(owner_type: str, owner_id: int, slot: str, file_storage, user, commit: bool = True):
     """Check and store one uploaded file (a werkzeug FileStorage) on the owner record.
 
     Raises NotFound (absent or out of scope), ValidationFailed (state, slot, count, name, size,
     type); on any refusal or failure neither a file nor a row is left.
+
+    ``commit=False``: the file is part of the caller's transaction (a finding recorded with its
+    decision document): the row is flushed, not committed; the caller commits, or rolls back and
+    deletes the stored file (``discard``).
     """
     backend = storage.get_storage()
     stored: Optional[str] = None
@@ -704,7 +728,10 @@ def attach(owner_type: str, owner_id: int, slot: str, file_storage, user):
         _check_slot_and_state(owner_type, owner, slot)
         attachment = checked.attachment(owner_type, owner.id, slot, getattr(user, "id", None))
         db.session.add(attachment)
-        db.session.commit()
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
     except BaseException:
         db.session.rollback()
         if stored is not None:
@@ -714,6 +741,14 @@ def attach(owner_type: str, owner_id: int, slot: str, file_storage, user):
                 current_app.logger.exception("could not delete stored file %s after a failed upload", stored)
         raise
     return attachment
+
+
+def discard(attachment) -> None:
+    """Delete the stored bytes of an attachment whose row was rolled back (``attach(commit=False)``)."""
+    try:
+        storage.get_storage().delete(attachment.stored_name)
+    except Exception:  # the row is gone; an orphan file is only storage space
+        current_app.logger.exception("could not delete stored file %s", attachment.stored_name)
 
 
 def _load_attachment(attachment_id: int):

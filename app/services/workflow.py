@@ -103,8 +103,9 @@ def _mine_belongs_to_enterprise(record, user, comment) -> None:
 def _predeclaration_submittable(record, user, comment) -> None:
     """Submit: the mine is the enterprise's, and the photo checklist is complete (SPEC C2)."""
     _mine_belongs_to_enterprise(record, user, comment)
-    from app.services import photo_checklist
+    from app.services import fraud, photo_checklist
 
+    fraud.check_submittable(record, user, comment)
     photo_checklist.check_complete(record, user, comment)
 
 
@@ -324,6 +325,15 @@ TRANSITIONS: tuple[Transition, ...] = (
                style="success"),
     Transition("application", "in_notice", "reject_after_notice", frozenset({"province"}), "not_selected",
                comment_required=True, guard=_service("selection:check_objection_upheld"), style="danger"),
+    # A finding of falsified materials (seed 001 三(三): 取消遴选资格) ends the application in any state
+    # that is not final; the step is taken only by recording the finding (app.services.fraud), on
+    # its screen, which names the reason and the decision document.
+    *(Transition("application", source, "disqualify", frozenset({"national", "province"}), "disqualified",
+                 comment_required=True, guard=_service("fraud:check_finding_under_way"), style="danger",
+                 screen="FraudFindingView.add", pending=False)
+      for source in ("draft", "submitted", "returned", "county_passed", "city_recommended", "accepted",
+                     "self_evaluated", "under_assessment", "assessed", "rectifying", "review_passed",
+                     "in_notice")),
     Transition("objection", "open", "uphold", frozenset({"province"}), "upheld", comment_required=True,
                effect=_stamp_decision, style="danger"),
     Transition("objection", "open", "dismiss", frozenset({"province"}), "dismissed", comment_required=True,

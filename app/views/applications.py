@@ -15,7 +15,7 @@ from wtforms.validators import Optional as OptionalValidator
 
 from app.models import Application, ApplicationWindow
 from app.models.choices import ECONOMIC_TYPES, MINE_SIZES, MINING_METHODS, choice_list, label
-from app.services import applications, choices, scoping, uploads, workflow
+from app.services import applications, choices, fraud, scoping, uploads, workflow
 from app.services.exceptions import DomainError
 from app.views.formatting import formatters, region_name, yes_no_answer
 from app.views.widgets import region_select_field
@@ -203,6 +203,9 @@ class ApplicationView(ScopedModelView):
             application = self.get_scoped_or_404(kwargs["pk"])
             kwargs["application"] = application
             kwargs["review_opinions"] = workflow.opinions(application)
+            kwargs["fraud_findings"] = fraud.findings_of_mine(g.user, application.mine_id)
+            # The disqualify step is taken on the findings' form, for this application.
+            kwargs["screen_args"] = {"FraudFindingView.add": {"application_id": application.id}}
             kwargs["attachments_editable"] = (self.appbuilder.sm.has_access("can_upload", "AttachmentView")
                                               and uploads.may_upload("Application", application, g.user))
             required = uploads.required_slots("Application")

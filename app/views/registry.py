@@ -24,7 +24,7 @@ from app.models.choices import (
     SUPERVISION_LEVELS,
     choice_list,
 )
-from app.services import choices, mine_search, registry, responsibility, scoping
+from app.services import choices, fraud, mine_search, registry, responsibility, scoping
 from app.services.exceptions import DomainError
 from app.views.formatting import formatters
 from app.views.widgets import SearchSelectField, region_select_field
@@ -166,6 +166,7 @@ class MineView(ScopedModelView):
             mine = self.get_scoped_or_404(kwargs["pk"])
             kwargs.update(
                 mine=mine,
+                fraud_findings=fraud.findings_of_mine(g.user, mine.id),
                 responsible_now=responsibility.current_persons(mine),
                 responsible_history=responsibility.history(mine),
                 responsible_editable=responsibility.editable_levels(g.user, mine),

@@ -33,6 +33,7 @@ from app.models import (
     DirectoryEntry,
     Enterprise,
     EvaluationScore,
+    FraudFinding,
     IndicatorEvidence,
     IndicatorItem,
     IndicatorVersion,
@@ -359,6 +360,26 @@ DIRECTORY_LABELS = _frozen({
 NATIONAL_RECOMMENDATION_LABELS = _frozen(DIRECTORY_LABELS, region=_l("Region"), decided_at=_l("Decided at"))
 ANOMALY_LABELS = _frozen(DIRECTORY_LABELS, decision_comment=_l("Comment on the release"))
 
+# Findings of falsified materials (弄虚作假认定, seed 001 三(三)).
+FRAUD_FINDING_LABELS = _frozen({
+    "mine": _l("Mine"),
+    "mine_name": _l("Mine"),
+    "enterprise": _l("Mining enterprise"),
+    "enterprise_name": _l("Mining enterprise"),
+    "region": _l("Region"),
+    "application": _l("Application"),
+    "licence_no": _l("Mining licence number"),
+    "reason": _l("Facts found"),
+    "decision_no": _l("Decision document"),
+    "decided_on": _l("Decided on"),
+    "barred_until": _l("May not apply before"),
+    "recorded_by": _l("Recorded by"),
+    "recorded_by_name": _l("Recorded by"),
+    "effects": _l("Effects"),
+    "document": _l("Decision document (PDF)"),
+    "created_at": _l("Recorded at"),
+})
+
 CERTIFICATE_LABELS = _frozen({
     "number": _l("Certificate number"),
     "mine_name": _l("Mine"),
@@ -593,6 +614,7 @@ MODEL_LABELS: Mapping[type, Labels] = MappingProxyType({
     DirectoryEntry: DIRECTORY_LABELS,
     NationalRecommendation: NATIONAL_RECOMMENDATION_LABELS,
     AnomalyEntry: ANOMALY_LABELS,
+    FraudFinding: FRAUD_FINDING_LABELS,
     Certificate: CERTIFICATE_LABELS,
     SelfCheck: SELF_CHECK_LABELS,
     ProblemLead: PROBLEM_LEAD_LABELS,
