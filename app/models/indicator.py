@@ -9,7 +9,8 @@ from typing import Optional
 
 from flask_appbuilder import Model
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.models.region import Region
 
@@ -35,7 +36,10 @@ class IndicatorVersion(Model):
 
     items: Mapped[list["IndicatorItem"]] = relationship("IndicatorItem", back_populates="version",
                                                         order_by="IndicatorItem.sort_order")
-    province: Mapped[Optional[Region]] = relationship(Region)
+    # The province's name read in the version's own statement (the catalogue list shows it for
+    # every row without loading the region).
+    province_name: Mapped[Optional[str]] = column_property(
+        select(Region.name).where(Region.code == province_code).correlate_except(Region).scalar_subquery())
 
     def __repr__(self) -> str:
         return self.name

@@ -300,7 +300,7 @@ def _users(enterprises) -> None:
 
 # Four more mines for each demo enterprise user (licence serials of their own), so that its
 # pre-declarations and applications can stand in every state.
-_WORKFLOW_MINE_SERIALS = {"qiye1": range(900, 905), "qiye2": range(910, 918)}
+_WORKFLOW_MINE_SERIALS = {"qiye1": range(900, 906), "qiye2": range(910, 918)}
 # Per demo enterprise user: the pre-declaration steps for each of its mines, then (for passed ones)
 # the application steps. Together they show every state of both workflows.
 _ACCEPTED = ["submit", "county_pass", "city_recommend", "province_accept"]
@@ -316,6 +316,8 @@ _PLANS = {
         (["submit", "approve"], ["submit", "return"]),  # returned for revision by the county
         # Listed, with its directory certificate: every demo enterprise user holds one.
         (["submit", "approve"], _ASSESSED + ["review_pass", "notice", "list"]),
+        # Falsified materials found by the province: the application ends, the mine is barred.
+        (["submit", "approve"], ["submit", "county_pass", "fraud"]),
     ],
     "qiye2": [
         (["submit", "approve"], ["submit", "county_pass", "city_recommend"]),
@@ -334,6 +336,8 @@ _PLANS = {
         (["submit", "approve"], ["new_mine"] + _ASSESSED + ["review_fail"]),
     ],
 }
+DEMO_FRAUD_REASON = "演示数据：申报材料所附复绿面积与现场核实情况明显不符，认定为弄虚作假"
+DEMO_FRAUD_DECISION = "晋自然资函〔2026〕99号（演示）"
 _ACTOR_OF_STEP = {"approve": "shanxi", "reject": "shanxi", "province_accept": "shanxi"}
 # What each reviewer writes with his step: the words agree with the step taken.
 _STEP_COMMENTS = {
@@ -542,6 +546,12 @@ def _walk(record, steps, enterprise_user, reviewers) -> None:
     for step in steps:
         if step in _EVALUATION_STEPS:
             _evaluation_step(record, step, enterprise_user, reviewers, fails)
+            continue
+        if step == "fraud":
+            from app.services import fraud
+
+            fraud.record(reviewers["shanxi"], reason=DEMO_FRAUD_REASON, decision_no=DEMO_FRAUD_DECISION,
+                         decided_on=clock.today().isoformat(), application_id=record.id)
             continue
         actor = reviewers.get(_ACTOR_OF_STEP.get(step, ""), enterprise_user)
         if step in ("county_pass", "return") and record.status == "submitted":

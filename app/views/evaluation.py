@@ -30,11 +30,9 @@ from app.web.labels import INDICATOR_LABELS
 
 
 
-def _catalogue_scope(region) -> str:
+def _catalogue_scope(province_name) -> str:
     """Whose catalogue a version is: a province's own by the province's name, else 全国."""
-    if not region:
-        return _("Nationwide")
-    return getattr(region, "name", None) or str(region)
+    return province_name or _("Nationwide")
 
 
 class IndicatorVersionView(WorkingNotes, ScopedModelView):
@@ -48,24 +46,24 @@ class IndicatorVersionView(WorkingNotes, ScopedModelView):
     edit_title = _l("Edit indicator catalogue")
     # The code (national-2020) is the catalogue's key in the data files: the admin types it, the
     # readers know the catalogue by its name.
-    list_columns = ["name", "province", "total_points", "pass_points", "area_min_ratio", "is_active"]
-    show_columns = ["name", "province", "total_points", "pass_points", "area_min_ratio", "is_active", "source",
+    list_columns = ["name", "province_name", "total_points", "pass_points", "area_min_ratio", "is_active"]
+    show_columns = ["name", "province_name", "total_points", "pass_points", "area_min_ratio", "is_active", "source",
                     "source_note"]
     # A province's own catalogue comes in through its import (app.views.catalogue_excel), never
     # by choosing a province here.
-    add_columns = edit_columns = ["code"] + [column for column in show_columns if column != "province"]
+    add_columns = edit_columns = ["code"] + [column for column in show_columns if column != "province_name"]
     working_note_columns = ("source_note",)
     search_columns = ["code", "name", "is_active"]
     order_columns = ["code"]
     base_order = ("code", "asc")
-    label_columns = dict(INDICATOR_LABELS, province=lazy_pgettext("indicator catalogue", "Applies to"))
+    label_columns = dict(INDICATOR_LABELS, province_name=lazy_pgettext("indicator catalogue", "Applies to"))
     description_columns = {
         "pass_points": _l("Empty: no pass line (a province may set its own when adopting the version)."),
         "area_min_ratio": _l("E.g. 0.75: each first-level area must reach three quarters of its maximum. Empty: no such rule."),
     }
     formatters_columns = dict(formatters(optional=("pass_points", "source", "source_note")),
                               area_min_ratio=share_percent,
-                              province=_catalogue_scope)
+                              province_name=_catalogue_scope)
     record_rule = evaluation.version_rule
 
 

@@ -279,6 +279,7 @@ INDICATOR_LABELS = _frozen({
     "parent": _l("Parent item"),
     "level": _l("Level"),
     "points": _l("Points"),
+    "scoring_note": _l("Scoring note"),
     "sort_order": _l("Order"),
     "province": _l("Province"),
     "adopted_on": _l("Adopted on"),
